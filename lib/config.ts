@@ -1,0 +1,138 @@
+/**
+ * Configuration, parsed and validated once at start-up from the environment.
+ * A bad value stops the start with one line naming the variable (`ConfigError`).
+ */
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const flag = z.enum(['0', '1', 'true', 'false', 'on', 'off', 'yes', 'no']).transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+
+/** Every variable, with its default. Variables that default differently in production are resolved below. */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+
+  PULSE_ALLOWED_ORIGINS: z.string().default(''),
+  PULSE_MAX_PAYLOAD: int(1024).default(1024 * 1024),
+  PULSE_AUTH_TIMEOUT_MS: int(1).default(10_000),
+  PULSE_SNAPSHOT_EVENTS: int(0, 10_000).default(50),
+  PULSE_HISTORY_SIZE: int(1).default(1000),
+  PULSE_HISTORY_TTL_MS: int(1).default(300_000),
+  PULSE_BATCH_MS: int(1, 60_000).default(100),
+  PULSE_MAX_SUBSCRIPTIONS: int(1).default(100),
+  PULSE_RATE_LIMIT: int(1).default(100),
+  PULSE_SLOW_CONSUMER_BYTES: int(1024).default(1024 * 1024),
+  PULSE_SLOW_CONSUMER_TIMEOUT_MS: int(1).default(30_000),
+  PULSE_MAX_CONNECTIONS: int(1).default(10_000),
+  PULSE_MAX_CONNECTIONS_PER_TENANT: int(1).default(1000),
+  PULSE_HEARTBEAT_MS: int(10).default(25_000),
+  PULSE_SHUTDOWN_GRACE_MS: int(0).default(5000),
+
+  PULSE_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PULSE_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
+  PULSE_ANONYMOUS: flag.optional(),
+  PULSE_DEV_TOKENS: flag.optional(),
+  PULSE_SIMULATOR: flag.optional(),
+  PULSE_SIMULATOR_RATE: z.coerce.number().positive().max(100_000).default(20),
+  PULSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+});
+
+type Raw = z.infer<typeof schema>;
+
+export interface Config {
+  env: Raw['NODE_ENV'];
+  production: boolean;
+  port: number;
+  host: string;
+  allowedOrigins: string[];
+  maxPayload: number;
+  authTimeoutMs: number;
+  snapshotEvents: number;
+  historySize: number;
+  historyTtlMs: number;
+  batchMs: number;
+  maxSubscriptions: number;
+  rateLimit: number;
+  slowConsumerBytes: number;
+  slowConsumerTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerTenant: number;
+  heartbeatMs: number;
+  shutdownGraceMs: number;
+  /** HS256 secret; a random one per run when unset (outside production only). */
+  jwtSecret: string;
+  /** True when the secret was generated at start-up: tokens last one run. */
+  jwtSecretGenerated: boolean;
+  apiKey: string | undefined;
+  anonymous: boolean;
+  devTokens: boolean;
+  simulator: boolean;
+  simulatorRate: number;
+  logLevel: Raw['PULSE_LOG_LEVEL'];
+  redisUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment. Empty strings count as unset. Throws `ConfigError` with one readable line. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => [name, env[name]!.trim()]),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), `(${JSON.stringify(present[issue.path[0] as string] ?? '')}): ${issue.message}`);
+  }
+  const raw = parsed.data;
+  const production = raw.NODE_ENV === 'production';
+
+  if (production && raw.PULSE_ANONYMOUS !== true && (!raw.PULSE_JWT_SECRET || !raw.PULSE_API_KEY)) {
+    const missing = [!raw.PULSE_JWT_SECRET && 'PULSE_JWT_SECRET', !raw.PULSE_API_KEY && 'PULSE_API_KEY'].filter(Boolean).join(' and ');
+    throw new ConfigError(missing, 'must be set in production (or set PULSE_ANONYMOUS=1 to run an open server on purpose)');
+  }
+
+  return {
+    env: raw.NODE_ENV,
+    production,
+    port: raw.PORT,
+    host: raw.HOST,
+    allowedOrigins: raw.PULSE_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    maxPayload: raw.PULSE_MAX_PAYLOAD,
+    authTimeoutMs: raw.PULSE_AUTH_TIMEOUT_MS,
+    snapshotEvents: raw.PULSE_SNAPSHOT_EVENTS,
+    historySize: raw.PULSE_HISTORY_SIZE,
+    historyTtlMs: raw.PULSE_HISTORY_TTL_MS,
+    batchMs: raw.PULSE_BATCH_MS,
+    maxSubscriptions: raw.PULSE_MAX_SUBSCRIPTIONS,
+    rateLimit: raw.PULSE_RATE_LIMIT,
+    slowConsumerBytes: raw.PULSE_SLOW_CONSUMER_BYTES,
+    slowConsumerTimeoutMs: raw.PULSE_SLOW_CONSUMER_TIMEOUT_MS,
+    maxConnections: raw.PULSE_MAX_CONNECTIONS,
+    maxConnectionsPerTenant: raw.PULSE_MAX_CONNECTIONS_PER_TENANT,
+    heartbeatMs: raw.PULSE_HEARTBEAT_MS,
+    shutdownGraceMs: raw.PULSE_SHUTDOWN_GRACE_MS,
+    jwtSecret: raw.PULSE_JWT_SECRET ?? randomSecret(),
+    jwtSecretGenerated: !raw.PULSE_JWT_SECRET,
+    apiKey: raw.PULSE_API_KEY,
+    anonymous: raw.PULSE_ANONYMOUS ?? !production,
+    devTokens: raw.PULSE_DEV_TOKENS ?? !production,
+    simulator: raw.PULSE_SIMULATOR ?? true,
+    simulatorRate: raw.PULSE_SIMULATOR_RATE,
+    logLevel: raw.PULSE_LOG_LEVEL,
+    redisUrl: raw.REDIS_URL,
+  };
+}
+
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+}

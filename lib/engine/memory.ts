@@ -1,0 +1,191 @@
+/**
+ * The embedded in-memory engine: channel state in this process, lost on restart (a new
+ * `epoch` then tells clients their positions no longer mean anything).
+ *
+ * One epoch per engine instance is enough: every channel's history is lost together.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ChannelEvent, ChannelRecord, Json, PublishInput, StreamPosition } from '../protocol';
+import { applyMergePatch, jsonEqual } from './merge-patch';
+import type { ChannelInfo, ChannelState, Commit, Engine, EngineOptions, Recovery, RecordChange } from './types';
+
+interface StoredRecord {
+  record: ChannelRecord;
+  /** Seq of the publish that last changed this record. */
+  seq: number;
+}
+
+interface HistoryEntry {
+  seq: number;
+  ts: number;
+  events: ChannelEvent[];
+}
+
+class ChannelStore {
+  seq = 0;
+  readonly records = new Map<string, StoredRecord>();
+  /** Deleted id → seq of the deletion, in deletion order; pruned as history moves on. */
+  readonly tombstones = new Map<string, number>();
+  /** Publishes inside the history window, oldest first (`head` marks the logical start). */
+  private history: HistoryEntry[] = [];
+  private head = 0;
+  /** Highest seq whose publish has left the history window: positions below it can't be recovered. */
+  floorSeq = 0;
+
+  append(entry: HistoryEntry, options: EngineOptions): void {
+    this.history.push(entry);
+    this.prune(entry.ts, options);
+  }
+
+  /** Drops publishes beyond the size cap or older than the TTL, with the tombstones they covered. */
+  prune(now: number, { historySize, historyTtlMs }: EngineOptions): void {
+    const oldestAllowed = now - historyTtlMs;
+    while (this.head < this.history.length) {
+      const entry = this.history[this.head];
+      if (this.history.length - this.head <= historySize && entry.ts >= oldestAllowed) break;
+      this.floorSeq = entry.seq;
+      this.head++;
+    }
+    // Compact the array now and then instead of shifting on every publish.
+    if (this.head > 64 && this.head * 2 > this.history.length) {
+      this.history = this.history.slice(this.head);
+      this.head = 0;
+    }
+    for (const [id, seq] of this.tombstones) {
+      if (seq > this.floorSeq) break;
+      this.tombstones.delete(id);
+    }
+  }
+
+  /** Events of the retained publishes after `seq`, oldest first. */
+  eventsAfter(seq: number): ChannelEvent[] {
+    const events: ChannelEvent[] = [];
+    for (let i = this.head; i < this.history.length; i++) {
+      const entry = this.history[i];
+      if (entry.seq > seq) for (const event of entry.events) events.push(event);
+    }
+    return events;
+  }
+}
+
+export class MemoryEngine implements Engine {
+  readonly kind = 'memory' as const;
+  /** Names this engine's history lineage; a restart makes a new one. */
+  readonly epoch = `e_${randomBytes(6).toString('base64url')}`;
+  private readonly channelStores = new Map<string, Map<string, ChannelStore>>();
+  private readonly listeners = new Set<(commit: Commit) => void>();
+
+  constructor(private readonly options: EngineOptions, private readonly now: () => number = Date.now) {}
+
+  async publish(tenant: string, channel: string, input: PublishInput): Promise<Commit> {
+    return this.publishSync(tenant, channel, input);
+  }
+
+  /** The synchronous core of `publish`: the whole publish happens in one turn, so it is atomic. */
+  publishSync(tenant: string, channel: string, input: PublishInput): Commit {
+    const store = this.store(tenant, channel, true)!;
+    const ts = this.now();
+    const seq = store.seq + 1;
+    const changes: RecordChange[] = [];
+
+    for (const patch of input.upsert ?? []) {
+      const current = store.records.get(patch.id);
+      const before = current?.record;
+      const after = applyMergePatch(before, patch as Json) as ChannelRecord;
+      if (before && jsonEqual(before, after)) continue;
+      store.records.set(patch.id, { record: after, seq });
+      store.tombstones.delete(patch.id);
+      changes.push({ id: patch.id, before, after });
+    }
+    for (const id of input.delete ?? []) {
+      const current = store.records.get(id);
+      if (!current) continue;
+      store.records.delete(id);
+      store.tombstones.set(id, seq);
+      changes.push({ id, before: current.record, after: undefined });
+    }
+    const events: ChannelEvent[] = (input.events ?? []).map((event) => ({
+      seq,
+      ts,
+      type: event.type,
+      priority: event.priority ?? 'normal',
+      ...(event.data === undefined ? {} : { data: event.data }),
+    }));
+
+    store.seq = seq;
+    store.append({ seq, ts, events }, this.options);
+    const commit: Commit = { tenant, channel, epoch: this.epoch, seq, ts, changes, events };
+    for (const listener of this.listeners) listener(commit);
+    return commit;
+  }
+
+  async snapshot(tenant: string, channel: string): Promise<ChannelState> {
+    return this.snapshotSync(tenant, channel);
+  }
+
+  snapshotSync(tenant: string, channel: string): ChannelState {
+    const store = this.store(tenant, channel, false);
+    if (!store) return { epoch: this.epoch, seq: 0, records: [], events: [] };
+    store.prune(this.now(), this.options);
+    return {
+      epoch: this.epoch,
+      seq: store.seq,
+      records: Array.from(store.records.values(), (stored) => stored.record),
+      events: store.eventsAfter(0),
+    };
+  }
+
+  async since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
+    return this.sinceSync(tenant, channel, position);
+  }
+
+  sinceSync(tenant: string, channel: string, { epoch, seq }: StreamPosition): Recovery {
+    const store = this.store(tenant, channel, false);
+    const current = store?.seq ?? 0;
+    if (epoch !== this.epoch || seq > current) return { ok: false, epoch: this.epoch, seq: current };
+    if (!store) return { ok: true, epoch: this.epoch, seq: 0, records: [], deleted: [], events: [] };
+    store.prune(this.now(), this.options);
+    if (seq < store.floorSeq) return { ok: false, epoch: this.epoch, seq: current };
+
+    const records: ChannelRecord[] = [];
+    for (const stored of store.records.values()) if (stored.seq > seq) records.push(stored.record);
+    const deleted: string[] = [];
+    for (const [id, deletedAt] of store.tombstones) if (deletedAt > seq) deleted.push(id);
+    return { ok: true, epoch: this.epoch, seq: current, records, deleted, events: store.eventsAfter(seq) };
+  }
+
+  async channels(tenant: string): Promise<ChannelInfo[]> {
+    const stores = this.channelStores.get(tenant);
+    if (!stores) return [];
+    return Array.from(stores, ([channel, store]) => ({ channel, seq: store.seq, records: store.records.size }));
+  }
+
+  onCommit(listener: (commit: Commit) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async healthy(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  /** Looks a channel up; reading never creates one, so unknown names cost no memory. */
+  private store(tenant: string, channel: string, create: boolean): ChannelStore | undefined {
+    let stores = this.channelStores.get(tenant);
+    if (!stores) {
+      if (!create) return undefined;
+      stores = new Map();
+      this.channelStores.set(tenant, stores);
+    }
+    let store = stores.get(channel);
+    if (!store && create) {
+      store = new ChannelStore();
+      stores.set(channel, store);
+    }
+    return store;
+  }
+}

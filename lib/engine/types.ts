@@ -1,0 +1,78 @@
+/**
+ * The `Engine` owns channel state: records, `seq`/`epoch`, per-record last-change seq,
+ * tombstones and event history inside the history window. The hub talks only to this
+ * interface, so the in-memory engine (default) and a Redis engine are interchangeable.
+ *
+ * Records handed out by an engine are immutable: never mutate one, replace it.
+ */
+import type { ChannelEvent, ChannelRecord, PublishInput, StreamPosition } from '../protocol';
+
+/** One record's change in a commit. `after` undefined means the record was deleted. */
+export interface RecordChange {
+  id: string;
+  before: ChannelRecord | undefined;
+  after: ChannelRecord | undefined;
+}
+
+/** What one atomic publish did, as fan-out needs it. Emitted once per publish, in seq order per channel. */
+export interface Commit {
+  tenant: string;
+  channel: string;
+  epoch: string;
+  seq: number;
+  /** Server time the publish was accepted (ms). */
+  ts: number;
+  /** Records that changed (upserts that altered something, deletions of existing ids). */
+  changes: RecordChange[];
+  events: ChannelEvent[];
+}
+
+export interface ChannelState {
+  epoch: string;
+  seq: number;
+  records: ChannelRecord[];
+  /** Events still in the history window, oldest first. */
+  events: ChannelEvent[];
+}
+
+/** Everything that happened after a position, when history still reaches back that far. */
+export type Recovery =
+  | {
+      ok: true;
+      epoch: string;
+      seq: number;
+      /** Current version of every record changed after the position. */
+      records: ChannelRecord[];
+      /** Ids deleted after the position and not re-created since. */
+      deleted: string[];
+      /** Events after the position, oldest first. */
+      events: ChannelEvent[];
+    }
+  | { ok: false; epoch: string; seq: number };
+
+export interface ChannelInfo {
+  channel: string;
+  seq: number;
+  records: number;
+}
+
+export interface EngineOptions {
+  historySize: number;
+  historyTtlMs: number;
+}
+
+export interface Engine {
+  readonly kind: 'memory' | 'redis';
+  /** Applies one publish atomically and returns its commit (also emitted to `onCommit` listeners). */
+  publish(tenant: string, channel: string, input: PublishInput): Promise<Commit>;
+  /** The channel's current state. A channel never published to has seq 0 and no records. */
+  snapshot(tenant: string, channel: string): Promise<ChannelState>;
+  /** What changed after `position`, or `ok: false` when that cannot be answered exactly. */
+  since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery>;
+  channels(tenant: string): Promise<ChannelInfo[]>;
+  /** Every commit, from this process or (for a shared engine) any other. Returns the disposer. */
+  onCommit(listener: (commit: Commit) => void): () => void;
+  /** True while the engine can serve requests. */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}

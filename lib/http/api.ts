@@ -1,0 +1,244 @@
+/**
+ * The HTTP API (PROTOCOL.md §10), served by the same process and port as the app. Plain
+ * Node handlers over the hub, so it runs with or without Next.js.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { Hub } from '../hub/hub';
+import { HubError } from '../hub/errors';
+import type { Session } from '../hub/auth';
+import { ErrorCode, describeIssue, type PublishInput } from '../protocol';
+import { isLoopback, readJsonBody, sendError, sendJson } from './respond';
+import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
+
+/** Who is calling: the operator (API key, or loopback in development), a token holder, or anyone. */
+type Caller =
+  | { kind: 'admin'; tenant: string }
+  | { kind: 'token'; tenant: string; session: Session }
+  | { kind: 'anonymous'; tenant: 'demo' };
+
+const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
+const DEV_TOKEN_TTL_S = 3600;
+
+const tokenRequest = z.object({
+  user: z.string().min(1).max(256),
+  tenant: z.string().regex(TENANT, 'must match ^[A-Za-z0-9_.:-]{1,128}$').default('demo'),
+  channels: z
+    .object({ subscribe: z.array(z.string().max(256)).max(256).optional(), publish: z.array(z.string().max(256)).max(256).optional() })
+    .optional(),
+  ttlS: z.number().int().min(1).max(7 * 24 * 3600).default(DEV_TOKEN_TTL_S),
+});
+
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Returns a handler that serves the API routes and answers false for anything else. */
+export function createApiHandler(hub: Hub): ApiHandler {
+  const { config } = hub;
+
+  function bearer(req: IncomingMessage): string | undefined {
+    const header = req.headers.authorization;
+    return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  }
+
+  function isApiKey(candidate: string | undefined): boolean {
+    if (!config.apiKey || candidate === undefined) return false;
+    const a = Buffer.from(candidate);
+    const b = Buffer.from(config.apiKey);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Admin check: the key when one is configured; loopback only in development without one. */
+  function requireAdmin(req: IncomingMessage): void {
+    if (config.apiKey) {
+      if (!isApiKey(bearer(req))) throw new HubError(ErrorCode.AUTH_FAILED, 'admin API key required');
+      return;
+    }
+    if (config.production) throw new HubError(ErrorCode.AUTH_FAILED, 'admin API key required');
+    if (!isLoopback(req.socket.remoteAddress)) throw new HubError(ErrorCode.FORBIDDEN, 'admin routes are open to loopback clients only');
+  }
+
+  async function caller(req: IncomingMessage): Promise<Caller> {
+    const token = bearer(req);
+    const tenantHeader = req.headers['x-tenant-id'];
+    const tenant = typeof tenantHeader === 'string' && tenantHeader ? tenantHeader : 'demo';
+    if (token !== undefined && isApiKey(token)) {
+      if (!TENANT.test(tenant)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'X-Tenant-ID must match ^[A-Za-z0-9_.:-]{1,128}$');
+      return { kind: 'admin', tenant };
+    }
+    if (token !== undefined) {
+      const result = await hub.auth.authenticate(token);
+      if (!result.ok) throw new HubError(result.code, result.message);
+      return { kind: 'token', tenant: result.session.tenant, session: result.session };
+    }
+    if (!config.apiKey && !config.production && isLoopback(req.socket.remoteAddress)) return { kind: 'admin', tenant: 'demo' };
+    if (config.anonymous) return { kind: 'anonymous', tenant: 'demo' };
+    throw new HubError(ErrorCode.AUTH_FAILED, 'a token or the API key is required');
+  }
+
+  function canRead(who: Caller, channel: string): boolean {
+    return who.kind !== 'token' || who.session.canSubscribe(channel);
+  }
+
+  const routes: Array<{ method: string; pattern: RegExp; run: (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> }> = [
+    {
+      method: 'POST',
+      pattern: /^\/api\/channels\/([^/]+)\/publish$/,
+      async run(req, res, [channel]) {
+        const who = await caller(req);
+        if (who.kind === 'anonymous') throw new HubError(ErrorCode.AUTH_FAILED, 'publishing needs the API key or a token');
+        if (who.kind === 'token' && !who.session.canPublish(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot publish to ${channel}`);
+        const body = await readJsonBody(req, config.maxPayload);
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'body must be a JSON object');
+        sendJson(res, 200, await hub.publish(who.tenant, channel, body as PublishInput));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/channels\/([^/]+)\/snapshot$/,
+      async run(req, res, [channel], url) {
+        const who = await caller(req);
+        if (!canRead(who, channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot read ${channel}`);
+        let filter: unknown = {};
+        const raw = url.searchParams.get('filter');
+        if (raw) {
+          try {
+            filter = JSON.parse(raw);
+          } catch {
+            throw new HubError(ErrorCode.BAD_FILTER, 'filter is not valid JSON');
+          }
+        }
+        sendJson(res, 200, await hub.snapshot(who.tenant, channel, filter));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/channels$/,
+      async run(req, res) {
+        const who = await caller(req);
+        const channels = await hub.channels(who.tenant);
+        sendJson(res, 200, { channels: channels.filter((info) => canRead(who, info.channel)) });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/health$/,
+      async run(_req, res) {
+        const healthy = await hub.engine.healthy().catch(() => false);
+        const status = hub.shuttingDown ? 'shutting_down' : healthy ? 'ok' : 'engine_unreachable';
+        sendJson(res, status === 'ok' ? 200 : 503, { status, instance: hub.instance, uptimeS: uptimeS(hub), engine: hub.engine.kind });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/ws\/stats$/,
+      async run(req, res) {
+        requireAdmin(req);
+        sendJson(res, 200, statsBody(hub));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/ws\/connections$/,
+      async run(req, res) {
+        requireAdmin(req);
+        const connections = [...hub.connections.values()].map((c) => ({
+          id: c.id,
+          user: c.session?.user ?? null,
+          tenant: c.session?.tenant ?? null,
+          subscriptions: [...c.subscriptions.keys()],
+          connectedAt: c.connectedAt,
+          lastActivityAt: c.lastActivityAt,
+          bufferedBytes: c.bufferedBytes,
+          remoteAddress: c.remoteAddress,
+        }));
+        sendJson(res, 200, { connections });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/api\/ws\/connections\/([^/]+)$/,
+      async run(req, res, [id]) {
+        requireAdmin(req);
+        if (!hub.kick(id)) return sendError(res, ErrorCode.NOT_SUBSCRIBED, `no connection ${id}`, 404);
+        sendJson(res, 200, { id, closed: true });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/metrics$/,
+      async run(req, res) {
+        requireAdmin(req);
+        const body = await renderMetrics(hub);
+        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+        res.end(body);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/token$/,
+      async run(req, res) {
+        if (!config.devTokens) return sendError(res, ErrorCode.FORBIDDEN, 'development tokens are disabled', 404);
+        const parsed = tokenRequest.safeParse(await readJsonBody(req, 64 * 1024));
+        if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, describeIssue(parsed.error.issues[0]));
+        const { user, tenant, channels, ttlS } = parsed.data;
+        const token = await hub.auth.sign({ sub: user, tenant, channels }, ttlS);
+        sendJson(res, 200, { token, expiresAt: (Math.floor(Date.now() / 1000) + ttlS) * 1000 });
+      },
+    },
+  ];
+
+  return async function handle(req, res) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/api/') && url.pathname !== '/metrics') return false;
+    const matching = routes.filter((route) => route.pattern.test(url.pathname));
+    if (matching.length === 0) return false;
+    if (hub.shuttingDown) {
+      sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
+      return true;
+    }
+    const route = matching.find((r) => r.method === req.method);
+    if (!route) {
+      res.setHeader('allow', matching.map((r) => r.method).join(', '));
+      sendError(res, ErrorCode.INVALID_MESSAGE, `method ${req.method} not allowed`, 405);
+      return true;
+    }
+    try {
+      const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+      await route.run(req, res, params, url);
+    } catch (error) {
+      if (error instanceof HubError) {
+        if (error.code === ErrorCode.PAYLOAD_TOO_LARGE) res.setHeader('connection', 'close');
+        sendError(res, error.code, error.message);
+      } else if (error instanceof URIError) {
+        sendError(res, ErrorCode.INVALID_MESSAGE, 'malformed path');
+      } else {
+        hub.log.error({ err: error, path: url.pathname }, 'HTTP request failed');
+        if (!res.headersSent) sendError(res, ErrorCode.INTERNAL_ERROR, 'internal error');
+      }
+    }
+    return true;
+  };
+}
+
+function uptimeS(hub: Hub): number {
+  return Math.round((Date.now() - hub.stats.startedAt) / 1000);
+}
+
+export function statsBody(hub: Hub) {
+  const { stats } = hub;
+  const rates = stats.rates();
+  return {
+    instance: hub.instance,
+    engine: hub.engine.kind,
+    uptimeS: uptimeS(hub),
+    connections: { total: hub.connections.size, byTenant: hub.connectionsByTenant() },
+    channels: hub.index.channelCount,
+    subscriptions: hub.index.size,
+    messages: { in: stats.messagesIn, out: stats.messagesOut, inPerSec: rates.messagesIn, outPerSec: rates.messagesOut },
+    bytes: { in: stats.bytesIn, out: stats.bytesOut, inPerSec: rates.bytesIn, outPerSec: rates.bytesOut },
+    latencyMs: { p50: stats.latency.quantile(0.5), p95: stats.latency.quantile(0.95), p99: stats.latency.quantile(0.99) },
+    errors: { ...stats.errors },
+    slowConsumers: hub.broadcaster.slowConsumers,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Prometheus exposition for `GET /metrics`: hub gauges and counters read from the hub when
+ * scraped (nothing is counted twice on the hot path), the delivery-latency histogram, and
+ * the default process metrics.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Hub } from '../hub/hub';
+import { LATENCY_BUCKETS_MS } from '../hub/stats';
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+const registries = new WeakMap<Hub, Registry>();
+
+/** A counter that mirrors a monotonically increasing value read at scrape time. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let last = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = read();
+      if (value > last) this.inc(value - last);
+      last = value;
+    },
+  });
+}
+
+function createRegistry(hub: Hub): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const { stats } = hub;
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+
+  gauge('pulse_connections', 'Open WebSocket connections', () => hub.connections.size);
+  gauge('pulse_subscriptions', 'Active subscriptions', () => hub.index.size);
+  gauge('pulse_channels', 'Channels with at least one subscriber', () => hub.index.channelCount);
+  gauge('pulse_slow_consumers', 'Connections currently held back as slow consumers', () => hub.broadcaster.slowConsumers);
+  mirroredCounter(registry, 'pulse_messages_in_total', 'Frames received from clients', () => stats.messagesIn);
+  mirroredCounter(registry, 'pulse_messages_out_total', 'Frames sent to clients', () => stats.messagesOut);
+  mirroredCounter(registry, 'pulse_bytes_in_total', 'Bytes received from clients', () => stats.bytesIn);
+  mirroredCounter(registry, 'pulse_bytes_out_total', 'Bytes sent to clients', () => stats.bytesOut);
+  mirroredCounter(registry, 'pulse_publishes_total', 'Accepted publishes', () => stats.publishes);
+  mirroredCounter(registry, 'pulse_rate_limited_total', 'Messages refused by the rate limit', () => stats.rateLimited);
+  mirroredCounter(registry, 'pulse_slow_consumer_events_total', 'Times a socket went over the slow-consumer limit', () => stats.slowConsumerEvents);
+  mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => stats.flushes);
+  mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => stats.flushSeconds);
+
+  const lastErrors: Record<string, number> = {};
+  new Counter({
+    name: 'pulse_errors_total',
+    help: 'Errors sent to clients, by code',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const [code, value] of Object.entries(stats.errors)) {
+        const delta = value - (lastErrors[code] ?? 0);
+        if (delta > 0) this.inc({ code }, delta);
+        lastErrors[code] = value;
+      }
+    },
+  });
+  return registry;
+}
+
+/** The delivery-latency histogram, written out directly: it is recorded per delivery group. */
+function latencyHistogram(hub: Hub): string {
+  const { latency } = hub.stats;
+  const name = 'pulse_delivery_latency_seconds';
+  const lines = [
+    `# HELP ${name} Publish accepted to delta written to the socket`,
+    `# TYPE ${name} histogram`,
+  ];
+  let cumulative = 0;
+  LATENCY_BUCKETS_MS.forEach((bound, i) => {
+    cumulative += latency.counts[i];
+    lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`);
+  });
+  lines.push(`${name}_bucket{le="+Inf"} ${latency.total}`, `${name}_sum ${latency.sum / 1000}`, `${name}_count ${latency.total}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function renderMetrics(hub: Hub): Promise<string> {
+  let registry = registries.get(hub);
+  if (!registry) registries.set(hub, (registry = createRegistry(hub)));
+  return (await registry.metrics()) + latencyHistogram(hub);
+}

@@ -1,0 +1,119 @@
+/**
+ * Session authentication (PROTOCOL.md §2): HS256 JWTs verified with `jose`, the algorithm
+ * pinned, `exp` honoured; anonymous sessions when the server allows them.
+ */
+import { randomBytes } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { ErrorCode } from '../protocol';
+import { ALLOW_ALL, compilePatterns, DENY_ALL } from './permissions';
+
+export interface Session {
+  user: string;
+  tenant: string;
+  /** ms since epoch, or null for a token without `exp` (development only). */
+  expiresAt: number | null;
+  canSubscribe(channel: string): boolean;
+  canPublish(channel: string): boolean;
+}
+
+export interface AuthOptions {
+  secret: string;
+  anonymous: boolean;
+  /** In production a token must carry `exp`. */
+  requireExp: boolean;
+}
+
+export type AuthResult =
+  | { ok: true; session: Session }
+  | { ok: false; code: typeof ErrorCode.AUTH_FAILED | typeof ErrorCode.TOKEN_EXPIRED; message: string };
+
+/** Tenant ids follow channel-name rules, so a tenant can never smuggle a separator. */
+const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  tenant: z.string().regex(TENANT, 'tenant must match ^[A-Za-z0-9_.:-]{1,128}$'),
+  exp: z.number().optional(),
+  channels: z
+    .object({
+      subscribe: z.array(z.string().max(256)).max(256).optional(),
+      publish: z.array(z.string().max(256)).max(256).optional(),
+    })
+    .optional(),
+});
+
+export type TokenClaims = z.infer<typeof claimsSchema>;
+
+const ALGORITHM = 'HS256';
+
+export class Authenticator {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly options: AuthOptions) {
+    this.key = new TextEncoder().encode(options.secret);
+  }
+
+  /** Verifies a token (or its absence) into a session. Never throws. */
+  async authenticate(token: string | undefined): Promise<AuthResult> {
+    if (token === undefined) {
+      if (!this.options.anonymous) return { ok: false, code: ErrorCode.AUTH_FAILED, message: 'a token is required' };
+      return {
+        ok: true,
+        session: {
+          user: `anon-${randomBytes(4).toString('hex')}`,
+          tenant: 'demo',
+          expiresAt: null,
+          canSubscribe: ALLOW_ALL,
+          canPublish: DENY_ALL,
+        },
+      };
+    }
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM] }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) return { ok: false, code: ErrorCode.TOKEN_EXPIRED, message: 'token expired' };
+      return { ok: false, code: ErrorCode.AUTH_FAILED, message: describeJoseError(error) };
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) {
+      const issue = claims.error.issues[0];
+      return { ok: false, code: ErrorCode.AUTH_FAILED, message: `bad claim ${issue.path.join('.') || 'payload'}: ${issue.message}` };
+    }
+    const { sub, tenant, exp, channels } = claims.data;
+    if (exp === undefined && this.options.requireExp) {
+      return { ok: false, code: ErrorCode.AUTH_FAILED, message: 'token must carry exp' };
+    }
+    return {
+      ok: true,
+      session: {
+        user: sub,
+        tenant,
+        expiresAt: exp === undefined ? null : exp * 1000,
+        // Without `channels`: subscribe to all of the tenant, publish nothing.
+        // With `channels`, a missing list grants nothing.
+        canSubscribe: channels ? compilePatterns(channels.subscribe ?? []) : ALLOW_ALL,
+        canPublish: channels ? compilePatterns(channels.publish ?? []) : DENY_ALL,
+      },
+    };
+  }
+
+  /** Signs a token with the server's secret (development tokens, tests). */
+  async sign(claims: Omit<TokenClaims, 'exp'>, ttlSeconds: number): Promise<string> {
+    return new SignJWT({ tenant: claims.tenant, ...(claims.channels ? { channels: claims.channels } : {}) })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .sign(this.key);
+  }
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed (HS256 only)';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
+  if (error instanceof errors.JWTClaimValidationFailed) return `token claim ${error.claim} invalid`;
+  if (error instanceof errors.JOSEError) return 'token malformed';
+  return 'token invalid';
+}

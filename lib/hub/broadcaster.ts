@@ -1,0 +1,279 @@
+/**
+ * Fan-out (PROTOCOL.md §5, §7, §8). Commits are merged per channel and per record into a
+ * batch window; every `batchMs` each window is flushed: per distinct view (channel + filter)
+ * the delta is computed once, per (view, prevSeq) it is serialized once, and the same bytes
+ * go to every socket in that group.
+ *
+ * A subscriber is "aligned" when it is up to date at the window's start; aligned
+ * subscribers share the window's delta. Anyone else (just subscribed, resumed, drained after
+ * a stall, or behind for any reason) is brought up to date by a catch-up delta computed from
+ * the engine's history, after which it is aligned again. One mechanism serves resume,
+ * slow consumers and late joiners.
+ */
+import type { Commit, Engine, RecordChange } from '../engine/types';
+import type { ChannelEvent, DeltaMessage, SnapshotMessage, StreamPosition } from '../protocol';
+import type { Connection } from './connection';
+import type { HubStats } from './stats';
+import { channelKey, type Subscription, type SubscriptionIndex } from './subscription';
+import { recoveryDelta, snapshotView, windowDelta, type DeltaContent } from './views';
+
+export interface BroadcasterOptions {
+  batchMs: number;
+  snapshotEvents: number;
+  slowConsumerBytes: number;
+  slowConsumerTimeoutMs: number;
+}
+
+interface BatchWindow {
+  key: string;
+  channel: string;
+  epoch: string;
+  /** Seq every aligned subscriber is at when the window opened. */
+  startSeq: number;
+  endSeq: number;
+  /** Time the first publish of the window was accepted. */
+  firstTs: number;
+  /** Per record: its state at the window's start and now. */
+  changes: Map<string, RecordChange>;
+  events: ChannelEvent[];
+}
+
+export class Broadcaster {
+  private readonly windows = new Map<string, BatchWindow>();
+  /** Latest commit seen per channel, to notice a subscriber left behind after a catch-up. */
+  private readonly heads = new Map<string, StreamPosition>();
+  private readonly stalled = new Set<Connection>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly index: SubscriptionIndex,
+    private readonly stats: HubStats,
+    private readonly options: BroadcasterOptions,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), this.options.batchMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Number of connections currently held back as slow consumers. */
+  get slowConsumers(): number {
+    return this.stalled.size;
+  }
+
+  /** Takes one commit into its channel's batch window. */
+  ingest(commit: Commit): void {
+    const key = channelKey(commit.tenant, commit.channel);
+    this.heads.set(key, { epoch: commit.epoch, seq: commit.seq });
+    let window = this.windows.get(key);
+    if (window && (window.epoch !== commit.epoch || window.endSeq + 1 !== commit.seq)) {
+      // Out of order or a new lineage: close the window; misaligned subscribers catch up.
+      this.flush(window);
+      window = undefined;
+    }
+    if (!window) {
+      window = {
+        key,
+        channel: commit.channel,
+        epoch: commit.epoch,
+        startSeq: commit.seq - 1,
+        endSeq: commit.seq,
+        firstTs: commit.ts,
+        changes: new Map(),
+        events: [],
+      };
+      this.windows.set(key, window);
+    }
+    for (const change of commit.changes) {
+      const pending = window.changes.get(change.id);
+      if (pending) pending.after = change.after;
+      else window.changes.set(change.id, { id: change.id, before: change.before, after: change.after });
+    }
+    for (const event of commit.events) window.events.push(event);
+    window.endSeq = commit.seq;
+    if (commit.events.some((event) => event.priority === 'critical')) this.flush(window);
+  }
+
+  /** Flushes every pending window and looks after stalled sockets. Runs every `batchMs`. */
+  tick(): void {
+    const started = performance.now();
+    for (const window of [...this.windows.values()]) this.flush(window);
+    this.serviceStalled(Date.now());
+    this.stats.flushes++;
+    this.stats.flushSeconds += (performance.now() - started) / 1000;
+  }
+
+  /** Flushes everything now (graceful shutdown). */
+  flushAll(): void {
+    for (const window of [...this.windows.values()]) this.flush(window);
+  }
+
+  private flush(window: BatchWindow): void {
+    this.windows.delete(window.key);
+    const subscribers = this.index.of(window.key);
+    if (!subscribers) return;
+    const views = new Map<string, DeltaContent | null>();
+    const frames = new Map<string, Buffer>();
+    let delivered = 0;
+    for (const sub of subscribers) {
+      if (sub.busy) continue;
+      if (sub.epoch !== window.epoch || sub.syncedSeq !== window.startSeq) {
+        if (sub.epoch !== window.epoch || sub.syncedSeq < window.endSeq) void this.catchUp(sub);
+        continue;
+      }
+      const connection = sub.connection;
+      if (connection.stalledSince !== null) continue;
+      if (connection.bufferedBytes > this.options.slowConsumerBytes) {
+        this.markStalled(connection);
+        continue;
+      }
+      let content = views.get(sub.filter.key);
+      if (content === undefined) {
+        content = windowDelta(window.changes.values(), window.events, sub.filter);
+        views.set(sub.filter.key, content);
+      }
+      if (content === null) {
+        sub.syncedSeq = window.endSeq;
+        continue;
+      }
+      const frameKey = `${sub.filter.key}\n${sub.sentSeq}`;
+      let frame = frames.get(frameKey);
+      if (!frame) {
+        frame = encode(deltaMessage(window.channel, window.epoch, sub.sentSeq, window.endSeq, content));
+        frames.set(frameKey, frame);
+      }
+      connection.sendFrame(frame);
+      sub.sentSeq = sub.syncedSeq = window.endSeq;
+      delivered++;
+    }
+    if (delivered) this.stats.latency.record(Date.now() - window.firstTs, delivered);
+  }
+
+  /**
+   * First state for a new subscription: a recovery delta when `since` can be answered
+   * exactly, otherwise a snapshot (`gap: true` when a `since` was given). `reply` is called
+   * first, with the subscribe reply's fields, so the reply precedes the data.
+   */
+  async initialize(sub: Subscription, since: StreamPosition | undefined, reply: (recovered: boolean) => void): Promise<void> {
+    sub.busy = true;
+    try {
+      if (since) {
+        const recovery = await this.engine.since(sub.tenant, sub.channel, since);
+        if (!sub.active) return;
+        if (recovery.ok) {
+          reply(true);
+          this.sendRecovery(sub, since.seq, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
+          return;
+        }
+      }
+      const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      if (!sub.active) return;
+      reply(false);
+      this.sendSnapshot(sub, state, since !== undefined);
+    } finally {
+      sub.busy = false;
+      this.reconcile(sub);
+    }
+  }
+
+  /** A fresh snapshot (`gap: false`) for `resync`; `reply` precedes it. */
+  async resync(sub: Subscription, reply: () => void): Promise<void> {
+    sub.busy = true;
+    try {
+      const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      if (!sub.active) return;
+      reply();
+      this.sendSnapshot(sub, state, false);
+    } finally {
+      sub.busy = false;
+      this.reconcile(sub);
+    }
+  }
+
+  /** Brings a subscriber that is not aligned with the fan-out up to date. */
+  private async catchUp(sub: Subscription): Promise<void> {
+    if (sub.busy || !sub.active || sub.connection.stalledSince !== null) return;
+    sub.busy = true;
+    try {
+      const from = sub.sentSeq;
+      const recovery = await this.engine.since(sub.tenant, sub.channel, { epoch: sub.epoch, seq: from });
+      if (!sub.active) return;
+      if (recovery.ok) {
+        this.sendRecovery(sub, from, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
+      } else {
+        this.sendSnapshot(sub, await this.engine.snapshot(sub.tenant, sub.channel), true);
+      }
+    } finally {
+      sub.busy = false;
+      this.reconcile(sub);
+    }
+  }
+
+  /** After a catch-up: if commits went by meanwhile and no window will carry them, catch up again. */
+  private reconcile(sub: Subscription): void {
+    if (!sub.active || sub.connection.stalledSince !== null) return;
+    const head = this.heads.get(sub.key);
+    if (!head || (head.epoch === sub.epoch && head.seq <= sub.syncedSeq)) return;
+    const window = this.windows.get(sub.key);
+    if (window && window.epoch === sub.epoch && window.startSeq <= sub.syncedSeq) return;
+    void this.catchUp(sub);
+  }
+
+  private sendRecovery(sub: Subscription, prevSeq: number, seq: number, content: DeltaContent, epoch: string): void {
+    const message: DeltaMessage = { ...deltaMessage(sub.channel, epoch, prevSeq, seq, content), recovery: true };
+    sub.connection.send(message);
+    sub.epoch = epoch;
+    sub.sentSeq = sub.syncedSeq = seq;
+  }
+
+  private sendSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean): void {
+    const view = snapshotView(state, sub.filter, this.options.snapshotEvents);
+    const message: SnapshotMessage = {
+      type: 'snapshot',
+      channel: sub.channel,
+      epoch: state.epoch,
+      seq: state.seq,
+      records: view.records,
+      events: view.events,
+      gap,
+    };
+    sub.connection.send(message);
+    sub.epoch = state.epoch;
+    sub.sentSeq = sub.syncedSeq = state.seq;
+  }
+
+  private markStalled(connection: Connection): void {
+    connection.stalledSince = Date.now();
+    this.stalled.add(connection);
+    this.stats.slowConsumerEvents++;
+  }
+
+  /** Drained sockets catch up; sockets stalled for too long are closed with 1013. */
+  private serviceStalled(now: number): void {
+    for (const connection of this.stalled) {
+      if (!connection.isOpen) {
+        this.stalled.delete(connection);
+      } else if (connection.bufferedBytes <= this.options.slowConsumerBytes / 2) {
+        connection.stalledSince = null;
+        this.stalled.delete(connection);
+        for (const sub of connection.subscriptions.values()) void this.catchUp(sub);
+      } else if (now - connection.stalledSince! >= this.options.slowConsumerTimeoutMs) {
+        this.stalled.delete(connection);
+        connection.close(1013, 'slow consumer');
+      }
+    }
+  }
+}
+
+function deltaMessage(channel: string, epoch: string, prevSeq: number, seq: number, content: DeltaContent): DeltaMessage {
+  return { type: 'delta', channel, epoch, prevSeq, seq, ...content };
+}
+
+function encode(message: DeltaMessage): Buffer {
+  return Buffer.from(JSON.stringify(message));
+}

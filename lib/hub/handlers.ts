@@ -1,0 +1,173 @@
+/**
+ * Requests of an open session (PROTOCOL.md §2–§3, §6–§7): one function per message type.
+ * Each either answers through `reply`/`fail` or throws a `HubError`, which becomes a failed
+ * reply (or an unsolicited `error` when the request had no `ref`).
+ */
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type AuthRequest,
+  type ClientMessage,
+  type PublishInput,
+  type PublishRequest,
+  type PublishResult,
+  type Ref,
+  type SubscribeRequest,
+} from '../protocol';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Authenticator, Session } from './auth';
+import type { Broadcaster } from './broadcaster';
+import type { Connection } from './connection';
+import { HubError } from './errors';
+import { compileFilter } from './filter';
+import type { HubStats } from './stats';
+import { channelKey, Subscription, type SubscriptionIndex } from './subscription';
+
+/** What request handling needs from the hub. */
+export interface HubContext {
+  readonly config: Config;
+  readonly instance: string;
+  readonly auth: Authenticator;
+  readonly index: SubscriptionIndex;
+  readonly broadcaster: Broadcaster;
+  readonly stats: HubStats;
+  readonly log: Logger;
+  publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult>;
+  /** Registers an authenticated connection under its tenant; false when the tenant is full. */
+  admit(connection: Connection, session: Session): boolean;
+}
+
+export function reply(connection: Connection, ref: Ref | undefined, fields: Record<string, unknown>): void {
+  if (ref !== undefined) connection.send({ type: 'reply', ref, ok: true, ...fields });
+}
+
+export function fail(hub: HubContext, connection: Connection, ref: Ref | undefined, code: ErrorCode, message: string): void {
+  hub.stats.error(code);
+  if (ref !== undefined) connection.send({ type: 'reply', ref, ok: false, error: { code, message } });
+  else connection.send({ type: 'error', code, message });
+}
+
+/** The first `auth` of a connection: welcome, or error and close 4401. */
+export async function authenticate(hub: HubContext, connection: Connection, request: AuthRequest): Promise<void> {
+  const result = await hub.auth.authenticate(request.token);
+  if (!connection.isOpen) return;
+  if (!result.ok) {
+    hub.stats.error(result.code);
+    hub.log.info({ connection: connection.id, code: result.code, reason: result.message }, 'auth failed');
+    connection.send({ type: 'error', code: result.code, message: result.message, ...(request.ref === undefined ? {} : { ref: request.ref }) });
+    connection.close(CloseCode.AUTH, result.code);
+    return;
+  }
+  if (!hub.admit(connection, result.session)) {
+    hub.stats.error(ErrorCode.CONNECTION_LIMIT);
+    hub.log.warn({ connection: connection.id, tenant: result.session.tenant }, 'tenant connection limit reached');
+    connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'too many connections for this tenant' });
+    connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
+    return;
+  }
+  startSession(hub, connection, result.session, request.ref);
+  hub.log.info({ connection: connection.id, user: result.session.user, tenant: result.session.tenant }, 'authenticated');
+}
+
+function startSession(hub: HubContext, connection: Connection, session: Session, ref: Ref | undefined): void {
+  connection.session = session;
+  clearTimeout(connection.authTimer);
+  scheduleExpiry(hub, connection, session.expiresAt);
+  connection.send({
+    type: 'welcome',
+    ...(ref === undefined ? {} : { ref }),
+    protocol: PROTOCOL_VERSION,
+    connectionId: connection.id,
+    instance: hub.instance,
+    user: session.user,
+    tenant: session.tenant,
+    heartbeatMs: hub.config.heartbeatMs,
+    expiresAt: session.expiresAt,
+  });
+}
+
+/** Longest delay a Node timer takes; longer expiries re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function scheduleExpiry(hub: HubContext, connection: Connection, expiresAt: number | null): void {
+  clearTimeout(connection.expiryTimer);
+  if (expiresAt === null) return;
+  const delay = expiresAt - Date.now();
+  connection.expiryTimer = setTimeout(() => {
+    if (delay > MAX_TIMER_MS) return scheduleExpiry(hub, connection, expiresAt);
+    hub.stats.error(ErrorCode.TOKEN_EXPIRED);
+    hub.log.info({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'session expired');
+    connection.send({ type: 'error', code: ErrorCode.TOKEN_EXPIRED, message: 'token expired' });
+    connection.close(CloseCode.AUTH, ErrorCode.TOKEN_EXPIRED);
+  }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+  connection.expiryTimer.unref();
+}
+
+/** `auth` on an open session: a refresh for the same user and tenant. */
+async function refresh(hub: HubContext, connection: Connection, request: AuthRequest): Promise<void> {
+  const current = connection.session!;
+  if (request.token === undefined && current.expiresAt === null && current.user.startsWith('anon-')) {
+    startSession(hub, connection, current, request.ref);
+    return;
+  }
+  const result = await hub.auth.authenticate(request.token);
+  if (!result.ok) throw new HubError(result.code, result.message);
+  if (result.session.user !== current.user || result.session.tenant !== current.tenant) {
+    throw new HubError(ErrorCode.AUTH_FAILED, 'a refresh token must be for the same user and tenant');
+  }
+  startSession(hub, connection, result.session, request.ref);
+}
+
+async function subscribe(hub: HubContext, connection: Connection, request: SubscribeRequest): Promise<void> {
+  const session = connection.session!;
+  const { channel, ref } = request;
+  if (!session.canSubscribe(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot subscribe to ${channel}`);
+  if (!connection.subscriptions.has(channel) && connection.subscriptions.size >= hub.config.maxSubscriptions) {
+    throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
+  }
+  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}));
+  hub.index.add(sub);
+  await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
+}
+
+function subscription(connection: Connection, channel: string): Subscription {
+  const sub = connection.subscriptions.get(channel);
+  if (!sub) throw new HubError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to ${channel}`);
+  return sub;
+}
+
+async function publish(hub: HubContext, connection: Connection, request: PublishRequest): Promise<void> {
+  const session = connection.session!;
+  if (!session.canPublish(request.channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot publish to ${request.channel}`);
+  const { upsert, delete: deleted, events } = request;
+  reply(connection, request.ref, { ...(await hub.publish(session.tenant, request.channel, { upsert, delete: deleted, events })) });
+}
+
+/** Runs one validated request of an authenticated connection. */
+export async function handleRequest(hub: HubContext, connection: Connection, message: ClientMessage): Promise<void> {
+  try {
+    switch (message.type) {
+      case 'auth':
+        return await refresh(hub, connection, message);
+      case 'subscribe':
+        return await subscribe(hub, connection, message);
+      case 'unsubscribe':
+        hub.index.remove(subscription(connection, message.channel));
+        return reply(connection, message.ref, { channel: message.channel });
+      case 'resync': {
+        const sub = subscription(connection, message.channel);
+        return await hub.broadcaster.resync(sub, () => reply(connection, message.ref, { channel: message.channel }));
+      }
+      case 'publish':
+        return await publish(hub, connection, message);
+      case 'ping':
+        return reply(connection, message.ref, { ts: Date.now() });
+    }
+  } catch (error) {
+    if (error instanceof HubError) return fail(hub, connection, message.ref, error.code, error.message);
+    hub.log.error({ err: error, connection: connection.id, type: message.type }, 'request failed');
+    fail(hub, connection, message.ref, ErrorCode.INTERNAL_ERROR, 'internal error');
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * The hub: one per process. Owns the engine, the connections, the subscription index and
+ * the broadcaster, and is what server code, route handlers and the HTTP API publish through.
+ * It can run without Next.js (tests and benchmarks attach it to a plain HTTP server).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Config } from '../config';
+import { MemoryEngine } from '../engine/memory';
+import type { ChannelInfo, Engine } from '../engine/types';
+import { createLogger, type Logger } from '../log';
+import {
+  CloseCode,
+  ErrorCode,
+  isChannelName,
+  isUsableRef,
+  parseClientFrame,
+  publishBodySchema,
+  describeIssue,
+  validateFilter,
+  type ChannelEvent,
+  type ChannelRecord,
+  type Filter,
+  type PublishInput,
+  type ParseResult,
+  type PublishResult,
+  type Ref,
+} from '../protocol';
+import { Authenticator, type Session } from './auth';
+import { Broadcaster } from './broadcaster';
+import { Connection } from './connection';
+import { HubError } from './errors';
+import { compileFilter } from './filter';
+import { authenticate, fail, handleRequest, type HubContext } from './handlers';
+import { isOriginAllowed } from './origin';
+import { consume, createRateState } from './rate-limit';
+import { HubStats } from './stats';
+import { channelKey, SubscriptionIndex } from './subscription';
+import { snapshotView } from './views';
+
+export interface ChannelSnapshot {
+  channel: string;
+  epoch: string;
+  seq: number;
+  records: ChannelRecord[];
+  events: ChannelEvent[];
+}
+
+export interface HubOptions {
+  engine?: Engine;
+  log?: Logger;
+}
+
+export class Hub implements HubContext {
+  readonly instance = `i_${randomBytes(4).toString('hex')}`;
+  readonly engine: Engine;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly stats = new HubStats();
+  readonly index = new SubscriptionIndex();
+  readonly broadcaster: Broadcaster;
+  readonly connections = new Map<string, Connection>();
+  private readonly tenantCounts = new Map<string, number>();
+  private readonly wss: WebSocketServer;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
+  private unsubscribeEngine: () => void;
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly config: Config, options: HubOptions = {}) {
+    this.log = options.log ?? createLogger(config.logLevel);
+    this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs });
+    this.auth = new Authenticator({ secret: config.jwtSecret, anonymous: config.anonymous, requireExp: config.production });
+    this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config);
+    this.unsubscribeEngine = this.engine.onCommit((commit) => this.broadcaster.ingest(commit));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.broadcaster.start();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), config.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.sampleTimer = setInterval(() => this.stats.sample(), 1000);
+    this.sampleTimer.unref();
+  }
+
+  get shuttingDown(): boolean {
+    return this.closing !== undefined;
+  }
+
+  // ---- server-side API: publish, read ---------------------------------------------------
+
+  /** Publishes to a tenant's channel, validating the input like any client's. Throws `HubError`. */
+  async publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult> {
+    if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'channel must match ^[A-Za-z0-9_.:-]{1,128}$');
+    const parsed = publishBodySchema.safeParse(input);
+    if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, `publish: ${describeIssue(parsed.error.issues[0])}`);
+    const commit = await this.engine.publish(tenant, channel, parsed.data as PublishInput);
+    this.stats.publishes++;
+    return { channel, epoch: commit.epoch, seq: commit.seq };
+  }
+
+  /** A channel's state as a view with `filter` sees it (what a `snapshot` message carries). */
+  async snapshot(tenant: string, channel: string, filter: Filter | unknown = {}): Promise<ChannelSnapshot> {
+    if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'channel must match ^[A-Za-z0-9_.:-]{1,128}$');
+    const validated = validateFilter(filter);
+    if (!validated.ok) throw new HubError(ErrorCode.BAD_FILTER, `filter ${validated.message}`);
+    const state = await this.engine.snapshot(tenant, channel);
+    const view = snapshotView(state, compileFilter(validated.filter), this.config.snapshotEvents);
+    return { channel, epoch: state.epoch, seq: state.seq, ...view };
+  }
+
+  async channels(tenant: string): Promise<Array<ChannelInfo & { subscribers: number }>> {
+    const channels = await this.engine.channels(tenant);
+    return channels.map((info) => ({ ...info, subscribers: this.index.subscriberCount(channelKey(tenant, info.channel)) }));
+  }
+
+  // ---- sockets ---------------------------------------------------------------------------
+
+  /** Handles an upgrade request for `/api/ws`. Refusals get an HTTP status and no WebSocket. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.shuttingDown) return abortHandshake(socket, 503, 'Server is shutting down');
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.config.allowedOrigins)) {
+      this.log.warn({ origin: request.headers.origin, remoteAddress: request.socket.remoteAddress }, 'upgrade refused: origin');
+      return abortHandshake(socket, 403, 'Origin not allowed');
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage): void {
+    const now = Date.now();
+    const connection = new Connection(ws, request.socket.remoteAddress ?? '', createRateState(this.config.rateLimit, now), this.stats);
+    if (this.connections.size >= this.config.maxConnections) {
+      this.stats.error(ErrorCode.CONNECTION_LIMIT);
+      this.log.warn({ connection: connection.id }, 'connection limit reached');
+      connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'server connection limit reached' });
+      connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
+      return;
+    }
+    this.connections.set(connection.id, connection);
+    this.log.debug({ connection: connection.id, remoteAddress: connection.remoteAddress }, 'connected');
+    connection.authTimer = setTimeout(() => {
+      if (connection.session) return;
+      this.log.info({ connection: connection.id }, 'auth timeout');
+      connection.close(CloseCode.AUTH, 'auth timeout');
+    }, this.config.authTimeoutMs);
+
+    ws.on('message', (data, isBinary) => this.receive(connection, data as Buffer, isBinary));
+    ws.on('pong', () => (connection.lastActivityAt = Date.now()));
+    ws.on('error', (error) => this.log.debug({ connection: connection.id, err: error.message }, 'socket error'));
+    ws.on('close', (code) => this.release(connection, code));
+  }
+
+  private receive(connection: Connection, data: Buffer, isBinary: boolean): void {
+    const now = Date.now();
+    connection.lastActivityAt = now;
+    this.stats.messagesIn++;
+    this.stats.bytesIn += data.length;
+
+    const verdict = consume(connection.rate, this.config.rateLimit, now);
+    if (verdict !== 'ok') return this.refuseFlood(connection, data, verdict === 'abusive');
+
+    const parsed: ParseResult = isBinary
+      ? { ok: false, code: ErrorCode.INVALID_MESSAGE, message: 'binary frames are not supported' }
+      : parseClientFrame(data.toString('utf8'));
+
+    if (!connection.session && !connection.authStarted) {
+      if (parsed.ok && parsed.message.type === 'auth') {
+        connection.authStarted = true;
+        const request = parsed.message;
+        this.enqueue(connection, () => authenticate(this, connection, request));
+      } else {
+        this.stats.error(ErrorCode.AUTH_REQUIRED);
+        connection.send({ type: 'error', code: ErrorCode.AUTH_REQUIRED, message: 'send auth first' });
+        connection.close(CloseCode.AUTH, 'auth required');
+      }
+      return;
+    }
+    // Frames that follow `auth` wait for it, then run in order.
+    this.enqueue(connection, async () => {
+      if (!connection.session || !connection.isOpen) return;
+      if (!parsed.ok) return fail(this, connection, parsed.ref, parsed.code, parsed.message);
+      await handleRequest(this, connection, parsed.message);
+    });
+  }
+
+  private enqueue(connection: Connection, task: () => Promise<void> | void): void {
+    connection.queue = connection.queue.then(task).catch((error) => {
+      this.log.error({ err: error, connection: connection.id }, 'request crashed');
+      fail(this, connection, undefined, ErrorCode.INTERNAL_ERROR, 'internal error');
+    });
+  }
+
+  /** Over the rate limit: refuse cheaply, and close a connection that keeps at it. */
+  private refuseFlood(connection: Connection, data: Buffer, abusive: boolean): void {
+    this.stats.rateLimited++;
+    if (abusive) {
+      this.log.warn({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'closed for flooding');
+      connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
+      return;
+    }
+    // Never let refusals pile up in the socket's buffer.
+    if (connection.bufferedBytes > this.config.slowConsumerBytes) return;
+    fail(this, connection, peekRef(data), ErrorCode.RATE_LIMITED, `over ${this.config.rateLimit} messages per second`);
+  }
+
+  admit(connection: Connection, session: Session): boolean {
+    const count = this.tenantCounts.get(session.tenant) ?? 0;
+    if (count >= this.config.maxConnectionsPerTenant) return false;
+    this.tenantCounts.set(session.tenant, count + 1);
+    connection.tenant = session.tenant;
+    return true;
+  }
+
+  private release(connection: Connection, code: number): void {
+    connection.clearTimers();
+    this.index.removeAll(connection);
+    this.connections.delete(connection.id);
+    if (connection.tenant !== undefined) {
+      const count = (this.tenantCounts.get(connection.tenant) ?? 1) - 1;
+      if (count > 0) this.tenantCounts.set(connection.tenant, count);
+      else this.tenantCounts.delete(connection.tenant);
+    }
+    this.log.info(
+      { connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant, code },
+      'disconnected',
+    );
+  }
+
+  /** Connections per tenant (authenticated ones). */
+  connectionsByTenant(): Record<string, number> {
+    return Object.fromEntries(this.tenantCounts);
+  }
+
+  /** Closes one connection with 1008 (an admin's kick). False when no such connection. */
+  kick(id: string): boolean {
+    const connection = this.connections.get(id);
+    if (!connection) return false;
+    this.log.info({ connection: id, user: connection.session?.user, tenant: connection.session?.tenant }, 'kicked');
+    connection.close(CloseCode.POLICY_VIOLATION, 'kicked');
+    return true;
+  }
+
+  /** Pings every socket; terminates those silent for two intervals (half-open TCP included). */
+  private heartbeat(): void {
+    const deadline = Date.now() - 2 * this.config.heartbeatMs;
+    for (const connection of this.connections.values()) {
+      if (connection.lastActivityAt < deadline) {
+        this.log.info({ connection: connection.id, user: connection.session?.user }, 'heartbeat timeout');
+        connection.socket.terminate();
+      } else if (connection.isOpen) {
+        connection.socket.ping();
+      }
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------
+
+  /**
+   * Graceful shutdown: refuse new upgrades, flush pending batches, close every socket with
+   * 1001, wait up to `shutdownGraceMs`, then terminate the rest.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.sampleTimer);
+    this.broadcaster.flushAll();
+    this.broadcaster.stop();
+    const open = [...this.connections.values()];
+    const closed = open.map((c) => new Promise<void>((resolve) => (c.socket.readyState === WebSocket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))));
+    for (const connection of open) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, this.config.shutdownGraceMs)))]);
+    clearTimeout(timer);
+    for (const connection of this.connections.values()) connection.socket.terminate();
+    this.unsubscribeEngine();
+    await this.engine.close();
+  }
+}
+
+/** Reads a `ref` from a small frame without validating the rest (for refusals). */
+function peekRef(data: Buffer): Ref | undefined {
+  if (data.length > 4096) return undefined;
+  try {
+    const ref = (JSON.parse(data.toString('utf8')) as { ref?: unknown })?.ref;
+    return isUsableRef(ref) ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function abortHandshake(socket: Duplex, status: 403 | 503, message: string): void {
+  const reason = status === 403 ? 'Forbidden' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  );
+}
+
+export function createHub(config: Config, options?: HubOptions): Hub {
+  return new Hub(config, options);
+}

@@ -1,0 +1,78 @@
+/**
+ * Subscriptions, indexed both ways: channel → subscriptions for fan-out, and
+ * connection → subscriptions (on the connection) so a disconnect costs only its own.
+ */
+import type { CompiledFilter } from './filter';
+import type { Connection } from './connection';
+
+export function channelKey(tenant: string, channel: string): string {
+  // Tenant ids cannot contain '/', so the key is unambiguous.
+  return `${tenant}/${channel}`;
+}
+
+export class Subscription {
+  /** Seq of the last snapshot or delta sent: the next delta's `prevSeq`. */
+  sentSeq = 0;
+  /** Seq up to which this subscriber is up to date (deltas with nothing visible advance it silently). */
+  syncedSeq = 0;
+  epoch = '';
+  /** True while an initial snapshot, a resume or a catch-up is being computed: fan-out skips it. */
+  busy = true;
+  /** False once unsubscribed, replaced or disconnected. */
+  active = true;
+
+  constructor(
+    readonly connection: Connection,
+    readonly tenant: string,
+    readonly channel: string,
+    readonly key: string,
+    readonly filter: CompiledFilter,
+  ) {}
+}
+
+export class SubscriptionIndex {
+  private readonly byChannel = new Map<string, Set<Subscription>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get channelCount(): number {
+    return this.byChannel.size;
+  }
+
+  of(key: string): ReadonlySet<Subscription> | undefined {
+    return this.byChannel.get(key);
+  }
+
+  subscriberCount(key: string): number {
+    return this.byChannel.get(key)?.size ?? 0;
+  }
+
+  /** Adds `sub`, replacing the connection's previous subscription to the same channel. */
+  add(sub: Subscription): void {
+    const previous = sub.connection.subscriptions.get(sub.channel);
+    if (previous) this.remove(previous);
+    let set = this.byChannel.get(sub.key);
+    if (!set) this.byChannel.set(sub.key, (set = new Set()));
+    set.add(sub);
+    sub.connection.subscriptions.set(sub.channel, sub);
+    this.count++;
+  }
+
+  remove(sub: Subscription): void {
+    if (!sub.active) return;
+    sub.active = false;
+    const set = this.byChannel.get(sub.key);
+    if (set?.delete(sub)) {
+      this.count--;
+      if (set.size === 0) this.byChannel.delete(sub.key);
+    }
+    if (sub.connection.subscriptions.get(sub.channel) === sub) sub.connection.subscriptions.delete(sub.channel);
+  }
+
+  removeAll(connection: Connection): void {
+    for (const sub of [...connection.subscriptions.values()]) this.remove(sub);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Subscription filters (PROTOCOL.md §6): the wire shape and its validation.
+ * Matching lives in `lib/hub/filter.ts`; this module only says what a valid filter is.
+ */
+import { z } from 'zod';
+import { PRIORITIES, type Priority } from './messages';
+
+export type Scalar = string | number | boolean | null;
+
+/** A `where` condition: a scalar for equality, or operators that must all hold. */
+export type Condition =
+  | Scalar
+  | { in?: Scalar[]; ne?: Scalar; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string };
+
+export interface Bounds { north: number; south: number; east: number; west: number }
+
+export interface Filter {
+  ids?: string[];
+  where?: Record<string, Condition>;
+  bounds?: Bounds;
+  fields?: string[];
+  eventTypes?: string[];
+  minPriority?: Priority;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const ordered = z.union([z.number(), z.string()]);
+
+const operators = z
+  .strictObject({
+    in: z.array(scalar).max(1000).optional(),
+    ne: scalar.optional(),
+    gt: ordered.optional(),
+    gte: ordered.optional(),
+    lt: ordered.optional(),
+    lte: ordered.optional(),
+  })
+  .refine((ops) => Object.keys(ops).length > 0, 'a condition needs at least one operator');
+
+const latitude = z.number().min(-90).max(90);
+const longitude = z.number().min(-180).max(180);
+
+const bounds = z
+  .strictObject({ north: latitude, south: latitude, east: longitude, west: longitude })
+  .refine((b) => b.south <= b.north, 'bounds.south must not exceed bounds.north');
+
+const fieldPath = z.string().min(1).max(256);
+
+export const filterSchema = z.strictObject({
+  ids: z.array(z.string().min(1).max(128)).max(10_000).optional(),
+  where: z
+    .record(fieldPath, z.union([scalar, operators]))
+    .refine((w) => Object.keys(w).length <= 64, 'at most 64 where conditions')
+    .optional(),
+  bounds: bounds.optional(),
+  fields: z.array(fieldPath).max(256).optional(),
+  eventTypes: z.array(z.string().min(1).max(128)).max(256).optional(),
+  minPriority: z.enum(PRIORITIES).optional(),
+});
+
+export type FilterValidation = { ok: true; filter: Filter } | { ok: false; message: string };
+
+/** Validates an untrusted filter. An empty object and `undefined` both mean "everything". */
+export function validateFilter(input: unknown): FilterValidation {
+  if (input === undefined || input === null) return { ok: true, filter: {} };
+  const parsed = filterSchema.safeParse(input);
+  if (parsed.success) return { ok: true, filter: parsed.data as Filter };
+  return { ok: false, message: describeIssue(parsed.error.issues[0]) };
+}
+
+/** One readable line for the first problem zod found, naming where it is. */
+export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid';
+  const where = issue.path.length ? issue.path.join('.') : 'value';
+  return `${where}: ${issue.message}`;
+}

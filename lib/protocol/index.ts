@@ -1,0 +1,5 @@
+export * from './codes';
+export * from './messages';
+export * from './channel';
+export * from './filter';
+export * from './parse';

@@ -1,0 +1,127 @@
+/**
+ * Every message of protocol v1 (PROTOCOL.md §2–§5) as a discriminated union on `type`.
+ * Types only: validation lives in `parse.ts`, where bytes become objects.
+ */
+import type { ErrorCode } from './codes';
+import type { Filter } from './filter';
+
+export type Ref = number | string;
+
+/** A JSON value as it travels on the wire. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** A record of a channel's keyed state: a JSON object with a string `id`. */
+export interface ChannelRecord {
+  id: string;
+  [field: string]: Json;
+}
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** An event as a publisher sends it. */
+export interface EventInput {
+  type: string;
+  priority?: Priority;
+  data?: Json;
+}
+
+/** An event as the hub delivers it: stamped with its publish's `seq` and a server time. */
+export interface ChannelEvent {
+  seq: number;
+  ts: number;
+  type: string;
+  priority: Priority;
+  data?: Json;
+}
+
+/** A client's position in a channel's history: what it last saw. */
+export interface StreamPosition {
+  epoch: string;
+  seq: number;
+}
+
+// ---- client → server ----------------------------------------------------------------------
+
+export interface AuthRequest { type: 'auth'; ref?: Ref; token?: string }
+export interface SubscribeRequest {
+  type: 'subscribe';
+  ref?: Ref;
+  channel: string;
+  filter?: Filter;
+  since?: StreamPosition;
+}
+export interface UnsubscribeRequest { type: 'unsubscribe'; ref?: Ref; channel: string }
+export interface PublishInput {
+  upsert?: ChannelRecord[];
+  delete?: string[];
+  events?: EventInput[];
+}
+export interface PublishRequest extends PublishInput { type: 'publish'; ref?: Ref; channel: string }
+export interface ResyncRequest { type: 'resync'; ref?: Ref; channel: string }
+export interface PingRequest { type: 'ping'; ref?: Ref }
+
+export type ClientMessage =
+  | AuthRequest
+  | SubscribeRequest
+  | UnsubscribeRequest
+  | PublishRequest
+  | ResyncRequest
+  | PingRequest;
+export type ClientMessageType = ClientMessage['type'];
+
+// ---- server → client ----------------------------------------------------------------------
+
+export interface WelcomeMessage {
+  type: 'welcome';
+  ref?: Ref;
+  protocol: number;
+  connectionId: string;
+  instance: string;
+  user: string;
+  tenant: string;
+  heartbeatMs: number;
+  /** ms since epoch when the token expires, or null for a session without expiry. */
+  expiresAt: number | null;
+}
+
+export interface ErrorBody { code: ErrorCode; message: string }
+
+export interface ReplyOk { type: 'reply'; ref: Ref; ok: true; [field: string]: unknown }
+export interface ReplyError { type: 'reply'; ref: Ref; ok: false; error: ErrorBody }
+export type ReplyMessage = ReplyOk | ReplyError;
+
+export interface ErrorMessage { type: 'error'; code: ErrorCode; message: string }
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  channel: string;
+  epoch: string;
+  seq: number;
+  records: ChannelRecord[];
+  events: ChannelEvent[];
+  gap: boolean;
+}
+
+export interface DeltaMessage {
+  type: 'delta';
+  channel: string;
+  epoch: string;
+  prevSeq: number;
+  seq: number;
+  /** Merge patches, or whole records replacing the client's copy when `recovery` is true. */
+  upsert?: Array<Partial<ChannelRecord> & { id: string }>;
+  delete?: string[];
+  events?: ChannelEvent[];
+  recovery?: true;
+}
+
+export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | SnapshotMessage | DeltaMessage;
+
+// ---- successful reply payloads, per request ----------------------------------------------
+
+export interface SubscribeResult { channel: string; recovered: boolean }
+export interface UnsubscribeResult { channel: string }
+export interface PublishResult { channel: string; epoch: string; seq: number }
+export interface ResyncResult { channel: string }
+export interface PingResult { ts: number }

@@ -1,0 +1,94 @@
+/**
+ * Builds and starts the whole server: one HTTP server carrying the HTTP API, the app (when
+ * given a Next.js handler) and the hub's WebSocket endpoint on `/api/ws`. Tests and
+ * benchmarks call it without Next.js, on port 0.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../config';
+import type { Engine } from '../engine/types';
+import { createHub, type Hub } from '../hub/hub';
+import { createApiHandler } from '../http/api';
+import { sendError } from '../http/respond';
+import { ErrorCode } from '../protocol';
+import type { Logger } from '../log';
+import { registerHub } from './hub-registry';
+
+export const WS_PATH = '/api/ws';
+
+export interface AppHandlers {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
+  /** Upgrades the app itself understands (the dev HMR socket); never `/api/ws`. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void;
+}
+
+export interface StartOptions {
+  config: Config;
+  app?: AppHandlers;
+  engine?: Engine;
+  log?: Logger;
+  /** Overrides config.port / config.host (tests use port 0). */
+  port?: number;
+  host?: string;
+}
+
+export interface PulseServer {
+  hub: Hub;
+  server: Server;
+  port: number;
+  url: string;
+  /** Graceful shutdown of the hub, then the HTTP server. */
+  close(): Promise<void>;
+}
+
+export async function startPulseServer(options: StartOptions): Promise<PulseServer> {
+  const { config, app } = options;
+  const hub = createHub(config, { engine: options.engine, log: options.log });
+  registerHub(hub);
+  const api = createApiHandler(hub);
+
+  const server = createServer(async (req, res) => {
+    try {
+      if (await api(req, res)) return;
+      if (hub.shuttingDown) return sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
+      if (app) return await app.handle(req, res);
+      sendError(res, ErrorCode.NOT_SUBSCRIBED, 'not found', 404);
+    } catch (error) {
+      hub.log.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) sendError(res, ErrorCode.INTERNAL_ERROR, 'internal error');
+      else res.end();
+    }
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path === WS_PATH) return hub.handleUpgrade(req, socket, head);
+    // Anything else belongs to the app (Next's dev HMR socket); without one, refuse politely.
+    if (app?.upgrade) return void app.upgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.port, options.host ?? config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    hub,
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= (async () => {
+        await hub.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        registerHub(undefined);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Pulseboard: the Next.js app and the WebSocket hub in one process.
+ *   npm run dev:socket     development, with HMR
+ *   npm run start:socket   production (after `npm run build`)
+ */
+import next from 'next';
+import { ConfigError, loadConfig, type Config } from './lib/config';
+import { createLogger } from './lib/log';
+import { startPulseServer } from './lib/server/start';
+import { startSimulator } from './lib/sources/simulator';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = createLogger(config.logLevel);
+  const app = next({ dev: !config.production, hostname: config.host, port: config.port, dir: __dirname });
+  await app.prepare();
+
+  const pulse = await startPulseServer({
+    config,
+    log,
+    app: { handle: app.getRequestHandler(), upgrade: app.getUpgradeHandler() },
+  });
+  if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
+  const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
+  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator }, 'Pulseboard ready');
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    simulator?.stop();
+    await pulse.close();
+    await app.close?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

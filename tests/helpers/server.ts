@@ -1,0 +1,22 @@
+/** Starts a real Pulseboard server (hub + HTTP API, no Next.js) on an ephemeral port. */
+import { loadConfig } from '@/lib/config';
+import { createLogger } from '@/lib/log';
+import { startPulseServer, type PulseServer } from '@/lib/server/start';
+
+export interface TestServer extends PulseServer {
+  wsUrl: string;
+}
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef';
+export const TEST_API_KEY = 'test-api-key-123';
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PULSE_JWT_SECRET: TEST_SECRET,
+    PULSE_LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const server = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) });
+  return { ...server, wsUrl: `ws://127.0.0.1:${server.port}/api/ws` };
+}
