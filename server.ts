@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const pulse = await startPulseServer({
     config,
     log,
-    app: { handle: app.getRequestHandler(), upgrade: app.getUpgradeHandler() },
+    app: { handle: app.getRequestHandler() },
   });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
   const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;

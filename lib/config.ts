@@ -41,6 +41,9 @@ const schema = z.object({
 
 type Raw = z.infer<typeof schema>;
 
+/** Variables whose values are credentials (a Redis URL may carry a password). */
+const SECRET_VARIABLES = new Set(['PULSE_JWT_SECRET', 'PULSE_API_KEY', 'REDIS_URL']);
+
 export interface Config {
   env: Raw['NODE_ENV'];
   production: boolean;
@@ -83,15 +86,20 @@ export class ConfigError extends Error {
 
 /** Parses the environment. Empty strings count as unset. Throws `ConfigError` with one readable line. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Trimmed before the emptiness test: a blank value is unset too (`PORT=" "` would otherwise
+  // coerce to 0 and silently pick a random port).
   const present = Object.fromEntries(
     Object.keys(schema.shape)
-      .filter((name) => env[name] !== undefined && env[name] !== '')
-      .map((name) => [name, env[name]!.trim()]),
+      .map((name) => [name, env[name]?.trim()] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(String(issue.path[0] ?? 'environment'), `(${JSON.stringify(present[issue.path[0] as string] ?? '')}): ${issue.message}`);
+    const variable = String(issue.path[0] ?? 'environment');
+    // Secrets must not end up in start-up logs, even when they are the value that is wrong.
+    const shown = SECRET_VARIABLES.has(variable) ? '<redacted>' : JSON.stringify(present[variable] ?? '');
+    throw new ConfigError(variable, `(${shown}): ${issue.message}`);
   }
   const raw = parsed.data;
   const production = raw.NODE_ENV === 'production';

@@ -160,7 +160,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       pattern: /^\/api\/ws\/connections\/([^/]+)$/,
       async run(req, res, [id]) {
         requireAdmin(req);
-        if (!hub.kick(id)) return sendError(res, ErrorCode.NOT_SUBSCRIBED, `no connection ${id}`, 404);
+        if (!hub.kick(id)) return sendError(res, ErrorCode.INVALID_MESSAGE, `no connection ${id}`, 404);
         sendJson(res, 200, { id, closed: true });
       },
     },

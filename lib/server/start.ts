@@ -5,7 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Config } from '../config';
 import type { Engine } from '../engine/types';
 import { createHub, type Hub } from '../hub/hub';
@@ -19,8 +18,6 @@ export const WS_PATH = '/api/ws';
 
 export interface AppHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
-  /** Upgrades the app itself understands (the dev HMR socket); never `/api/ws`. */
-  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void;
 }
 
 export interface StartOptions {
@@ -53,7 +50,7 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
       if (await api(req, res)) return;
       if (hub.shuttingDown) return sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
       if (app) return await app.handle(req, res);
-      sendError(res, ErrorCode.NOT_SUBSCRIBED, 'not found', 404);
+      sendError(res, ErrorCode.INVALID_MESSAGE, 'not found', 404);
     } catch (error) {
       hub.log.error({ err: error, url: req.url }, 'request failed');
       if (!res.headersSent) sendError(res, ErrorCode.INTERNAL_ERROR, 'internal error');
@@ -64,9 +61,10 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?', 1)[0];
     if (path === WS_PATH) return hub.handleUpgrade(req, socket, head);
-    // Anything else belongs to the app (Next's dev HMR socket); without one, refuse politely.
-    if (app?.upgrade) return void app.upgrade(req, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    // Every other upgrade belongs to Next.js: its request handler attaches its own 'upgrade'
+    // listener to this server on the first request (the dev HMR socket, /_next/hmr), so the
+    // socket is left alone here. Without an app nobody else listens: refuse politely.
+    if (!app) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
   await new Promise<void>((resolve, reject) => {

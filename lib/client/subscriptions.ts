@@ -1,0 +1,277 @@
+/**
+ * The client's channel subscriptions: who listens to which channel, each channel's position
+ * `{epoch, seq}`, gap detection, and resubscribing with `since` after every reconnect.
+ *
+ * The protocol allows one subscription per channel per connection, so listeners of one channel
+ * share it (ref-counted); the filter sent is the newest live listener's. The connection itself
+ * is someone else's job: this module talks to it through a `SubscriptionPort`.
+ */
+import type { Filter } from '../protocol/filter';
+import type { DeltaMessage, SnapshotMessage, StreamPosition, SubscribeRequest, ClientMessage } from '../protocol/messages';
+import { ClientErrorCode, PulseClientError } from './errors';
+import type { ClientEvents, SubscribeOptions, SubscribedEvent, Unsubscribe } from './types';
+
+/** What the subscriptions need from the connection. */
+export interface SubscriptionPort {
+  /** True while a session is open, so requests can go out now. */
+  isOpen(): boolean;
+  /** Sends a request on the open session; exactly one callback runs. */
+  send(message: ClientMessage, callbacks: RequestCallbacks): void;
+  emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
+}
+
+export interface RequestCallbacks {
+  resolve(value: unknown): void;
+  reject(error: PulseClientError): void;
+}
+
+/**
+ * What a channel waits for before it accepts deltas again:
+ * - `none`: nothing; a delta must continue the position, or it is a gap;
+ * - `subscribe`: the answer to a subscribe; deltas that do not continue the position are left
+ *   over from the subscription being replaced, and are dropped without a resync;
+ * - `snapshot`: a snapshot (after `recovered: false`, or after a `resync`); deltas are dropped.
+ */
+export type Awaiting = 'none' | 'subscribe' | 'snapshot';
+
+export type DeltaVerdict = 'apply' | 'ignore' | 'gap';
+
+/**
+ * Whether a delta continues the channel: it must carry the same `epoch` and a `prevSeq` equal
+ * to the last seen `seq` (PROTOCOL.md §5, gap rule). Pure.
+ */
+export function deltaVerdict(position: StreamPosition | undefined, awaiting: Awaiting, delta: Pick<DeltaMessage, 'epoch' | 'prevSeq'>): DeltaVerdict {
+  if (awaiting === 'snapshot') return 'ignore';
+  const continues = position !== undefined && position.epoch === delta.epoch && position.seq === delta.prevSeq;
+  if (continues) return 'apply';
+  return awaiting === 'subscribe' ? 'ignore' : 'gap';
+}
+
+/**
+ * A stable text key for a filter: equal filters (whatever their key order) give equal keys,
+ * and "no filter" and `{}` both give `''`.
+ */
+export function filterKey(filter: Filter | undefined | null): string {
+  if (!filter || Object.keys(filter).length === 0) return '';
+  return stableStringify(filter);
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+interface Listener {
+  readonly options: SubscribeOptions;
+  readonly filterKey: string;
+}
+
+interface Entry {
+  readonly channel: string;
+  /** In subscription order; the last one's filter is the channel's. */
+  readonly listeners: Listener[];
+  filter: Filter | undefined;
+  filterKey: string;
+  /** The last snapshot or delta applied, which the next delta must continue. */
+  position: StreamPosition | undefined;
+  awaiting: Awaiting;
+  /** Bumped by every subscribe sent and every disconnect, so stale answers are ignored. */
+  generation: number;
+  /** Data arrived since the last subscribe went out (tolerates a server that sends it before the reply). */
+  synced: boolean;
+  recovered: boolean | null;
+}
+
+const noop = () => {};
+
+export class Subscriptions {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly port: SubscriptionPort) {}
+
+  /** Adds a listener to `channel`, subscribing on the wire if it is the first. */
+  add(channel: string, options: SubscribeOptions): Unsubscribe {
+    const listener: Listener = { options, filterKey: filterKey(options.filter) };
+    let entry = this.entries.get(channel);
+    if (!entry) {
+      entry = {
+        channel,
+        listeners: [listener],
+        filter: options.filter,
+        filterKey: listener.filterKey,
+        position: options.since ? { epoch: options.since.epoch, seq: options.since.seq } : undefined,
+        awaiting: 'none',
+        generation: 0,
+        synced: false,
+        recovered: null,
+      };
+      this.entries.set(channel, entry);
+      if (this.port.isOpen()) this.subscribe(entry);
+    } else {
+      entry.listeners.push(listener);
+      if (listener.filterKey !== entry.filterKey) this.refilter(entry, listener);
+    }
+
+    const owner = entry;
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.remove(owner, listener);
+    };
+  }
+
+  /** The channel's last applied position, if it is subscribed and has one. */
+  position(channel: string): StreamPosition | undefined {
+    const position = this.entries.get(channel)?.position;
+    return position ? { ...position } : undefined;
+  }
+
+  /** Subscribed channel names. */
+  channels(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** A session opened: subscribe every channel again, resuming from its position. */
+  onOpen(): void {
+    for (const entry of this.entries.values()) this.subscribe(entry);
+  }
+
+  /** The session ended: whatever was awaited will not come on this connection. */
+  onClose(): void {
+    for (const entry of this.entries.values()) {
+      entry.generation++;
+      entry.awaiting = 'none';
+    }
+  }
+
+  handleSnapshot(message: SnapshotMessage): void {
+    const entry = this.entries.get(message.channel);
+    if (!entry) return;
+    entry.position = { epoch: message.epoch, seq: message.seq };
+    if (entry.awaiting === 'snapshot') entry.awaiting = 'none';
+    entry.synced = true;
+    for (const listener of [...entry.listeners]) safeCall(listener.options.onSnapshot, message);
+    this.port.emit('snapshot', message);
+  }
+
+  handleDelta(message: DeltaMessage): void {
+    const entry = this.entries.get(message.channel);
+    if (!entry) return;
+    const verdict = deltaVerdict(entry.position, entry.awaiting, message);
+    if (verdict === 'ignore') return;
+    if (verdict === 'gap') {
+      this.resync(entry, message);
+      return;
+    }
+    entry.position = { epoch: message.epoch, seq: message.seq };
+    entry.synced = true;
+    for (const listener of [...entry.listeners]) safeCall(listener.options.onDelta, message);
+    this.port.emit('delta', message);
+  }
+
+  private remove(entry: Entry, listener: Listener): void {
+    const index = entry.listeners.indexOf(listener);
+    if (index < 0) return;
+    entry.listeners.splice(index, 1);
+    if (this.entries.get(entry.channel) !== entry) return;
+
+    const newest = entry.listeners.at(-1);
+    if (newest) {
+      if (newest.filterKey !== entry.filterKey) this.refilter(entry, newest);
+      return;
+    }
+    // Released at the end of the current task: a listener that comes back in the same tick
+    // (React StrictMode effects, a filter change done as dispose-then-subscribe) keeps the
+    // server subscription instead of causing an unsubscribe/subscribe pair.
+    void Promise.resolve().then(() => {
+      if (this.entries.get(entry.channel) !== entry || entry.listeners.length > 0) return;
+      this.entries.delete(entry.channel);
+      entry.generation++;
+      if (this.port.isOpen()) this.port.send({ type: 'unsubscribe', channel: entry.channel }, { resolve: noop, reject: noop });
+    });
+  }
+
+  /** Another filter: the server replaces the subscription and sends a fresh snapshot. */
+  private refilter(entry: Entry, listener: Listener): void {
+    entry.filter = listener.options.filter;
+    entry.filterKey = listener.filterKey;
+    entry.position = undefined;
+    entry.recovered = null;
+    if (this.port.isOpen()) this.subscribe(entry);
+    else entry.generation++;
+  }
+
+  private subscribe(entry: Entry): void {
+    const generation = ++entry.generation;
+    const since = entry.position;
+    entry.awaiting = 'subscribe';
+    entry.synced = false;
+    const message: SubscribeRequest = { type: 'subscribe', channel: entry.channel };
+    if (entry.filter && entry.filterKey) message.filter = entry.filter;
+    if (since) message.since = { epoch: since.epoch, seq: since.seq };
+
+    this.port.send(message, {
+      resolve: (value) => {
+        if (!this.current(entry, generation)) return;
+        const recovered = (value as { recovered?: unknown }).recovered === true;
+        entry.recovered = recovered;
+        if (entry.awaiting === 'subscribe') entry.awaiting = recovered || entry.synced ? 'none' : 'snapshot';
+        const event: SubscribedEvent = since ? { channel: entry.channel, recovered, since } : { channel: entry.channel, recovered };
+        for (const listener of [...entry.listeners]) safeCall(listener.options.onSubscribed, event);
+        this.port.emit('subscribed', event);
+      },
+      reject: (error) => {
+        if (!this.current(entry, generation) || isConnectionLoss(error)) return;
+        entry.awaiting = 'none';
+        for (const listener of [...entry.listeners]) safeCall(listener.options.onError, error);
+        this.port.emit('subscriptionError', { channel: entry.channel, error });
+      },
+    });
+  }
+
+  private resync(entry: Entry, delta: DeltaMessage): void {
+    this.port.emit('gap', {
+      channel: entry.channel,
+      ...(entry.position ? { position: { ...entry.position } } : {}),
+      epoch: delta.epoch,
+      prevSeq: delta.prevSeq,
+    });
+    entry.awaiting = 'snapshot';
+    if (!this.port.isOpen()) return;
+    const generation = entry.generation;
+    this.port.send({ type: 'resync', channel: entry.channel }, {
+      resolve: noop,
+      reject: (error) => {
+        if (!this.current(entry, generation) || isConnectionLoss(error)) return;
+        // The server refused the resync (NOT_SUBSCRIBED after a lost subscription, a rate
+        // limit): a subscribe with `since` recovers just as well, and reports its own errors.
+        this.subscribe(entry);
+      },
+    });
+  }
+
+  private current(entry: Entry, generation: number): boolean {
+    return entry.generation === generation && this.entries.get(entry.channel) === entry;
+  }
+}
+
+function isConnectionLoss(error: PulseClientError): boolean {
+  return error.code === ClientErrorCode.DISCONNECTED || error.code === ClientErrorCode.CLOSED;
+}
+
+/** Calls a caller's handler so that its exceptions cannot break the client. */
+export function safeCall<T>(handler: ((value: T) => void) | undefined, value: T): void {
+  if (!handler) return;
+  try {
+    handler(value);
+  } catch (error) {
+    console.error('[pulse] a subscription handler threw', error);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The shape of the client-side channel state. Everything here is immutable: reducers return new
+ * objects for what changed and keep the identity of everything else, so React can compare by
+ * reference (a record that did not change stays the same object, and its row does not render).
+ */
+import type { ChannelEvent, ChannelRecord } from '../protocol/messages';
+
+/** A record that just changed: when, which top-level fields, and whether it is new. */
+export interface ChangeMark {
+  /** Client time (ms) the change arrived. */
+  at: number;
+  /** Top-level fields whose value changed (added, altered or removed); never `id`. */
+  fields: string[];
+  /** The record appeared with this change. */
+  added?: true;
+}
+
+/** Where a piece of data came from. */
+export type DataSource = 'socket' | 'poll' | 'initial';
+
+export interface ChannelData {
+  channel: string;
+  /** History lineage of `seq`; `null` until the first data arrives. */
+  epoch: string | null;
+  seq: number;
+  /** Records by id. */
+  records: Readonly<Record<string, ChannelRecord>>;
+  /** Record ids in display order: the snapshot's order, records created later appended. */
+  order: readonly string[];
+  /** Recent events, oldest first and newest last, at most `maxEvents` (default 100). */
+  events: readonly ChannelEvent[];
+  /**
+   * How many events arrived as news (in deltas, or in a snapshot with a `seq` beyond the one
+   * held). Grows only; a reader that remembers it can tell which of `events` are new.
+   */
+  eventsReceived: number;
+  /** Client time (ms) data last arrived; for server-rendered data, the render's time when known. */
+  updatedAt: number | null;
+  /** The last subscribe's `recovered` (lossless resume); `null` before any answer. */
+  recovered: boolean | null;
+  /** The last snapshot said continuity was lost (`gap: true`). */
+  gap: boolean;
+  /** True while the data comes from the live socket; false for server-rendered or polled data, and after a drop. */
+  live: boolean;
+  /** Records that just changed, for flashing; entries expire with `expireChanges`. */
+  changed: Readonly<Record<string, ChangeMark>>;
+}
+
+/**
+ * A channel's state as a server component or the snapshot route gives it, used to render the
+ * first paint and to resume from (`since = {epoch, seq}`).
+ */
+export interface InitialSnapshot {
+  channel: string;
+  epoch: string;
+  seq: number;
+  records: ChannelRecord[];
+  events?: ChannelEvent[];
+  /** Server time (ms) the snapshot was read, shown as the last update. */
+  at?: number;
+}
+
+export interface ReducerOptions {
+  /** Client time of the change (ms). Default `Date.now()`. */
+  now?: number;
+  /** Most recent events kept per channel. Default 100. */
+  maxEvents?: number;
+}
