@@ -23,6 +23,6 @@ module.exports = async () => ({
   projects: await Promise.all([
     project('unit'),
     project('integration', { testTimeout: 30_000 }),
-    project('browser', { testTimeout: 120_000 }),
+    project('browser', { testTimeout: 120_000, globalSetup: '<rootDir>/tests/browser/global-setup.ts' }),
   ]),
 });

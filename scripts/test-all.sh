@@ -7,11 +7,22 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh || exit 1
 mkdir -p test-results
 
+export NEXT_TELEMETRY_DISABLED=1
 status=0
-npx jest --ci --json --outputFile=test-results/jest.json || status=1
+# Unit and integration suites in parallel workers; browser tests one at a time (each drives
+# a whole server and a Chromium, and timing matters to them).
+npx jest --ci --selectProjects unit integration --json --outputFile=test-results/node.json || status=1
+npx jest --ci --selectProjects browser --runInBand --json --outputFile=test-results/browser.json || status=1
 
 node -e '
-  const r = require("./test-results/jest.json");
-  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of ["node", "browser"]) {
+    const path = `test-results/${file}.json`;
+    if (!fs.existsSync(path)) { failed++; console.log(`${file} suites did not report`); continue; }
+    const r = JSON.parse(fs.readFileSync(path, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || status=1
 exit $status

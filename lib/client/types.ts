@@ -52,7 +52,9 @@ export type TokenReason =
   /** The server refused or expired the last token (close 4401, `AUTH_FAILED`, `TOKEN_EXPIRED`). */
   | 'rejected'
   /** The session's token is about to expire; the client refreshes it on the open connection. */
-  | 'refresh';
+  | 'refresh'
+  /** A snapshot is read over HTTP while the socket is in fallback. */
+  | 'poll';
 
 export interface TokenContext {
   reason: TokenReason;

@@ -63,10 +63,41 @@ export type FilterValidation = { ok: true; filter: Filter } | { ok: false; messa
 /** Validates an untrusted filter. An empty object and `undefined` both mean "everything". */
 export function validateFilter(input: unknown): FilterValidation {
   if (input === undefined || input === null) return { ok: true, filter: {} };
+  const dropped = findDroppedKey(input);
+  if (dropped) return { ok: false, message: `${dropped}: key not allowed` };
   const parsed = filterSchema.safeParse(input);
   if (parsed.success) return { ok: true, filter: parsed.data as Filter };
   return { ok: false, message: describeIssue(parsed.error.issues[0]) };
 }
+
+/**
+ * Finds an object key that zod would skip without an issue, as a dotted path. `z.record`
+ * leaves out `__proto__` (copying it would replace the result's prototype) and, like
+ * `z.strictObject`, never looks at symbol or non-enumerable keys. A `where` condition under
+ * such a key would silently vanish and leave a broader filter than the client asked for, so
+ * these keys are refused before zod runs. Iterative, so deep nesting cannot overflow the stack.
+ */
+function findDroppedKey(input: unknown): string | undefined {
+  const pending: Array<{ value: unknown; path: string }> = [{ value: input, path: '' }];
+  const seen = new Set<object>();
+  while (pending.length > 0) {
+    const { value, path } = pending.pop()!;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push({ value: item, path: join(path, String(index)) }));
+      continue;
+    }
+    for (const key of Reflect.ownKeys(value)) {
+      const name = join(path, String(key));
+      if (typeof key === 'symbol' || key === '__proto__' || !Object.prototype.propertyIsEnumerable.call(value, key)) return name;
+      pending.push({ value: (value as Record<string, unknown>)[key], path: name });
+    }
+  }
+  return undefined;
+}
+
+const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 /** One readable line for the first problem zod found, naming where it is. */
 export function describeIssue(issue: z.core.$ZodIssue | undefined): string {

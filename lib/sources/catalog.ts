@@ -20,18 +20,18 @@ export interface QueueSpec {
 }
 
 export const QUEUES: readonly QueueSpec[] = [
-  { id: 'acme-support-t1', org: 'acme', department: 'support', queue: 'Support Tier 1', baseAgents: 34, ahtS: 360, slaTargetS: 60, targetUtilization: 0.76 },
-  { id: 'acme-support-t2', org: 'acme', department: 'support', queue: 'Support Tier 2', baseAgents: 14, ahtS: 600, slaTargetS: 120, targetUtilization: 0.7 },
-  { id: 'acme-billing', org: 'acme', department: 'billing', queue: 'Billing', baseAgents: 18, ahtS: 300, slaTargetS: 60, targetUtilization: 0.72 },
-  { id: 'acme-sales', org: 'acme', department: 'sales', queue: 'Inbound Sales', baseAgents: 22, ahtS: 420, slaTargetS: 30, targetUtilization: 0.68 },
-  { id: 'globex-claims-intake', org: 'globex', department: 'claims', queue: 'Claims Intake', baseAgents: 26, ahtS: 540, slaTargetS: 90, targetUtilization: 0.78 },
-  { id: 'globex-claims-followup', org: 'globex', department: 'claims', queue: 'Claims Follow-up', baseAgents: 16, ahtS: 480, slaTargetS: 120, targetUtilization: 0.74 },
-  { id: 'globex-members', org: 'globex', department: 'member-services', queue: 'Member Services', baseAgents: 30, ahtS: 300, slaTargetS: 45, targetUtilization: 0.75 },
-  { id: 'globex-payments', org: 'globex', department: 'billing', queue: 'Payments', baseAgents: 12, ahtS: 240, slaTargetS: 60, targetUtilization: 0.66 },
-  { id: 'initech-faults', org: 'initech', department: 'technical', queue: 'Network Faults', baseAgents: 28, ahtS: 480, slaTargetS: 60, targetUtilization: 0.77 },
-  { id: 'initech-broadband', org: 'initech', department: 'technical', queue: 'Broadband Setup', baseAgents: 20, ahtS: 600, slaTargetS: 90, targetUtilization: 0.72 },
-  { id: 'initech-retention', org: 'initech', department: 'retention', queue: 'Cancellations', baseAgents: 15, ahtS: 540, slaTargetS: 30, targetUtilization: 0.7 },
-  { id: 'initech-upgrades', org: 'initech', department: 'sales', queue: 'Upgrades', baseAgents: 10, ahtS: 360, slaTargetS: 45, targetUtilization: 0.64 },
+  { id: 'acme-support-t1', org: 'acme', department: 'support', queue: 'Support Tier 1', baseAgents: 34, ahtS: 360, slaTargetS: 60, targetUtilization: 0.79 },
+  { id: 'acme-support-t2', org: 'acme', department: 'support', queue: 'Support Tier 2', baseAgents: 14, ahtS: 600, slaTargetS: 120, targetUtilization: 0.73 },
+  { id: 'acme-billing', org: 'acme', department: 'billing', queue: 'Billing', baseAgents: 18, ahtS: 300, slaTargetS: 60, targetUtilization: 0.75 },
+  { id: 'acme-sales', org: 'acme', department: 'sales', queue: 'Inbound Sales', baseAgents: 22, ahtS: 420, slaTargetS: 30, targetUtilization: 0.71 },
+  { id: 'globex-claims-intake', org: 'globex', department: 'claims', queue: 'Claims Intake', baseAgents: 26, ahtS: 540, slaTargetS: 90, targetUtilization: 0.81 },
+  { id: 'globex-claims-followup', org: 'globex', department: 'claims', queue: 'Claims Follow-up', baseAgents: 16, ahtS: 480, slaTargetS: 120, targetUtilization: 0.77 },
+  { id: 'globex-members', org: 'globex', department: 'member-services', queue: 'Member Services', baseAgents: 30, ahtS: 300, slaTargetS: 45, targetUtilization: 0.78 },
+  { id: 'globex-payments', org: 'globex', department: 'billing', queue: 'Payments', baseAgents: 12, ahtS: 240, slaTargetS: 60, targetUtilization: 0.69 },
+  { id: 'initech-faults', org: 'initech', department: 'technical', queue: 'Network Faults', baseAgents: 28, ahtS: 480, slaTargetS: 60, targetUtilization: 0.8 },
+  { id: 'initech-broadband', org: 'initech', department: 'technical', queue: 'Broadband Setup', baseAgents: 20, ahtS: 600, slaTargetS: 90, targetUtilization: 0.75 },
+  { id: 'initech-retention', org: 'initech', department: 'retention', queue: 'Cancellations', baseAgents: 15, ahtS: 540, slaTargetS: 30, targetUtilization: 0.73 },
+  { id: 'initech-upgrades', org: 'initech', department: 'sales', queue: 'Upgrades', baseAgents: 10, ahtS: 360, slaTargetS: 45, targetUtilization: 0.67 },
 ];
 
 export interface Metro {

@@ -135,7 +135,7 @@ export function waitingOf(q: QueueState): number {
 
 /** Probability-like risk of missing the answer-time target: long waits and saturation raise it. */
 export function slaRisk(q: QueueState): number {
-  return sigmoid(3 * (q.oldestS / q.spec.slaTargetS - 1) + 14 * (q.util - 0.9));
+  return sigmoid(2.5 * (q.oldestS / q.spec.slaTargetS - 1.2) + 8 * (q.util - 0.95));
 }
 
 export function healthScore(q: QueueState): number {

@@ -44,6 +44,13 @@ export interface ChannelData {
   live: boolean;
   /** Records that just changed, for flashing; entries expire with `expireChanges`. */
   changed: Readonly<Record<string, ChangeMark>>;
+  /** Why the last subscribe was refused (`BAD_FILTER`, `FORBIDDEN`, …); cleared when data arrives. */
+  error: ChannelError | null;
+}
+
+export interface ChannelError {
+  code: string;
+  message: string;
 }
 
 /**

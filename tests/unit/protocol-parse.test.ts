@@ -294,3 +294,21 @@ describe('filters', () => {
     expectFailure(frame({ type: 'subscribe', channel: 'bad name', filter: { colour: 1 } }), ErrorCode.INVALID_MESSAGE);
   });
 });
+
+test('refuses filter keys that zod would drop without a word, such as a where key named __proto__', () => {
+  // JSON.parse makes "__proto__" an own key; a where condition under it must not vanish silently.
+  for (const text of [
+    '{"type":"subscribe","ref":"p","channel":"fleet","filter":{"where":{"__proto__":{"in":[1]}}}}',
+    '{"type":"subscribe","ref":"p","channel":"fleet","filter":{"where":{"status":"online","__proto__":1}}}',
+    '{"type":"subscribe","ref":"p","channel":"fleet","filter":{"where":{"load":{"gte":1,"__proto__":{}}}}}',
+    '{"type":"subscribe","ref":"p","channel":"fleet","filter":{"__proto__":{"where":{}}}}',
+  ]) {
+    const result = expectFailure(parseClientFrame(text), ErrorCode.BAD_FILTER);
+    expect(result.ref).toBe('p');
+    expect(result.message).toMatch(/^filter (where\.)?(load\.)?__proto__/);
+  }
+  // Names that merely look special stay ordinary field paths.
+  expect(expectOk(frame({ type: 'subscribe', channel: 'fleet', filter: { where: { constructor: 1, toString: 'x' } } }))).toMatchObject({
+    filter: { where: { constructor: 1, toString: 'x' } },
+  });
+});
