@@ -1,0 +1,739 @@
+import { MemoryEngine } from '@/lib/engine/memory';
+import { Broadcaster, type BroadcasterOptions } from '@/lib/hub/broadcaster';
+import type { Connection } from '@/lib/hub/connection';
+import { compileFilter } from '@/lib/hub/filter';
+import { HubStats } from '@/lib/hub/stats';
+import { channelKey, Subscription, SubscriptionIndex } from '@/lib/hub/subscription';
+import type { Filter } from '@/lib/protocol/filter';
+import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, StreamPosition } from '@/lib/protocol/messages';
+
+const T0 = 1_767_225_600_000;
+const TENANT = 'acme';
+const OPTIONS: BroadcasterOptions = { batchMs: 100, snapshotEvents: 50, slowConsumerBytes: 1000, slowConsumerTimeoutMs: 30_000 };
+
+/** What a socket was handed: shared bytes (`frame`) or a per-socket message (`send`). */
+type Received = { via: 'frame'; frame: Buffer; message: ServerMessage } | { via: 'send'; message: ServerMessage };
+
+/** The part of `Connection` the broadcaster uses, recording everything written to it. */
+class FakeConnection {
+  readonly id = 'c_test';
+  readonly session = null;
+  lastActivityAt = 0;
+  drainedCalls = 0;
+  readonly received: Received[] = [];
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly closes: Array<{ code: number; reason: string }> = [];
+  bufferedBytes = 0;
+  stalledSince: number | null = null;
+  isOpen = true;
+
+  sendFrame(frame: Buffer): void {
+    this.received.push({ via: 'frame', frame, message: JSON.parse(frame.toString('utf8')) as ServerMessage });
+  }
+
+  send(message: ServerMessage): void {
+    this.received.push({ via: 'send', message: JSON.parse(JSON.stringify(message)) as ServerMessage });
+  }
+
+  drained(): void {
+    this.drainedCalls++;
+  }
+
+  close(code: number, reason = ''): void {
+    this.closes.push({ code, reason });
+    this.isOpen = false;
+  }
+
+  /** Everything received since the last call. */
+  take(): Received[] {
+    return this.received.splice(0);
+  }
+
+  /** Frames received since the last call, asserting there was nothing else. */
+  takeFrames(): Buffer[] {
+    const taken = this.take();
+    for (const r of taken) expect(r.via).toBe('frame');
+    return taken.map((r) => (r as Extract<Received, { via: 'frame' }>).frame);
+  }
+}
+
+const rec = (id: string, fields: Record<string, unknown> = {}) => ({ id, ...fields }) as ChannelRecord;
+const delta = (r: Received) => r.message as DeltaMessage;
+/** Lets pending promise continuations (snapshots, catch-ups) run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function setup(options: BroadcasterOptions = OPTIONS) {
+  const engine = new MemoryEngine({ historySize: 1000, historyTtlMs: 300_000 });
+  const index = new SubscriptionIndex();
+  const stats = new HubStats();
+  const broadcaster = new Broadcaster(engine, index, stats, options);
+  engine.onCommit((commit) => broadcaster.ingest(commit));
+
+  const publish = (input: PublishInput, channel = 'kpi') => engine.publishSync(TENANT, channel, input);
+
+  /** Subscribes like the hub does, and consumes the initial snapshot or recovery delta. */
+  async function subscribe(filter: Filter = {}, options: { channel?: string; since?: StreamPosition; connection?: FakeConnection } = {}) {
+    const connection = options.connection ?? new FakeConnection();
+    const channel = options.channel ?? 'kpi';
+    const sub = new Subscription(connection as unknown as Connection, TENANT, channel, channelKey(TENANT, channel), compileFilter(filter));
+    index.add(sub);
+    let recovered: boolean | undefined;
+    await broadcaster.initialize(sub, options.since, (r) => (recovered = r));
+    await settle();
+    const initial = connection.take();
+    return { connection, sub, initial, recovered };
+  }
+
+  return { engine, index, stats, broadcaster, publish, subscribe };
+}
+
+beforeEach(() => {
+  jest.useFakeTimers({ now: T0, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('Broadcaster: batch windows', () => {
+  it('sends nothing before the window is flushed', async () => {
+    const { publish, subscribe } = setup();
+    const { connection } = await subscribe();
+    publish({ upsert: [rec('q1', { waiting: 1 })] });
+    expect(connection.received).toEqual([]);
+  });
+
+  it('flushes every batchMs once started', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection } = await subscribe();
+    broadcaster.start();
+    try {
+      publish({ upsert: [rec('q1', { waiting: 1 })] });
+      jest.advanceTimersByTime(99);
+      expect(connection.received).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(connection.takeFrames()).toHaveLength(1);
+    } finally {
+      broadcaster.stop();
+    }
+  });
+
+  it('merges several patches to one record in a window into one upsert entry', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    const { connection } = await subscribe();
+    publish({ upsert: [rec('q1', { waiting: 1, sla: 'ok', geo: { lat: 1, lon: 2 } })] });
+    broadcaster.tick();
+    connection.take();
+
+    publish({ upsert: [rec('q1', { waiting: 2 })] });
+    publish({ upsert: [rec('q1', { waiting: 3, sla: null })] });
+    publish({ upsert: [rec('q1', { geo: { lon: 5 } }), rec('q2', { waiting: 9 })] });
+    publish({ upsert: [rec('q2', { waiting: 10 })] });
+    broadcaster.tick();
+
+    const [frame, ...rest] = connection.take();
+    expect(rest).toEqual([]);
+    expect(frame.message).toEqual({
+      type: 'delta',
+      channel: 'kpi',
+      epoch: engine.epoch,
+      prevSeq: 1,
+      seq: 5,
+      upsert: [
+        { id: 'q1', waiting: 3, sla: null, geo: { lon: 5 } },
+        { id: 'q2', waiting: 10 },
+      ],
+    });
+  });
+
+  it('sends at most one delta per subscriber per tick, and none for an empty tick', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection } = await subscribe();
+    for (let i = 0; i < 10; i++) publish({ upsert: [rec(`r${i}`, { v: i })], events: [{ type: 'tick' }] });
+    broadcaster.tick();
+    const frames = connection.takeFrames();
+    expect(frames).toHaveLength(1);
+    const message = JSON.parse(frames[0].toString()) as DeltaMessage;
+    expect(message.upsert).toHaveLength(10);
+    expect(message.events!.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+    broadcaster.tick();
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+  });
+
+  it('chains prevSeq across ticks', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection, initial } = await subscribe();
+    expect(initial.map((r) => r.message)).toMatchObject([{ type: 'snapshot', seq: 0, gap: false }]);
+
+    const seen: Array<[number, number]> = [];
+    const rounds = [1, 2, 1, 3];
+    let n = 0;
+    for (const publishes of rounds) {
+      for (let i = 0; i < publishes; i++) publish({ upsert: [rec('q1', { n: ++n })] });
+      broadcaster.tick();
+      for (const r of connection.take()) seen.push([delta(r).prevSeq, delta(r).seq]);
+    }
+    expect(seen).toEqual([
+      [0, 1],
+      [1, 3],
+      [3, 4],
+      [4, 7],
+    ]);
+  });
+
+  it('delivers a window with only deletions and events', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    publish({ upsert: [rec('a'), rec('b')] });
+    broadcaster.tick();
+    const { connection } = await subscribe();
+    publish({ delete: ['a', 'ghost'], events: [{ type: 'alert.x', priority: 'high', data: { q: 1 } }] });
+    broadcaster.tick();
+    expect(connection.take().map((r) => r.message)).toEqual([
+      {
+        type: 'delta',
+        channel: 'kpi',
+        epoch: expect.any(String),
+        prevSeq: 1,
+        seq: 2,
+        delete: ['a'],
+        events: [{ seq: 2, ts: T0, type: 'alert.x', priority: 'high', data: { q: 1 } }],
+      },
+    ]);
+  });
+
+  it('sends a record created and deleted in one window as nothing, but still advances seq', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection, sub } = await subscribe();
+    publish({ upsert: [rec('temp')] });
+    publish({ delete: ['temp'] });
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    expect(sub.syncedSeq).toBe(2);
+    publish({ upsert: [rec('kept')] });
+    broadcaster.tick();
+    expect(connection.take().map((r) => [delta(r).prevSeq, delta(r).seq])).toEqual([[0, 3]]);
+  });
+
+  it('keeps channels apart', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const kpi = await subscribe({}, { channel: 'kpi' });
+    const fleet = await subscribe({}, { channel: 'fleet' });
+    publish({ upsert: [rec('q1')] }, 'kpi');
+    publish({ upsert: [rec('q2')] }, 'kpi');
+    publish({ upsert: [rec('v1')] }, 'fleet');
+    broadcaster.tick();
+    expect(kpi.connection.take().map((r) => [r.message.type, delta(r).channel, delta(r).seq])).toEqual([['delta', 'kpi', 2]]);
+    expect(fleet.connection.take().map((r) => [r.message.type, delta(r).channel, delta(r).seq])).toEqual([['delta', 'fleet', 1]]);
+  });
+
+  it('stops delivering to a removed subscription', async () => {
+    const { publish, subscribe, broadcaster, index } = setup();
+    const { connection, sub } = await subscribe();
+    index.remove(sub);
+    publish({ upsert: [rec('q1')] });
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+  });
+
+  it('records delivery latency once per delivered delta', async () => {
+    const { publish, subscribe, broadcaster, stats } = setup();
+    await subscribe();
+    await subscribe();
+    await subscribe({ ids: ['other'] });
+    publish({ upsert: [rec('q1')] });
+    jest.advanceTimersByTime(7);
+    broadcaster.tick();
+    expect(stats.latency.total).toBe(2);
+    expect(stats.latency.sum).toBe(14);
+    expect(stats.flushes).toBe(1);
+  });
+});
+
+describe('Broadcaster: serialize once per view', () => {
+  it('hands subscribers with the same filter the very same Buffer', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const a = await subscribe({ where: { status: 'online' }, fields: ['load'] });
+    const b = await subscribe({ fields: ['load'], where: { status: 'online' } }); // same filter, other key order
+    const c = await subscribe();
+    const d = await subscribe();
+    publish({ upsert: [rec('v1', { status: 'online', load: 1, lat: 4 })] });
+    broadcaster.tick();
+
+    const [fa] = a.connection.takeFrames();
+    const [fb] = b.connection.takeFrames();
+    const [fc] = c.connection.takeFrames();
+    const [fd] = d.connection.takeFrames();
+    expect(fb).toBe(fa);
+    expect(fd).toBe(fc);
+    expect(fc).not.toBe(fa);
+    expect(JSON.parse(fa.toString()).upsert).toEqual([{ id: 'v1', load: 1 }]);
+    expect(JSON.parse(fc.toString()).upsert).toEqual([{ id: 'v1', status: 'online', load: 1, lat: 4 }]);
+  });
+
+  it('serializes separately for subscribers of one view at different prevSeq', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const a = await subscribe();
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    // b subscribes between windows: its snapshot is at seq 1 while a is still at 0.
+    const b = await subscribe();
+    expect(b.initial.map((r) => r.message)).toMatchObject([{ type: 'snapshot', seq: 1 }]);
+    broadcaster.tick();
+    expect(a.connection.takeFrames()).toHaveLength(1);
+    expect(b.connection.received).toEqual([]); // already holds seq 1
+
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick();
+    const [fa] = a.connection.takeFrames();
+    const [fb] = b.connection.takeFrames();
+    expect(fb).toBe(fa);
+    expect(JSON.parse(fa.toString())).toMatchObject({ prevSeq: 1, seq: 2 });
+  });
+
+  it('keeps a subscriber that saw nothing aligned, with prevSeq at its last sent seq', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const all = await subscribe();
+    const online = await subscribe({ where: { status: 'online' } });
+
+    publish({ upsert: [rec('v1', { status: 'offline', load: 1 })] });
+    broadcaster.tick();
+    publish({ upsert: [rec('v1', { load: 2 })] });
+    broadcaster.tick();
+    expect(all.connection.takeFrames()).toHaveLength(2);
+    expect(online.connection.received).toEqual([]);
+    expect(online.sub.syncedSeq).toBe(2);
+    expect(online.sub.sentSeq).toBe(0);
+
+    publish({ upsert: [rec('v1', { status: 'online' })] });
+    broadcaster.tick();
+    const [received, ...rest] = online.connection.take();
+    expect(rest).toEqual([]);
+    expect(received.via).toBe('frame');
+    expect(received.message).toEqual({
+      type: 'delta',
+      channel: 'kpi',
+      epoch: expect.any(String),
+      prevSeq: 0,
+      seq: 3,
+      upsert: [{ id: 'v1', status: 'online', load: 2 }],
+    });
+    expect(received.message).not.toHaveProperty('recovery');
+  });
+
+  it('serializes one frame per prevSeq within one view', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const first = await subscribe({ where: { status: 'online' } });
+    publish({ upsert: [rec('v1', { status: 'offline' })] });
+    broadcaster.tick(); // invisible: first stays at sent seq 0
+    const second = await subscribe({ where: { status: 'online' } }); // snapshot at seq 1
+    const third = await subscribe({ where: { status: 'online' } });
+    publish({ upsert: [rec('v2', { status: 'online' })] });
+    broadcaster.tick();
+    const [f1] = first.connection.takeFrames();
+    const [f2] = second.connection.takeFrames();
+    const [f3] = third.connection.takeFrames();
+    expect(f3).toBe(f2);
+    expect(f1).not.toBe(f2);
+    expect(JSON.parse(f1.toString())).toMatchObject({ prevSeq: 0, seq: 2, upsert: [{ id: 'v2', status: 'online' }] });
+    expect(JSON.parse(f2.toString())).toMatchObject({ prevSeq: 1, seq: 2, upsert: [{ id: 'v2', status: 'online' }] });
+  });
+});
+
+describe('Broadcaster: critical events', () => {
+  it('flushes the channel at once, without waiting for the tick', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection } = await subscribe();
+    const other = await subscribe({}, { channel: 'other' });
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    publish({ upsert: [rec('v9')] }, 'other');
+    publish({ upsert: [rec('q1', { v: 2 })], events: [{ type: 'alert.down', priority: 'critical' }] });
+
+    const [received, ...rest] = connection.take();
+    expect(rest).toEqual([]);
+    expect(received.message).toMatchObject({
+      prevSeq: 0,
+      seq: 2,
+      upsert: [{ id: 'q1', v: 2 }],
+      events: [{ seq: 2, type: 'alert.down', priority: 'critical' }],
+    });
+    expect(other.connection.received).toEqual([]); // other channels wait for the tick
+
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    expect(other.connection.takeFrames()).toHaveLength(1);
+
+    publish({ upsert: [rec('q1', { v: 3 })] });
+    broadcaster.tick();
+    expect(connection.take().map((r) => [delta(r).prevSeq, delta(r).seq])).toEqual([[2, 3]]);
+  });
+
+  it('does not flush early for high-priority events', async () => {
+    const { publish, subscribe } = setup();
+    const { connection } = await subscribe();
+    publish({ events: [{ type: 'alert.sla', priority: 'high' }] });
+    expect(connection.received).toEqual([]);
+  });
+});
+
+describe('Broadcaster: late joiners', () => {
+  it('resumes a subscriber that joins mid-window with a recovery delta, then shares the frames', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    const early = await subscribe();
+    publish({ upsert: [rec('q1', { v: 1, sla: 'ok' })] });
+    broadcaster.tick();
+    early.connection.take();
+
+    publish({ upsert: [rec('q1', { v: 2, sla: null })], events: [{ type: 'e2' }] }); // window opens at 1
+    const late = await subscribe({}, { since: { epoch: engine.epoch, seq: 1 } });
+    expect(late.recovered).toBe(true);
+    expect(late.initial).toHaveLength(1);
+    expect(late.initial[0].via).toBe('send');
+    expect(late.initial[0].message).toEqual({
+      type: 'delta',
+      channel: 'kpi',
+      epoch: engine.epoch,
+      prevSeq: 1,
+      seq: 2,
+      upsert: [{ id: 'q1', v: 2 }],
+      events: [{ seq: 2, ts: T0, type: 'e2', priority: 'normal' }],
+      recovery: true,
+    });
+
+    broadcaster.tick(); // the window it already holds: nothing more for it
+    expect(late.connection.received).toEqual([]);
+    expect(early.connection.take().map((r) => [delta(r).prevSeq, delta(r).seq])).toEqual([[1, 2]]);
+
+    publish({ upsert: [rec('q1', { v: 3 })] });
+    broadcaster.tick();
+    const [fe] = early.connection.takeFrames();
+    const [fl] = late.connection.takeFrames();
+    expect(fl).toBe(fe);
+    expect(JSON.parse(fe.toString())).toMatchObject({ prevSeq: 2, seq: 3, upsert: [{ id: 'q1', v: 3 }] });
+  });
+
+  it('brings a subscriber that joined mid-window up to date with a recovery delta at the flush', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    const early = await subscribe();
+    publish({ upsert: [rec('q1', { v: 1, sla: 'ok' }), rec('q2', { v: 1 })] }); // window opens at 0
+    const late = await subscribe(); // snapshot at seq 1, inside the open window
+    expect(late.initial.map((r) => r.message)).toMatchObject([{ type: 'snapshot', seq: 1, gap: false }]);
+    publish({ upsert: [rec('q1', { v: 2, sla: null })], delete: ['q2'] }); // same window
+    broadcaster.tick();
+    await settle();
+
+    // The window's delta starts at 0, which the late joiner is past: it catches up from 1 instead.
+    expect(early.connection.take().map((r) => [r.via, delta(r).prevSeq, delta(r).seq])).toEqual([['frame', 0, 2]]);
+    expect(late.connection.take().map((r) => [r.via, r.message])).toEqual([
+      [
+        'send',
+        { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], delete: ['q2'], recovery: true },
+      ],
+    ]);
+
+    publish({ upsert: [rec('q1', { v: 3 })] });
+    broadcaster.tick();
+    await settle();
+    const [fe] = early.connection.takeFrames();
+    const [fl] = late.connection.takeFrames();
+    expect(fl).toBe(fe);
+    expect(JSON.parse(fl.toString())).toMatchObject({ prevSeq: 2, seq: 3, upsert: [{ id: 'q1', v: 3 }] });
+  });
+
+  it('answers an unrecoverable since with a snapshot marked as a gap', async () => {
+    const { publish, subscribe, engine } = setup();
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    const stale = await subscribe({}, { since: { epoch: 'e_old', seq: 1 } });
+    expect(stale.recovered).toBe(false);
+    expect(stale.initial.map((r) => r.message)).toEqual([
+      { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 1, records: [{ id: 'q1', v: 1 }], events: [], gap: true },
+    ]);
+    const ahead = await subscribe({}, { since: { epoch: engine.epoch, seq: 5 } });
+    expect(ahead.recovered).toBe(false);
+    expect(ahead.initial.map((r) => r.message)).toMatchObject([{ type: 'snapshot', seq: 1, gap: true }]);
+  });
+
+  it('catches up a subscriber whose snapshot raced a flush, then aligns it', async () => {
+    const { publish, broadcaster, index, engine } = setup();
+    const early = new FakeConnection();
+    const earlySub = new Subscription(early as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+    index.add(earlySub);
+    await broadcaster.initialize(earlySub, undefined, () => {});
+    early.take();
+
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    const late = new FakeConnection();
+    const lateSub = new Subscription(late as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+    index.add(lateSub);
+    // The snapshot (seq 1) is read now, but delivered after this flush of seq 2.
+    const initialized = broadcaster.initialize(lateSub, undefined, () => {});
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick();
+    await initialized;
+    await settle();
+
+    expect(late.take().map((r) => [r.via, r.message])).toEqual([
+      ['send', { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 1, records: [{ id: 'q1', v: 1 }], events: [], gap: false }],
+      ['send', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
+    ]);
+
+    early.take();
+    publish({ upsert: [rec('q1', { v: 3 })] });
+    broadcaster.tick();
+    const [fe] = early.takeFrames();
+    const [fl] = late.takeFrames();
+    expect(fl).toBe(fe);
+  });
+
+  it('lets a subscriber whose snapshot is at the start of an open window join it without a catch-up', async () => {
+    const { publish, subscribe, broadcaster, index } = setup();
+    const early = await subscribe();
+    const late = new FakeConnection();
+    const lateSub = new Subscription(late as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+    index.add(lateSub);
+    const initialized = broadcaster.initialize(lateSub, undefined, () => {}); // snapshot read at seq 0
+    publish({ upsert: [rec('q1', { v: 1 })] }); // opens a window at 0 before the snapshot is sent
+    await initialized;
+    await settle();
+    expect(late.take().map((r) => [r.via, r.message.type])).toEqual([['send', 'snapshot']]);
+
+    broadcaster.tick();
+    await settle();
+    const [fe] = early.connection.takeFrames();
+    const [fl] = late.takeFrames();
+    expect(fl).toBe(fe);
+  });
+
+  it('catches up a subscriber left behind the window start at the next flush', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection, sub } = await subscribe();
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    broadcaster.tick();
+    connection.take();
+    // Pretend the last two deliveries never happened (e.g. a bug elsewhere): it is at seq 0.
+    sub.sentSeq = sub.syncedSeq = 0;
+    publish({ upsert: [rec('q2', { v: 2 })] });
+    broadcaster.tick();
+    await settle();
+    const received = connection.take();
+    expect(received.map((r) => [r.via, delta(r).recovery, delta(r).prevSeq, delta(r).seq])).toEqual([['send', true, 0, 2]]);
+    expect(delta(received[0]).upsert).toEqual(
+      expect.arrayContaining([
+        { id: 'q1', v: 1 },
+        { id: 'q2', v: 2 },
+      ]),
+    );
+  });
+});
+
+describe('Broadcaster: slow consumers', () => {
+  it('holds back a stalled socket, then sends one recovery delta once it drains', async () => {
+    const { publish, subscribe, broadcaster, stats } = setup();
+    const fast = await subscribe();
+    const slow = await subscribe();
+    publish({ upsert: [rec('q1', { v: 1, sla: 'ok' })] });
+    broadcaster.tick();
+    fast.connection.take();
+    slow.connection.take();
+
+    slow.connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick();
+    expect(fast.connection.takeFrames()).toHaveLength(1);
+    expect(slow.connection.received).toEqual([]);
+    expect(slow.connection.stalledSince).toBe(T0);
+    expect(broadcaster.slowConsumers).toBe(1);
+    expect(stats.slowConsumerEvents).toBe(1);
+
+    publish({ upsert: [rec('q1', { sla: null })], events: [{ type: 'e3' }] });
+    publish({ upsert: [rec('q2', { v: 1 })] });
+    publish({ delete: ['q2'] });
+    broadcaster.tick();
+    expect(fast.connection.takeFrames()).toHaveLength(1);
+    expect(slow.connection.received).toEqual([]);
+
+    // Under the limit but not yet drained far enough: still held back.
+    slow.connection.bufferedBytes = 800;
+    publish({ events: [{ type: 'e6' }] });
+    broadcaster.tick();
+    await settle();
+    expect(fast.connection.takeFrames()).toHaveLength(1);
+    expect(slow.connection.received).toEqual([]);
+
+    slow.connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    const received = slow.connection.take();
+    expect(received.map((r) => [r.via, r.message])).toEqual([
+      [
+        'send',
+        {
+          type: 'delta',
+          channel: 'kpi',
+          epoch: expect.any(String),
+          prevSeq: 1,
+          seq: 6,
+          upsert: [{ id: 'q1', v: 2 }],
+          delete: ['q2'],
+          events: [
+            { seq: 3, ts: T0, type: 'e3', priority: 'normal' },
+            { seq: 6, ts: T0, type: 'e6', priority: 'normal' },
+          ],
+          recovery: true,
+        },
+      ],
+    ]);
+    expect(slow.connection.stalledSince).toBeNull();
+    expect(slow.connection.drainedCalls).toBe(1);
+    expect(broadcaster.slowConsumers).toBe(0);
+
+    broadcaster.tick();
+    await settle();
+    expect(slow.connection.received).toEqual([]);
+
+    publish({ upsert: [rec('q1', { v: 7 })] });
+    broadcaster.tick();
+    const [ff] = fast.connection.takeFrames();
+    const [fs] = slow.connection.takeFrames();
+    expect(fs).toBe(ff);
+    expect(JSON.parse(fs.toString())).toMatchObject({ prevSeq: 6, seq: 7 });
+  });
+
+  it('holds back a catch-up for a socket over the limit until it drains', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    await subscribe();
+    publish({ upsert: [rec('q1', { v: 1 })] }); // window opens at 0
+    const late = await subscribe(); // snapshot at 1: it will need a catch-up at the flush
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    late.connection.bufferedBytes = 5000;
+    broadcaster.tick();
+    await settle();
+    expect(late.connection.received).toEqual([]);
+    expect(late.connection.stalledSince).not.toBeNull();
+    expect(broadcaster.slowConsumers).toBe(1);
+
+    late.connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    expect(late.connection.take().map((r) => [r.via, r.message])).toEqual([
+      ['send', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
+    ]);
+  });
+
+  it('sends no catch-up for a subscription that missed nothing during the stall', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const connection = new FakeConnection();
+    await subscribe({}, { channel: 'kpi', connection });
+    await subscribe({}, { channel: 'fleet', connection });
+    connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1')] }, 'kpi');
+    broadcaster.tick();
+    connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    expect(connection.take().map((r) => [r.via, delta(r).channel, delta(r).recovery, delta(r).seq])).toEqual([['send', 'kpi', true, 1]]);
+  });
+
+  it('holds back every subscription of a stalled socket until it drains below half the limit', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const connection = new FakeConnection();
+    await subscribe({}, { channel: 'kpi', connection });
+    await subscribe({}, { channel: 'fleet', connection });
+    connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1')] }, 'kpi'); // stalls the socket; fleet is still aligned
+    broadcaster.tick();
+    connection.bufferedBytes = 800;
+    publish({ upsert: [rec('v1')] }, 'fleet');
+    broadcaster.tick();
+    await settle();
+    expect(connection.received).toEqual([]);
+
+    connection.bufferedBytes = 500;
+    broadcaster.tick();
+    await settle();
+    expect(connection.take().map((r) => [r.via, delta(r).channel, delta(r).recovery, delta(r).seq]).sort()).toEqual([
+      ['send', 'fleet', true, 1],
+      ['send', 'kpi', true, 1],
+    ]);
+  });
+
+  it('recovers every subscription of a drained socket', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const connection = new FakeConnection();
+    await subscribe({}, { channel: 'kpi', connection });
+    await subscribe({}, { channel: 'fleet', connection });
+    connection.bufferedBytes = 2000;
+    publish({ upsert: [rec('q1')] }, 'kpi');
+    publish({ upsert: [rec('v1')] }, 'fleet');
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    const received = connection.take();
+    expect(received.map((r) => [r.via, delta(r).channel, delta(r).recovery]).sort()).toEqual([
+      ['send', 'fleet', true],
+      ['send', 'kpi', true],
+    ]);
+  });
+
+  it('closes a socket that stays stalled for the timeout with 1013', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const slow = await subscribe();
+    slow.connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1')] });
+    broadcaster.tick();
+    expect(slow.connection.stalledSince).toBe(T0);
+
+    jest.advanceTimersByTime(OPTIONS.slowConsumerTimeoutMs - 1);
+    broadcaster.tick();
+    expect(slow.connection.closes).toEqual([]);
+
+    jest.advanceTimersByTime(1);
+    broadcaster.tick();
+    expect(slow.connection.closes).toEqual([{ code: 1013, reason: expect.any(String) }]);
+    expect(slow.connection.drainedCalls).toBe(1); // reading resumes to see the peer's close
+    expect(broadcaster.slowConsumers).toBe(0);
+    expect(slow.connection.received).toEqual([]);
+
+    broadcaster.tick();
+    expect(slow.connection.closes).toHaveLength(1);
+  });
+
+  it('forgets a stalled socket that closed on its own', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const slow = await subscribe();
+    slow.connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1')] });
+    broadcaster.tick();
+    expect(broadcaster.slowConsumers).toBe(1);
+    slow.connection.isOpen = false;
+    broadcaster.tick();
+    expect(broadcaster.slowConsumers).toBe(0);
+    jest.advanceTimersByTime(OPTIONS.slowConsumerTimeoutMs);
+    broadcaster.tick();
+    expect(slow.connection.closes).toEqual([]);
+  });
+
+  it('sends a gap snapshot after a stall when history no longer reaches', async () => {
+    const engine = new MemoryEngine({ historySize: 2, historyTtlMs: 300_000 });
+    const index = new SubscriptionIndex();
+    const broadcaster = new Broadcaster(engine, index, new HubStats(), OPTIONS);
+    engine.onCommit((commit) => broadcaster.ingest(commit));
+    const connection = new FakeConnection();
+    const sub = new Subscription(connection as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+    index.add(sub);
+    await broadcaster.initialize(sub, undefined, () => {});
+    connection.take();
+
+    connection.bufferedBytes = 5000;
+    for (let i = 1; i <= 4; i++) engine.publishSync(TENANT, 'kpi', { upsert: [rec('q1', { v: i })] });
+    broadcaster.tick();
+    connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    expect(connection.take().map((r) => r.message)).toEqual([
+      { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 4, records: [{ id: 'q1', v: 4 }], events: [], gap: true },
+    ]);
+  });
+});
