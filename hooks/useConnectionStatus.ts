@@ -1,3 +1,4 @@
+'use client';
 /**
  * The client's connection state, bound with `useSyncExternalStore` to the client's `state`
  * event. Server renders (and the hydration pass) see `idle`, which is also the client's state

@@ -1,3 +1,4 @@
+'use client';
 /**
  * The React context `PulseProvider` fills: one client, one store and one channel binder per
  * provider instance (so per request on the server).

@@ -29,7 +29,7 @@ export function backoff(
   opts: BackoffOptions = DEFAULT_BACKOFF,
   random: () => number = Math.random,
 ): number {
-  const step = Number.isFinite(attempt) && attempt > 0 ? Math.min(Math.floor(attempt), MAX_EXPONENT) : 0;
+  const step = attempt > 0 ? Math.min(Number.isFinite(attempt) ? Math.floor(attempt) : MAX_EXPONENT, MAX_EXPONENT) : 0;
   const min = Math.max(0, opts.min);
   const ceiling = Math.max(0, Math.min(opts.max, min * 2 ** step));
   const r = random();

@@ -1,0 +1,8 @@
+/**
+ * React bindings of the Pulseboard client and store. All of them need a `<PulseProvider>` above.
+ */
+export { usePulse, PulseContext, type PulseContextValue } from './usePulse';
+export { useChannel, useChannelData, useStableFilter, type ChannelView, type UseChannelOptions } from './useChannel';
+export { useRecord, useRecordIds, type RecordView } from './useRecord';
+export { useChannelEvents, type ChannelEventsView, type UseChannelEventsOptions } from './useChannelEvents';
+export { useConnectionState, useConnectionStatus, type ConnectionStatus } from './useConnectionStatus';
