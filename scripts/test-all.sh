@@ -9,6 +9,8 @@ mkdir -p test-results
 
 export NEXT_TELEMETRY_DISABLED=1
 status=0
+echo "Type-checking..."
+npx tsc --noEmit || status=1
 # Unit and integration suites in parallel workers; browser tests one at a time (each drives
 # a whole server and a Chromium, and timing matters to them).
 npx jest --ci --selectProjects unit integration --json --outputFile=test-results/node.json || status=1
