@@ -22,7 +22,11 @@ async function project(name, overrides = {}) {
 module.exports = async () => ({
   projects: await Promise.all([
     project('unit'),
-    project('integration', { testTimeout: 30_000 }),
-    project('browser', { testTimeout: 120_000, globalSetup: '<rootDir>/tests/browser/global-setup.ts' }),
+    project('integration'),
+    project('browser', {
+      globalSetup: '<rootDir>/tests/browser/global-setup.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/browser/setup.ts'],
+    }),
   ]),
+  testTimeout: 30_000,
 });

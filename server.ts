@@ -34,7 +34,6 @@ async function main(): Promise<void> {
   });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
   const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
-  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator }, 'Pulseboard ready');
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -48,6 +47,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Announced only once the signal handlers are in place: a supervisor may stop us right after.
+  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator }, 'Pulseboard ready');
 }
 
 main().catch((error) => {

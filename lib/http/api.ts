@@ -19,6 +19,7 @@ type Caller =
   | { kind: 'anonymous'; tenant: 'demo' };
 
 const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
+const HEALTH = /^\/api\/health$/;
 const DEV_TOKEN_TTL_S = 3600;
 
 const tokenRequest = z.object({
@@ -85,6 +86,11 @@ export function createApiHandler(hub: Hub): ApiHandler {
       method: 'POST',
       pattern: /^\/api\/channels\/([^/]+)\/publish$/,
       async run(req, res, [channel]) {
+        // Without credentials only the admin publishes, and in development without a key the
+        // admin is a loopback caller: anyone else is refused as on every admin route (403).
+        if (bearer(req) === undefined && !config.apiKey && !config.production && !isLoopback(req.socket.remoteAddress)) {
+          throw new HubError(ErrorCode.FORBIDDEN, 'admin routes are open to loopback clients only; publish with a token');
+        }
         const who = await caller(req);
         if (who.kind === 'anonymous') throw new HubError(ErrorCode.AUTH_FAILED, 'publishing needs the API key or a token');
         if (who.kind === 'token' && !who.session.canPublish(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot publish to ${channel}`);
@@ -122,7 +128,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
     },
     {
       method: 'GET',
-      pattern: /^\/api\/health$/,
+      pattern: HEALTH,
       async run(_req, res) {
         const healthy = await hub.engine.healthy().catch(() => false);
         const status = hub.shuttingDown ? 'shutting_down' : healthy ? 'ok' : 'engine_unreachable';
@@ -193,11 +199,12 @@ export function createApiHandler(hub: Hub): ApiHandler {
     if (!url.pathname.startsWith('/api/') && url.pathname !== '/metrics') return false;
     const matching = routes.filter((route) => route.pattern.test(url.pathname));
     if (matching.length === 0) return false;
-    if (hub.shuttingDown) {
+    const route = matching.find((r) => r.method === req.method);
+    // Health keeps its own body while shutting down (it reports `shutting_down` with 503).
+    if (hub.shuttingDown && route?.pattern.source !== HEALTH.source) {
       sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
       return true;
     }
-    const route = matching.find((r) => r.method === req.method);
     if (!route) {
       res.setHeader('allow', matching.map((r) => r.method).join(', '));
       sendError(res, ErrorCode.INVALID_MESSAGE, `method ${req.method} not allowed`, 405);

@@ -11,6 +11,8 @@ import { ALLOW_ALL, compilePatterns, DENY_ALL } from './permissions';
 export interface Session {
   user: string;
   tenant: string;
+  /** True for a session opened without a token (anonymous mode); only such a session may re-auth without one. */
+  anonymous: boolean;
   /** ms since epoch, or null for a token without `exp` (development only). */
   expiresAt: number | null;
   canSubscribe(channel: string): boolean;
@@ -63,6 +65,7 @@ export class Authenticator {
         session: {
           user: `anon-${randomBytes(4).toString('hex')}`,
           tenant: 'demo',
+          anonymous: true,
           expiresAt: null,
           canSubscribe: ALLOW_ALL,
           canPublish: DENY_ALL,
@@ -90,6 +93,7 @@ export class Authenticator {
       session: {
         user: sub,
         tenant,
+        anonymous: false,
         expiresAt: exp === undefined ? null : exp * 1000,
         // Without `channels`: subscribe to all of the tenant, publish nothing.
         // With `channels`, a missing list grants nothing.

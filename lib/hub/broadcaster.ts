@@ -11,7 +11,8 @@
  * slow consumers and late joiners.
  */
 import type { Commit, Engine, RecordChange } from '../engine/types';
-import type { ChannelEvent, DeltaMessage, SnapshotMessage, StreamPosition } from '../protocol';
+import type { Logger } from '../log';
+import { CloseCode, type ChannelEvent, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
 import type { HubStats } from './stats';
 import { channelKey, type Subscription, type SubscriptionIndex } from './subscription';
@@ -50,6 +51,7 @@ export class Broadcaster {
     private readonly index: SubscriptionIndex,
     private readonly stats: HubStats,
     private readonly options: BroadcasterOptions,
+    private readonly log?: Logger,
   ) {}
 
   start(): void {
@@ -129,7 +131,7 @@ export class Broadcaster {
       const connection = sub.connection;
       if (connection.stalledSince !== null) continue;
       if (connection.bufferedBytes > this.options.slowConsumerBytes) {
-        this.markStalled(connection);
+        this.stall(connection);
         continue;
       }
       let content = views.get(sub.filter.key);
@@ -203,7 +205,12 @@ export class Broadcaster {
       const from = sub.sentSeq;
       const recovery = await this.engine.since(sub.tenant, sub.channel, { epoch: sub.epoch, seq: from });
       if (!sub.active) return;
-      if (recovery.ok) {
+      // Catch-ups are data like deltas: a socket over the limit gets none, and the rest of its
+      // subscriptions catch up on the next drain.
+      if (sub.connection.bufferedBytes > this.options.slowConsumerBytes) return this.stall(sub.connection);
+      if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
+        sub.syncedSeq = from;
+      } else if (recovery.ok) {
         this.sendRecovery(sub, from, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
       } else {
         this.sendSnapshot(sub, await this.engine.snapshot(sub.tenant, sub.channel), true);
@@ -247,10 +254,17 @@ export class Broadcaster {
     sub.sentSeq = sub.syncedSeq = state.seq;
   }
 
-  private markStalled(connection: Connection): void {
+  /** Holds a connection back: no deltas or catch-ups until its socket drains. Idempotent. */
+  stall(connection: Connection): void {
+    if (connection.stalledSince !== null) return;
     connection.stalledSince = Date.now();
     this.stalled.add(connection);
     this.stats.slowConsumerEvents++;
+    const { session } = connection;
+    this.log?.warn(
+      { connection: connection.id, user: session?.user, tenant: session?.tenant, bufferedBytes: connection.bufferedBytes },
+      'slow consumer held back',
+    );
   }
 
   /** Drained sockets catch up; sockets stalled for too long are closed with 1013. */
@@ -258,13 +272,22 @@ export class Broadcaster {
     for (const connection of this.stalled) {
       if (!connection.isOpen) {
         this.stalled.delete(connection);
+        connection.drained();
       } else if (connection.bufferedBytes <= this.options.slowConsumerBytes / 2) {
         connection.stalledSince = null;
         this.stalled.delete(connection);
+        // The peer acknowledged what was buffered: that is a sign of life as good as a pong,
+        // which may still sit unread behind the input we paused.
+        connection.lastActivityAt = now;
+        connection.drained();
         for (const sub of connection.subscriptions.values()) void this.catchUp(sub);
       } else if (now - connection.stalledSince! >= this.options.slowConsumerTimeoutMs) {
         this.stalled.delete(connection);
-        connection.close(1013, 'slow consumer');
+        const { session } = connection;
+        this.log?.warn({ connection: connection.id, user: session?.user, tenant: session?.tenant }, 'slow consumer closed');
+        // Reading resumes so the peer's answer to the close frame can be seen.
+        connection.drained();
+        connection.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
       }
     }
   }

@@ -26,6 +26,13 @@ export class Connection {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Requests run one after another, so replies keep the order of the requests. */
   queue: Promise<void> = Promise.resolve();
+  /** True while the hub has stopped reading this client's frames (its unsent buffer is over the limit). */
+  inputPaused = false;
+  /** Close code the server sent, when it was the server that closed. */
+  closeCode: number | undefined;
+  /** When the last "rate limited" line was logged for this connection. */
+  rateLimitLoggedAt = Number.NEGATIVE_INFINITY;
+  private drainWaiters: Array<() => void> = [];
 
   constructor(
     readonly socket: WebSocket,
@@ -55,8 +62,33 @@ export class Connection {
     this.stats.bytesOut += frame.length;
   }
 
+  /**
+   * Stops reading the client's frames and resolves once the hub finds the socket drained (or
+   * closed). A client that does not read cannot make the hub queue more replies and snapshots
+   * than one request's worth beyond the slow-consumer limit.
+   */
+  whenDrained(): Promise<void> {
+    if (!this.inputPaused && this.socket.readyState === WebSocket.OPEN) {
+      this.inputPaused = true;
+      this.socket.pause();
+    }
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** The socket drained or closed: reading resumes and requests held by `whenDrained` run. */
+  drained(): void {
+    if (this.inputPaused) {
+      this.inputPaused = false;
+      this.socket.resume();
+    }
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   close(code: number, reason = ''): void {
     if (this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING) return;
+    this.closeCode = code;
     this.socket.close(code, reason.slice(0, 123));
   }
 

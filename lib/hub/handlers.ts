@@ -62,7 +62,10 @@ export async function authenticate(hub: HubContext, connection: Connection, requ
   }
   if (!hub.admit(connection, result.session)) {
     hub.stats.error(ErrorCode.CONNECTION_LIMIT);
-    hub.log.warn({ connection: connection.id, tenant: result.session.tenant }, 'tenant connection limit reached');
+    hub.log.warn(
+      { connection: connection.id, user: result.session.user, tenant: result.session.tenant, limit: hub.config.maxConnectionsPerTenant },
+      'tenant connection limit reached',
+    );
     connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'too many connections for this tenant' });
     connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
     return;
@@ -108,16 +111,25 @@ function scheduleExpiry(hub: HubContext, connection: Connection, expiresAt: numb
 /** `auth` on an open session: a refresh for the same user and tenant. */
 async function refresh(hub: HubContext, connection: Connection, request: AuthRequest): Promise<void> {
   const current = connection.session!;
-  if (request.token === undefined && current.expiresAt === null && current.user.startsWith('anon-')) {
+  // Only a session that began without a token may re-auth without one; a token session whose
+  // user id happens to start with "anon-" still needs a fresh token.
+  if (request.token === undefined && current.anonymous) {
     startSession(hub, connection, current, request.ref);
     return;
   }
   const result = await hub.auth.authenticate(request.token);
-  if (!result.ok) throw new HubError(result.code, result.message);
+  if (!result.ok) throw refreshFailed(hub, connection, new HubError(result.code, result.message));
   if (result.session.user !== current.user || result.session.tenant !== current.tenant) {
-    throw new HubError(ErrorCode.AUTH_FAILED, 'a refresh token must be for the same user and tenant');
+    throw refreshFailed(hub, connection, new HubError(ErrorCode.AUTH_FAILED, 'a refresh token must be for the same user and tenant'));
   }
   startSession(hub, connection, result.session, request.ref);
+}
+
+/** Logs a refused refresh (the session goes on under its old token) and returns the error to throw. */
+function refreshFailed(hub: HubContext, connection: Connection, error: HubError): HubError {
+  const { user, tenant } = connection.session!;
+  hub.log.info({ connection: connection.id, user, tenant, code: error.code, reason: error.message }, 'auth refresh failed');
+  return error;
 }
 
 async function subscribe(hub: HubContext, connection: Connection, request: SubscribeRequest): Promise<void> {
@@ -125,6 +137,7 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   const { channel, ref } = request;
   if (!session.canSubscribe(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot subscribe to ${channel}`);
   if (!connection.subscriptions.has(channel) && connection.subscriptions.size >= hub.config.maxSubscriptions) {
+    hub.log.warn({ connection: connection.id, user: session.user, tenant: session.tenant, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
   const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}));

@@ -73,13 +73,17 @@ export class Hub implements HubContext {
     this.log = options.log ?? createLogger(config.logLevel);
     this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs });
     this.auth = new Authenticator({ secret: config.jwtSecret, anonymous: config.anonymous, requireExp: config.production });
-    this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config);
+    this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log);
     this.unsubscribeEngine = this.engine.onCommit((commit) => this.broadcaster.ingest(commit));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxPayload,
       perMessageDeflate: false,
       clientTracking: false,
+      // One client message per event-loop turn: a socket delivering thousands of frames in
+      // one TCP read cannot hold the loop while the others wait, and the receiver's buffer
+      // filling up stops reading that socket (TCP backpressure on a flooder).
+      allowSynchronousEvents: false,
     });
     this.broadcaster.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), config.heartbeatMs);
@@ -114,8 +118,16 @@ export class Hub implements HubContext {
     return { channel, epoch: state.epoch, seq: state.seq, ...view };
   }
 
+  /**
+   * The tenant's channels: those the engine holds, and those only subscribed to so far (a
+   * channel exists as soon as it is named, at seq 0 with no records).
+   */
   async channels(tenant: string): Promise<Array<ChannelInfo & { subscribers: number }>> {
-    const channels = await this.engine.channels(tenant);
+    const channels = [...(await this.engine.channels(tenant))];
+    const known = new Set(channels.map((info) => info.channel));
+    for (const channel of this.index.subscribedChannels(tenant)) {
+      if (!known.has(channel)) channels.push({ channel, seq: 0, records: 0 });
+    }
     return channels.map((info) => ({ ...info, subscribers: this.index.subscriberCount(channelKey(tenant, info.channel)) }));
   }
 
@@ -134,15 +146,18 @@ export class Hub implements HubContext {
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const now = Date.now();
     const connection = new Connection(ws, request.socket.remoteAddress ?? '', createRateState(this.config.rateLimit, now), this.stats);
+    // First of all: a socket error with no listener would take the process down, and a refused
+    // socket can still receive a bad frame before its close completes.
+    ws.on('error', (error) => this.socketError(connection, error));
     if (this.connections.size >= this.config.maxConnections) {
       this.stats.error(ErrorCode.CONNECTION_LIMIT);
-      this.log.warn({ connection: connection.id }, 'connection limit reached');
+      this.log.warn({ connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxConnections }, 'connection limit reached');
       connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'server connection limit reached' });
       connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
       return;
     }
     this.connections.set(connection.id, connection);
-    this.log.debug({ connection: connection.id, remoteAddress: connection.remoteAddress }, 'connected');
+    this.log.info({ connection: connection.id, remoteAddress: connection.remoteAddress }, 'connected');
     connection.authTimer = setTimeout(() => {
       if (connection.session) return;
       this.log.info({ connection: connection.id }, 'auth timeout');
@@ -151,8 +166,21 @@ export class Hub implements HubContext {
 
     ws.on('message', (data, isBinary) => this.receive(connection, data as Buffer, isBinary));
     ws.on('pong', () => (connection.lastActivityAt = Date.now()));
-    ws.on('error', (error) => this.log.debug({ connection: connection.id, err: error.message }, 'socket error'));
     ws.on('close', (code) => this.release(connection, code));
+  }
+
+  /** Protocol errors from `ws` (it closes the socket itself: 1009 for a frame over the limit, 1002 and the like). */
+  private socketError(connection: Connection, error: Error & { code?: string }): void {
+    const { session } = connection;
+    const context = { connection: connection.id, user: session?.user, tenant: session?.tenant, reason: error.code ?? error.message };
+    // `ws` has closed the socket already; remember with which code, for the disconnect line.
+    connection.closeCode ??= WS_ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.stats.error(ErrorCode.PAYLOAD_TOO_LARGE);
+      this.log.warn({ ...context, limit: this.config.maxPayload }, 'frame too large');
+    } else {
+      this.log.info(context, 'socket error');
+    }
   }
 
   private receive(connection: Connection, data: Buffer, isBinary: boolean): void {
@@ -189,15 +217,33 @@ export class Hub implements HubContext {
   }
 
   private enqueue(connection: Connection, task: () => Promise<void> | void): void {
-    connection.queue = connection.queue.then(task).catch((error) => {
+    connection.queue = connection.queue.then(() => this.whenWritable(connection)).then(task).catch((error) => {
       this.log.error({ err: error, connection: connection.id }, 'request crashed');
       fail(this, connection, undefined, ErrorCode.INTERNAL_ERROR, 'internal error');
     });
   }
 
+  /**
+   * Input backpressure: a request runs only while its socket's unsent buffer is under the
+   * slow-consumer limit. Above it, the connection is held back (no deltas, no reading) until
+   * the broadcaster sees it drain, so a client that never reads holds the server to the limit
+   * plus one answer.
+   */
+  private whenWritable(connection: Connection): Promise<void> | void {
+    if (connection.bufferedBytes <= this.config.slowConsumerBytes || !connection.isOpen) return;
+    this.broadcaster.stall(connection);
+    return connection.whenDrained();
+  }
+
   /** Over the rate limit: refuse cheaply, and close a connection that keeps at it. */
   private refuseFlood(connection: Connection, data: Buffer, abusive: boolean): void {
     this.stats.rateLimited++;
+    const now = Date.now();
+    if (now - connection.rateLimitLoggedAt >= RATE_LIMIT_LOG_INTERVAL_MS) {
+      connection.rateLimitLoggedAt = now;
+      const { session } = connection;
+      this.log.warn({ connection: connection.id, user: session?.user, tenant: session?.tenant, limit: this.config.rateLimit }, 'rate limited');
+    }
     if (abusive) {
       this.log.warn({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'closed for flooding');
       connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
@@ -218,6 +264,7 @@ export class Hub implements HubContext {
 
   private release(connection: Connection, code: number): void {
     connection.clearTimers();
+    connection.drained();
     this.index.removeAll(connection);
     this.connections.delete(connection.id);
     if (connection.tenant !== undefined) {
@@ -225,8 +272,9 @@ export class Hub implements HubContext {
       if (count > 0) this.tenantCounts.set(connection.tenant, count);
       else this.tenantCounts.delete(connection.tenant);
     }
+    // The code the server closed with when it closed (the peer may never echo it), else the peer's.
     this.log.info(
-      { connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant, code },
+      { connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant, code: connection.closeCode ?? code },
       'disconnected',
     );
   }
@@ -249,8 +297,11 @@ export class Hub implements HubContext {
   private heartbeat(): void {
     const deadline = Date.now() - 2 * this.config.heartbeatMs;
     for (const connection of this.connections.values()) {
+      // A connection whose input the hub paused (slow consumer) cannot show pongs; the
+      // slow-consumer timeout governs it instead.
+      if (connection.inputPaused) continue;
       if (connection.lastActivityAt < deadline) {
-        this.log.info({ connection: connection.id, user: connection.session?.user }, 'heartbeat timeout');
+        this.log.info({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'heartbeat timeout');
         connection.socket.terminate();
       } else if (connection.isOpen) {
         connection.socket.ping();
@@ -288,7 +339,9 @@ export class Hub implements HubContext {
 
 /** Reads a `ref` from a small frame without validating the rest (for refusals). */
 function peekRef(data: Buffer): Ref | undefined {
-  if (data.length > 4096) return undefined;
+  // Only something that starts like an object can carry one; skipping the rest spares a
+  // flooder's junk the cost of a parse error.
+  if (data.length > 4096 || data[0] !== 0x7b) return undefined;
   try {
     const ref = (JSON.parse(data.toString('utf8')) as { ref?: unknown })?.ref;
     return isUsableRef(ref) ? ref : undefined;
@@ -299,10 +352,23 @@ function peekRef(data: Buffer): Ref | undefined {
 
 function abortHandshake(socket: Duplex, status: 403 | 503, message: string): void {
   const reason = status === 403 ? 'Forbidden' : 'Service Unavailable';
+  // Node removes its own error listener from upgrade sockets: without one, a peer resetting
+  // the connection while the refusal is written would crash the process.
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
   );
 }
+
+/** Close codes `ws` uses when it fails a connection for a bad frame (anything else: 1002). */
+const WS_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MESSAGE_TOO_BIG,
+  WS_ERR_INVALID_UTF8: 1007,
+};
+
+/** At most one "rate limited" log line per connection in this interval, however hard it floods. */
+const RATE_LIMIT_LOG_INTERVAL_MS = 10_000;
 
 export function createHub(config: Config, options?: HubOptions): Hub {
   return new Hub(config, options);

@@ -50,6 +50,14 @@ export class SubscriptionIndex {
     return this.byChannel.get(key)?.size ?? 0;
   }
 
+  /** Names of the tenant's channels that have at least one subscriber. */
+  subscribedChannels(tenant: string): string[] {
+    const prefix = channelKey(tenant, '');
+    const channels: string[] = [];
+    for (const key of this.byChannel.keys()) if (key.startsWith(prefix)) channels.push(key.slice(prefix.length));
+    return channels;
+  }
+
   /** Adds `sub`, replacing the connection's previous subscription to the same channel. */
   add(sub: Subscription): void {
     const previous = sub.connection.subscriptions.get(sub.channel);

@@ -64,7 +64,12 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
     // Every other upgrade belongs to Next.js: its request handler attaches its own 'upgrade'
     // listener to this server on the first request (the dev HMR socket, /_next/hmr), so the
     // socket is left alone here. Without an app nobody else listens: refuse politely.
-    if (!app) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!app) {
+      // Upgrade sockets come without Node's error listener: a reset must not crash the process.
+      socket.on('error', () => socket.destroy());
+      socket.once('finish', () => socket.destroy());
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -52,15 +52,27 @@ export async function publishOk(client: TestClient, channel: string, body: Recor
   return reply;
 }
 
-/** Subscribes and returns the reply and the first data message that follows it (snapshot or recovery delta). */
+/**
+ * Subscribes and returns the reply and the first data message that follows it (snapshot or
+ * recovery delta). With `settleMs`, it then waits that long, so that a batch window open at
+ * subscription time has been flushed: a subscriber whose snapshot lands inside an open window
+ * is brought up to date by a catch-up delta with `recovery: true` (whole records) instead of the
+ * shared merge-patch delta, and tests that look at the exact shape of patches need the latter.
+ */
 export async function subscribe(
   client: TestClient,
   channel: string,
   extra: Record<string, unknown> = {},
+  settleMs = 0,
 ): Promise<{ reply: Msg; first: Msg }> {
   const reply = await client.request({ type: 'subscribe', channel, ...extra });
   if (!reply.ok) throw new Error(`subscribe refused: ${JSON.stringify(reply)}`);
-  const first = await client.next((m) => (m.type === 'snapshot' || m.type === 'delta') && m.channel === channel);
+  // Data of an earlier subscription to the channel may still be unread: take what follows the reply.
+  const replyIndex = client.received.indexOf(reply);
+  const first = await client.next(
+    (m) => (m.type === 'snapshot' || m.type === 'delta') && m.channel === channel && client.received.indexOf(m) > replyIndex,
+  );
+  if (settleMs > 0) await sleep(settleMs);
   return { reply, first };
 }
 

@@ -98,7 +98,7 @@ describe('records', () => {
     const channel = fresh();
     await publishOk(pub, channel, { upsert: [{ id: 'q1', waiting: 12, sla: 'ok', meta: { a: 1, b: 2 } }] });
     const client = await TestClient.connect(server.wsUrl);
-    const { first } = await subscribe(client, channel);
+    const { first } = await subscribe(client, channel, {}, 50);
     expect(first.records).toEqual([{ id: 'q1', waiting: 12, sla: 'ok', meta: { a: 1, b: 2 } }]);
     await publishOk(pub, channel, { upsert: [{ id: 'q1', waiting: 14, sla: null, meta: { b: 3 } }] });
     const delta = await client.next((m) => m.type === 'delta');
@@ -115,7 +115,7 @@ describe('records', () => {
   it('deletes records by id and ignores ids that do not exist', async () => {
     const channel = fresh();
     const client = await TestClient.connect(server.wsUrl);
-    await subscribe(client, channel);
+    await subscribe(client, channel, {}, 50);
     await publishOk(pub, channel, { upsert: [{ id: 'a' }, { id: 'b' }] });
     expect(await client.next((m) => m.type === 'delta')).toMatchObject({ seq: 1 });
 
@@ -141,7 +141,7 @@ describe('events', () => {
   it('stamps each event with its publish seq and ts, defaulting priority to normal', async () => {
     const channel = fresh();
     const client = await TestClient.connect(server.wsUrl);
-    await subscribe(client, channel);
+    await subscribe(client, channel, {}, 50);
     await publishOk(pub, channel, { upsert: [{ id: 'x' }] });
     const before = Date.now();
     const reply = await publishOk(pub, channel, {
@@ -217,7 +217,7 @@ describe('seq', () => {
     const channel = fresh();
     await publishOk(pub, channel, { upsert: [{ id: 'old' }] });
     const client = await TestClient.connect(server.wsUrl);
-    await subscribe(client, channel);
+    await subscribe(client, channel, {}, 50);
     const reply = await publishOk(pub, channel, { upsert: [{ id: 'n1', v: 1 }, { id: 'n2', v: 2 }], delete: ['old'], events: [{ type: 'e' }] });
     expect(reply.seq).toBe(2);
     const delta = await client.next((m) => m.type === 'delta');
@@ -228,7 +228,7 @@ describe('seq', () => {
   it('gives a never-published channel seq 0, no records, and an epoch that stays the same', async () => {
     const channel = fresh('never');
     const client = await TestClient.connect(server.wsUrl);
-    const { first } = await subscribe(client, channel);
+    const { first } = await subscribe(client, channel, {}, 50);
     expect(first).toEqual({ type: 'snapshot', channel, epoch: expect.any(String), seq: 0, records: [], events: [], gap: false });
     const again = await client.request({ type: 'resync', channel });
     expect(again.ok).toBe(true);

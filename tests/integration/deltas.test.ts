@@ -83,7 +83,7 @@ describe('batching (PULSE_BATCH_MS=1000)', () => {
     // At most one delta per channel per flush.
     expect(await client.nothing((m) => m.type === 'delta', 300)).toBe(true);
     await client.close();
-  });
+  }, 15_000);
 
   it('sends no delta when the changes of a flush cancel out, and the next delta chains from the last one sent', async () => {
     const channel = fresh();
@@ -100,7 +100,7 @@ describe('batching (PULSE_BATCH_MS=1000)', () => {
     const delta = await client.next((m) => m.type === 'delta', 2000);
     expect(delta).toMatchObject({ prevSeq: aligned.seq, seq: next.seq, upsert: [{ id: 'r', v: 3 }] });
     await client.close();
-  });
+  }, 15_000);
 });
 
 describe('deltas (PULSE_BATCH_MS=10)', () => {
@@ -160,7 +160,7 @@ describe('deltas (PULSE_BATCH_MS=10)', () => {
   it('sends a new record whole and a change to a known record as a patch', async () => {
     const channel = fresh();
     const client = await TestClient.connect(server.wsUrl);
-    await subscribe(client, channel);
+    await subscribe(client, channel, {}, 50);
     await publishOk(pub, channel, { upsert: [{ id: 'r', a: 1, b: { c: 2, d: [1, 2] }, e: 'x' }] });
     expect((await client.next((m) => m.type === 'delta')).upsert).toEqual([{ id: 'r', a: 1, b: { c: 2, d: [1, 2] }, e: 'x' }]);
     await publishOk(pub, channel, { upsert: [{ id: 'r', b: { c: 3 } }] });
@@ -209,6 +209,33 @@ describe('deltas (PULSE_BATCH_MS=10)', () => {
     // Its first delta may differ (it may need a catch-up of its own); after that they match.
     expect(lateFrames.slice(1)).toEqual(tail.slice(1));
     await Promise.all(clients.map((cl) => cl.close()));
+  });
+
+  it('gives subscribers of one view their own prevSeq when they were sent different ones, then the same bytes', async () => {
+    const channel = fresh();
+    const filter = { where: { g: 1 } };
+    const [a, b] = await Promise.all([TestClient.connect(server.wsUrl), TestClient.connect(server.wsUrl)]);
+    const [framesA, framesB] = [a, b].map(recordRawDeltas);
+    await publishOk(pub, channel, { upsert: [{ id: 'in', g: 1, v: 0 }] });
+    const { first: snapA } = await subscribe(a, channel, { filter }, 40);
+    // A change a's view does not see: a stays at the seq it was last sent.
+    await publishOk(pub, channel, { upsert: [{ id: 'out', g: 2 }] });
+    await sleep(40);
+    const { first: snapB } = await subscribe(b, channel, { filter }, 40);
+    expect(snapB.seq).toBe(snapA.seq + 1);
+
+    const visible = await publishOk(pub, channel, { upsert: [{ id: 'in', v: 1 }] });
+    const [deltaA, deltaB] = await Promise.all([a, b].map((c) => c.next((m) => m.type === 'delta')));
+    expect(deltaA).toMatchObject({ prevSeq: snapA.seq, seq: visible.seq, upsert: [{ id: 'in', v: 1 }] });
+    expect(deltaB).toMatchObject({ prevSeq: snapB.seq, seq: visible.seq, upsert: [{ id: 'in', v: 1 }] });
+
+    // Both are now at the same seq: the next delta is one frame for both.
+    await publishOk(pub, channel, { upsert: [{ id: 'in', v: 2 }] });
+    await Promise.all([a, b].map((c) => c.next((m) => m.type === 'delta')));
+    expect(framesA).toHaveLength(2);
+    expect(framesB).toHaveLength(2);
+    expect(framesA[1]).toBe(framesB[1]);
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('caps snapshot events at PULSE_SNAPSHOT_EVENTS, most recent, in seq order, after the filter', async () => {

@@ -237,6 +237,38 @@ describe('refresh and expiry', () => {
     }
     expect(await refreshed.request({ type: 'ping' })).toMatchObject({ ok: true });
     await refreshed.close();
+  }, 15_000);
+
+  it('applies the permissions of a refreshed token to later requests, and keeps the old ones after a failed refresh', async () => {
+    const claims = { sub: 'u_perm', tenant: 'acme' };
+    const client = await TestClient.connect(server.wsUrl, await token(claims));
+    const publish = () => client.request({ type: 'publish', channel: 'perm-refresh', upsert: [{ id: 'x' }] });
+    expect(await publish()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    // A failed refresh carrying wider rights changes nothing.
+    const other = await token({ sub: 'someone-else', tenant: 'acme', channels: { publish: ['*'] } });
+    expect(await client.request({ type: 'auth', token: other })).toMatchObject({ ok: false });
+    expect(await publish()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    client.send({ type: 'auth', ref: 'wider', token: await token({ ...claims, channels: { publish: ['perm-*'], subscribe: ['*'] } }) });
+    expect(await client.next((m) => m.ref === 'wider')).toMatchObject({ type: 'welcome' });
+    expect(await publish()).toMatchObject({ ok: true, seq: 1 });
+    await client.close();
+  });
+
+  it('refuses a refresh without a token for a session that came from a token', async () => {
+    const closed = await startTestServer({ PULSE_ANONYMOUS: '0' });
+    try {
+      // A user id that merely looks anonymous, on a token without exp: still a token session.
+      for (const url of [server.wsUrl, closed.wsUrl]) {
+        const client = await TestClient.connect(url, await token({ sub: 'anon-lookalike', tenant: 'acme' }, {}));
+        expect(client.welcome.expiresAt).toBeNull();
+        expect(await client.request({ type: 'auth' })).toMatchObject({ type: 'reply', ok: false, error: { code: 'AUTH_FAILED' } });
+        expect(client.received.filter((m) => m.type === 'welcome')).toHaveLength(1);
+        expect(await client.request({ type: 'ping' })).toMatchObject({ ok: true });
+        await client.close();
+      }
+    } finally {
+      await closed.close();
+    }
   });
 
   it('lets an anonymous session re-auth without a token', async () => {

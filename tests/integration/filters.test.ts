@@ -1,0 +1,300 @@
+/**
+ * PROTOCOL.md §6: subscriptions and filters, end to end over sockets. Every filter key in
+ * snapshots and deltas, filter transitions (enter whole, leave as delete), projection,
+ * BAD_FILTER, resubscribe, unsubscribe, NOT_SUBSCRIBED and SUBSCRIPTION_LIMIT.
+ */
+import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server';
+import { TestClient, type Msg } from '../helpers/ws-client';
+import { connectPublisher, publishOk, sleep, subscribe } from '../helpers/http';
+
+let server: TestServer;
+let pub: TestClient;
+let client: TestClient;
+beforeAll(async () => {
+  server = await startTestServer({ PULSE_BATCH_MS: '10', PULSE_MAX_SUBSCRIPTIONS: '3' });
+  pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+});
+afterAll(async () => {
+  await pub.close();
+  await server.close();
+});
+beforeEach(async () => {
+  client = await TestClient.connect(server.wsUrl);
+});
+afterEach(async () => {
+  await client.close();
+});
+
+let counter = 0;
+const fresh = (prefix = 'f') => `${prefix}-${++counter}`;
+
+const RECORDS = [
+  { id: 'r1', status: 'online', load: 0.7, org: { dept: 'ops', size: 3 }, lat: 40.5, lon: -74, ts: '2026-01-02T00:00:00Z', flag: true },
+  { id: 'r2', status: 'offline', load: 0.2, org: { dept: 'ops' }, lat: 40.1, lon: -74.9, ts: '2025-12-31T00:00:00Z', flag: false },
+  { id: 'r3', status: 'online', load: '0.9', org: { dept: 'sales' }, lat: '40.5', lon: -74 },
+  { id: 'r4', load: 0.5, lat: 10, lon: 179.5 },
+  { id: 'r5', status: 'online', load: 1, lat: 10, lon: -179.5, tags: ['x'] },
+];
+
+const ids = (records: Msg[] | undefined) => (records ?? []).map((r) => r.id).sort();
+
+describe('record filters: the snapshot holds exactly the matching records', () => {
+  let channel: string;
+  beforeAll(async () => {
+    channel = fresh('data');
+    await publishOk(pub, channel, { upsert: RECORDS });
+  });
+
+  const cases: Array<[string, Record<string, unknown>, string[]]> = [
+    ['no filter', {}, ['r1', 'r2', 'r3', 'r4', 'r5']],
+    ['ids', { ids: ['r1', 'r3', 'zz'] }, ['r1', 'r3']],
+    ['equality with a string', { where: { status: 'online' } }, ['r1', 'r3', 'r5']],
+    ['equality with a number', { where: { load: 0.5 } }, ['r4']],
+    ['equality with true', { where: { flag: true } }, ['r1']],
+    ['equality with false', { where: { flag: false } }, ['r2']],
+    ['a dotted path', { where: { 'org.dept': 'ops' } }, ['r1', 'r2']],
+    ['equality with null (a missing field)', { where: { status: null } }, ['r4']],
+    ['a dotted path to a missing field, equal to null', { where: { 'org.dept': null } }, ['r4', 'r5']],
+    ['in', { where: { status: { in: ['offline', 'maintenance'] } } }, ['r2']],
+    ['ne (a missing field matches)', { where: { status: { ne: 'online' } } }, ['r2', 'r4']],
+    ['ne null (present fields)', { where: { status: { ne: null } } }, ['r1', 'r2', 'r3', 'r5']],
+    ['gt on numbers (a string never matches a number)', { where: { load: { gt: 0.5 } } }, ['r1', 'r5']],
+    ['gte', { where: { load: { gte: 0.5 } } }, ['r1', 'r4', 'r5']],
+    ['lt', { where: { load: { lt: 0.5 } } }, ['r2']],
+    ['lte', { where: { load: { lte: 0.5 } } }, ['r2', 'r4']],
+    ['several operators combine with AND', { where: { load: { gte: 0.5, lt: 1 } } }, ['r1', 'r4']],
+    ['gte on strings compares lexicographically', { where: { load: { gte: '0.5' } } }, ['r3']],
+    ['ISO timestamps', { where: { ts: { gte: '2026-01-01T00:00:00Z' } } }, ['r1']],
+    ['a nested number', { where: { 'org.size': { gt: 2 } } }, ['r1']],
+    ['several conditions combine with AND', { where: { status: 'online', load: { gte: 0.5 } } }, ['r1', 'r5']],
+    ['an array-valued field never equals a scalar', { where: { tags: 'x' } }, []],
+    ['bounds (a record without numeric lat/lon is outside)', { bounds: { north: 41, south: 40, east: -73, west: -75 } }, ['r1', 'r2']],
+    ['bounds across the antimeridian', { bounds: { north: 20, south: 0, east: -179, west: 179 } }, ['r4', 'r5']],
+    ['bounds east of 179', { bounds: { north: 20, south: 0, east: 180, west: 179 } }, ['r4']],
+    ['bounds edges included', { bounds: { north: 40.5, south: 40.5, east: -74, west: -74 } }, ['r1']],
+    ['ids and where and bounds together', { ids: ['r1', 'r2', 'r3'], where: { 'org.dept': 'ops' }, bounds: { north: 41, south: 40.2, east: -73, west: -75 } }, ['r1']],
+    ['event-only keys leave records alone', { eventTypes: ['x'], minPriority: 'critical' }, ['r1', 'r2', 'r3', 'r4', 'r5']],
+  ];
+
+  it.each(cases)('%s', async (_name, filter, expected) => {
+    const { reply, first } = await subscribe(client, channel, { filter });
+    expect(reply).toMatchObject({ ok: true, channel, recovered: false });
+    expect(first.type).toBe('snapshot');
+    expect(ids(first.records)).toEqual(expected);
+    // The same view over HTTP.
+    const res = await fetch(`${server.url}/api/channels/${channel}/snapshot?filter=${encodeURIComponent(JSON.stringify(filter))}`);
+    expect(ids(((await res.json()) as Msg).records)).toEqual(expected);
+  });
+});
+
+describe('record filters in deltas', () => {
+  it('sends records entering the filter whole, leaving ones as deletes, and changes inside as patches', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'online', load: 0.9, name: 'A', deep: { x: 1 } }, { id: 'b', status: 'offline', load: 0.1, name: 'B' }] });
+    const { first } = await subscribe(client, channel, { filter: { where: { status: 'online' } } }, 50);
+    expect(first.records).toEqual([{ id: 'a', status: 'online', load: 0.9, name: 'A', deep: { x: 1 } }]);
+    let seq = first.seq;
+    const nextDelta = async () => {
+      const delta = await client.next((m) => m.type === 'delta');
+      expect(delta.prevSeq).toBe(seq);
+      seq = delta.seq;
+      return delta;
+    };
+
+    // b enters: it comes whole, although only `status` changed.
+    await publishOk(pub, channel, { upsert: [{ id: 'b', status: 'online' }] });
+    expect(await nextDelta()).toMatchObject({ upsert: [{ id: 'b', status: 'online', load: 0.1, name: 'B' }] });
+    // a changes inside: a patch.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', load: 0.8, deep: { x: null } }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'a', load: 0.8, deep: { x: null } }]);
+    // a leaves: a delete, although the record still exists.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'offline' }] });
+    const left = await nextDelta();
+    expect(left.delete).toEqual(['a']);
+    expect(left.upsert).toBeUndefined();
+    // Changes outside the filter send nothing.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', load: 0.1 }, { id: 'c', status: 'offline' }] });
+    expect(await client.nothing((m) => m.type === 'delta', 100)).toBe(true);
+    // Deleting a record outside the filter sends nothing; deleting one inside sends a delete.
+    await publishOk(pub, channel, { delete: ['c'] });
+    expect(await client.nothing((m) => m.type === 'delta', 100)).toBe(true);
+    await publishOk(pub, channel, { delete: ['b'] });
+    expect((await nextDelta()).delete).toEqual(['b']);
+    // a comes back in, whole, with what changed while it was outside.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'online' }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'a', status: 'online', load: 0.1, name: 'A', deep: {} }]);
+  });
+
+  it('moves records in and out of bounds', async () => {
+    const channel = fresh();
+    const bounds = { north: 10, south: -10, east: -170, west: 170 };
+    await publishOk(pub, channel, { upsert: [{ id: 'v1', lat: 0, lon: 175 }, { id: 'v2', lat: 0, lon: 0 }] });
+    const { first } = await subscribe(client, channel, { filter: { bounds } }, 50);
+    expect(ids(first.records)).toEqual(['v1']);
+    await publishOk(pub, channel, { upsert: [{ id: 'v1', lon: -175 }, { id: 'v2', lon: 171 }] });
+    const crossed = await client.next((m) => m.type === 'delta');
+    expect(crossed.upsert).toEqual([{ id: 'v1', lon: -175 }, { id: 'v2', lat: 0, lon: 171 }]);
+    await publishOk(pub, channel, { upsert: [{ id: 'v1', lat: 11 }, { id: 'v2', lon: null }] });
+    expect((await client.next((m) => m.type === 'delta')).delete).toEqual(['v1', 'v2']);
+  });
+
+  it('projects snapshots and deltas to `fields` (and id)', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'p', lat: 1, lon: 2, status: 'on', battery: 90, nested: { a: 1 } }] });
+    const { first } = await subscribe(client, channel, { filter: { fields: ['lat', 'lon', 'status', 'missing'] } }, 50);
+    expect(first.records).toEqual([{ id: 'p', lat: 1, lon: 2, status: 'on' }]);
+    // A change to a field outside the projection is not sent at all.
+    await publishOk(pub, channel, { upsert: [{ id: 'p', battery: 80, nested: { a: 2 } }] });
+    expect(await client.nothing((m) => m.type === 'delta', 100)).toBe(true);
+    await publishOk(pub, channel, { upsert: [{ id: 'p', battery: 70, lat: 5, status: null }] });
+    expect((await client.next((m) => m.type === 'delta')).upsert).toEqual([{ id: 'p', lat: 5, status: null }]);
+    await publishOk(pub, channel, { upsert: [{ id: 'p', missing: 'now here' }, { id: 'q', lat: 0, battery: 1 }] });
+    expect((await client.next((m) => m.type === 'delta')).upsert).toEqual([{ id: 'p', missing: 'now here' }, { id: 'q', lat: 0 }]);
+  });
+
+  it('filters on fields it does not project', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'online', load: 1 }, { id: 'b', status: 'offline', load: 2 }] });
+    const { first } = await subscribe(client, channel, { filter: { where: { status: 'online' }, fields: ['load'] } }, 50);
+    expect(first.records).toEqual([{ id: 'a', load: 1 }]);
+    await publishOk(pub, channel, { upsert: [{ id: 'b', status: 'online' }, { id: 'a', status: 'offline' }] });
+    const delta = await client.next((m) => m.type === 'delta');
+    expect(delta.upsert).toEqual([{ id: 'b', load: 2 }]);
+    expect(delta.delete).toEqual(['a']);
+  });
+});
+
+describe('event filters', () => {
+  it('passes events by eventTypes (exact and prefix*) and minPriority, in snapshots and deltas', async () => {
+    const events = [
+      { type: 'alert.sla', priority: 'high' },
+      { type: 'alert.cpu', priority: 'low' },
+      { type: 'alerts', priority: 'critical' },
+      { type: 'note' },
+      { type: 'alert', priority: 'normal' },
+    ];
+    const types = (list: Msg[] | undefined) => (list ?? []).map((e) => e.type);
+    const cases: Array<[Record<string, unknown>, string[]]> = [
+      [{ eventTypes: ['note'] }, ['note']],
+      [{ eventTypes: ['alert.*'] }, ['alert.sla', 'alert.cpu']],
+      [{ eventTypes: ['alert*'] }, ['alert.sla', 'alert.cpu', 'alerts', 'alert']],
+      [{ eventTypes: ['alert', 'note'] }, ['note', 'alert']],
+      [{ minPriority: 'low' }, ['alert.sla', 'alert.cpu', 'alerts', 'note', 'alert']],
+      [{ minPriority: 'normal' }, ['alert.sla', 'alerts', 'note', 'alert']],
+      [{ minPriority: 'high' }, ['alert.sla', 'alerts']],
+      [{ minPriority: 'critical' }, ['alerts']],
+      [{ eventTypes: ['alert.*'], minPriority: 'high' }, ['alert.sla']],
+      [{ eventTypes: [] }, []],
+      [{ where: { x: 1 } }, ['alert.sla', 'alert.cpu', 'alerts', 'note', 'alert']],
+    ];
+    for (const [filter, expected] of cases) {
+      const channel = fresh();
+      await publishOk(pub, channel, { events });
+      const { first } = await subscribe(client, channel, { filter }, 50);
+      expect(types(first.events)).toEqual(expected);
+      const last = await publishOk(pub, channel, { events });
+      if (expected.length === 0) {
+        expect(await client.nothing((m) => m.type === 'delta', 100)).toBe(true);
+      } else {
+        const delta = await client.next((m) => m.type === 'delta' && m.seq === last.seq);
+        expect(types(delta.events)).toEqual(expected);
+      }
+      await client.request({ type: 'unsubscribe', channel });
+    }
+  });
+});
+
+describe('BAD_FILTER', () => {
+  const bad: Array<[string, unknown]> = [
+    ['an unknown key', { colour: 'red' }],
+    ['a filter that is a string', 'status=online'],
+    ['a filter that is an array', [{ ids: ['a'] }]],
+    ['ids that are not an array', { ids: 'a' }],
+    ['ids that are not strings', { ids: [1] }],
+    ['where that is not an object', { where: ['status'] }],
+    ['an unknown operator', { where: { load: { between: [1, 2] } } }],
+    ['an operator object with an unknown extra', { where: { load: { gt: 1, foo: 2 } } }],
+    ['an empty operator object', { where: { load: {} } }],
+    ['an array value', { where: { status: ['online'] } }],
+    ['gt with a boolean', { where: { load: { gt: true } } }],
+    ['in that is not an array', { where: { status: { in: 'online' } } }],
+    ['in with an object', { where: { status: { in: [{}] } } }],
+    ['ne with an object', { where: { status: { ne: { a: 1 } } } }],
+    ['a latitude over 90', { bounds: { north: 91, south: 0, east: 1, west: 0 } }],
+    ['a latitude under -90', { bounds: { north: 0, south: -90.5, east: 1, west: 0 } }],
+    ['a longitude over 180', { bounds: { north: 1, south: 0, east: 181, west: 0 } }],
+    ['a longitude under -180', { bounds: { north: 1, south: 0, east: 1, west: -181 } }],
+    ['south above north', { bounds: { north: 0, south: 1, east: 1, west: 0 } }],
+    ['a missing bound', { bounds: { north: 1, south: 0, east: 1 } }],
+    ['bounds as strings', { bounds: { north: '1', south: 0, east: 1, west: 0 } }],
+    ['an unknown bounds key', { bounds: { north: 1, south: 0, east: 1, west: 0, up: 3 } }],
+    ['fields that are not an array', { fields: 'lat' }],
+    ['fields that are not strings', { fields: [1] }],
+    ['eventTypes that are not strings', { eventTypes: [1] }],
+    ['an unknown priority', { minPriority: 'urgent' }],
+    ['a priority that is a number', { minPriority: 2 }],
+  ];
+
+  it.each(bad)('refuses %s', async (_name, filter) => {
+    const channel = fresh();
+    const { first } = await subscribe(client, channel, {}, 50);
+    const reply = await client.request({ type: 'subscribe', channel, filter });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'BAD_FILTER', message: expect.any(String) } });
+    // The refused request changed nothing: the old subscription goes on, unfiltered.
+    await publishOk(pub, channel, { upsert: [{ id: 'still-here' }] });
+    expect(await client.next((m) => m.type === 'delta')).toMatchObject({ prevSeq: first.seq, upsert: [{ id: 'still-here' }] });
+    expect(client.received.filter((m) => m.type === 'snapshot')).toHaveLength(1);
+  });
+});
+
+describe('subscriptions', () => {
+  it('replaces a subscription when subscribing again, with a fresh snapshot for the new filter', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'a', g: 1 }, { id: 'b', g: 2 }], events: [{ type: 'x' }, { type: 'y' }] });
+    const { first } = await subscribe(client, channel, { filter: { where: { g: 1 }, eventTypes: ['x'] } }, 50);
+    expect(ids(first.records)).toEqual(['a']);
+    const { reply, first: second } = await subscribe(client, channel, { filter: { where: { g: 2 } } }, 50);
+    expect(reply).toMatchObject({ ok: true, channel, recovered: false });
+    expect(second).toMatchObject({ type: 'snapshot', gap: false, seq: 1, records: [{ id: 'b', g: 2 }] });
+    expect(second.events.map((e: Msg) => e.type)).toEqual(['x', 'y']);
+    // Only the new filter applies now, and only one subscription delivers.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', v: 1 }] });
+    await publishOk(pub, channel, { upsert: [{ id: 'b', v: 1 }] });
+    const delta = await client.next((m) => m.type === 'delta');
+    expect(delta.upsert).toEqual([{ id: 'b', v: 1 }]);
+    await sleep(50);
+    expect(client.received.filter((m) => m.type === 'delta')).toHaveLength(1);
+    // Without a filter, it sees everything again.
+    const { first: third } = await subscribe(client, channel);
+    expect(ids(third.records)).toEqual(['a', 'b']);
+  });
+
+  it('stops deliveries after unsubscribe; unsubscribe and resync of a channel not subscribed are NOT_SUBSCRIBED', async () => {
+    const channel = fresh();
+    await subscribe(client, channel);
+    expect(await client.request({ type: 'unsubscribe', channel })).toEqual({ type: 'reply', ref: expect.any(Number), ok: true, channel });
+    await publishOk(pub, channel, { upsert: [{ id: 'a' }] });
+    expect(await client.nothing((m) => m.type === 'delta' || m.type === 'snapshot', 100)).toBe(true);
+    for (const type of ['unsubscribe', 'resync']) {
+      expect(await client.request({ type, channel })).toMatchObject({ ok: false, error: { code: 'NOT_SUBSCRIBED' } });
+      expect(await client.request({ type, channel: 'never-subscribed' })).toMatchObject({ ok: false, error: { code: 'NOT_SUBSCRIBED' } });
+    }
+    // Subscribing again works as new.
+    const { first } = await subscribe(client, channel, {}, 50);
+    expect(first).toMatchObject({ type: 'snapshot', seq: 1, records: [{ id: 'a' }] });
+  });
+
+  it('refuses more than PULSE_MAX_SUBSCRIPTIONS channels with SUBSCRIPTION_LIMIT', async () => {
+    const [a, b, c, d] = [fresh(), fresh(), fresh(), fresh()];
+    for (const channel of [a, b, c]) await subscribe(client, channel);
+    expect(await client.request({ type: 'subscribe', channel: d })).toMatchObject({ ok: false, error: { code: 'SUBSCRIPTION_LIMIT' } });
+    // Resubscribing to a channel already held is not a new one.
+    expect(await client.request({ type: 'subscribe', channel: a, filter: { ids: ['x'] } })).toMatchObject({ ok: true });
+    await client.request({ type: 'unsubscribe', channel: b });
+    expect(await client.request({ type: 'subscribe', channel: d })).toMatchObject({ ok: true });
+    // The limit is per connection.
+    const other = await TestClient.connect(server.wsUrl);
+    for (const channel of [a, b, c]) expect(await other.request({ type: 'subscribe', channel })).toMatchObject({ ok: true });
+    await other.close();
+  });
+});
