@@ -54,6 +54,8 @@ export const ClientCloseCode = {
   RECONNECT: 4003,
   /** `getToken()` failed or the socket could not be created. */
   ATTEMPT_FAILED: 4004,
+  /** `drop()` was called. */
+  DROPPED: 4005,
 } as const;
 
 export const DEFAULT_POLICY_BACKOFF: Readonly<BackoffOptions> = { min: 15_000, max: 60_000 };
@@ -72,6 +74,12 @@ export interface PulseClient {
   close(): void;
   /** Drops the current socket and connects again at once (resuming every channel). */
   reconnect(): void;
+  /**
+   * Abandons the current socket as if the connection had been lost (close code 4005, never
+   * 1000): the usual backoff, reconnect and resume follow. For testing recovery by hand; does
+   * nothing when no socket exists.
+   */
+  drop(): void;
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void;
   once<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void;
@@ -221,6 +229,11 @@ class Client implements PulseClient {
     this.failures = 0;
     if (this._state === 'open') this.setState('reconnecting');
     this.attempt();
+  }
+
+  drop(): void {
+    if (this.socket === null) return;
+    this.fail(ClientCloseCode.DROPPED, 'connection dropped by the client');
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {

@@ -244,7 +244,7 @@ export function statsBody(hub: Hub) {
     subscriptions: hub.index.size,
     messages: { in: stats.messagesIn, out: stats.messagesOut, inPerSec: rates.messagesIn, outPerSec: rates.messagesOut },
     bytes: { in: stats.bytesIn, out: stats.bytesOut, inPerSec: rates.bytesIn, outPerSec: rates.bytesOut },
-    latencyMs: { p50: stats.latency.quantile(0.5), p95: stats.latency.quantile(0.95), p99: stats.latency.quantile(0.99) },
+    latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
     errors: { ...stats.errors },
     slowConsumers: hub.broadcaster.slowConsumers,
   };

@@ -5,7 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Hub } from '../hub/hub';
-import { LATENCY_BUCKETS_MS } from '../hub/stats';
+import type { LatencyHistogram } from '../hub/stats';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -64,25 +64,25 @@ function createRegistry(hub: Hub): Registry {
   return registry;
 }
 
-/** The delivery-latency histogram, written out directly: it is recorded per delivery group. */
-function latencyHistogram(hub: Hub): string {
-  const { latency } = hub.stats;
-  const name = 'pulse_delivery_latency_seconds';
-  const lines = [
-    `# HELP ${name} Publish accepted to delta written to the socket`,
-    `# TYPE ${name} histogram`,
-  ];
+/** Writes a histogram recorded in ms as Prometheus seconds (recorded per group, so not a prom-client metric). */
+function histogramText(name: string, help: string, histogram: LatencyHistogram): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
   let cumulative = 0;
-  LATENCY_BUCKETS_MS.forEach((bound, i) => {
-    cumulative += latency.counts[i];
+  histogram.buckets.forEach((bound, i) => {
+    cumulative += histogram.counts[i];
     lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`);
   });
-  lines.push(`${name}_bucket{le="+Inf"} ${latency.total}`, `${name}_sum ${latency.sum / 1000}`, `${name}_count ${latency.total}`);
+  lines.push(`${name}_bucket{le="+Inf"} ${histogram.total}`, `${name}_sum ${histogram.sum / 1000}`, `${name}_count ${histogram.total}`);
   return lines.join('\n') + '\n';
 }
 
 export async function renderMetrics(hub: Hub): Promise<string> {
   let registry = registries.get(hub);
   if (!registry) registries.set(hub, (registry = createRegistry(hub)));
-  return (await registry.metrics()) + latencyHistogram(hub);
+  const { latency, flushDuration } = hub.stats;
+  return (
+    (await registry.metrics()) +
+    histogramText('pulse_delivery_latency_seconds', 'Publish accepted to delta written to the socket', latency) +
+    histogramText('pulse_flush_duration_seconds', 'Time one broadcaster tick takes', flushDuration)
+  );
 }

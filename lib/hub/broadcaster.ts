@@ -107,7 +107,9 @@ export class Broadcaster {
     for (const window of [...this.windows.values()]) this.flush(window);
     this.serviceStalled(Date.now());
     this.stats.flushes++;
-    this.stats.flushSeconds += (performance.now() - started) / 1000;
+    const elapsedMs = performance.now() - started;
+    this.stats.flushSeconds += elapsedMs / 1000;
+    this.stats.flushDuration.record(elapsedMs);
   }
 
   /** Flushes everything now (graceful shutdown). */

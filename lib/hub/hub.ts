@@ -188,6 +188,8 @@ export class Hub implements HubContext {
     connection.lastActivityAt = now;
     this.stats.messagesIn++;
     this.stats.bytesIn += data.length;
+    // Frames still arriving after the hub closed the connection (a flooder's backlog) are dropped.
+    if (!connection.isOpen) return;
 
     const verdict = consume(connection.rate, this.config.rateLimit, now);
     if (verdict !== 'ok') return this.refuseFlood(connection, data, verdict === 'abusive');

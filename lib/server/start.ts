@@ -52,7 +52,8 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
       if (app) return await app.handle(req, res);
       sendError(res, ErrorCode.INVALID_MESSAGE, 'not found', 404);
     } catch (error) {
-      hub.log.error({ err: error, url: req.url }, 'request failed');
+      // The path only: a query string may carry credentials, which never go to the logs.
+      hub.log.error({ err: error, path: (req.url ?? '').split('?', 1)[0] }, 'request failed');
       if (!res.headersSent) sendError(res, ErrorCode.INTERNAL_ERROR, 'internal error');
       else res.end();
     }

@@ -1,8 +1,8 @@
-/** Headless Debian Chromium through playwright-core (no browser downloads). */
+/**
+ * Headless Debian Chromium through playwright-core (no browser downloads). Each launch gets a
+ * fresh temporary profile from Playwright itself (it refuses a `--user-data-dir` argument).
+ */
 import { chromium, type Browser } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 export const CHROMIUM = process.env.PULSE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -18,7 +18,6 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
-      `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'pulse-chromium-'))}`,
     ],
   });
 }

@@ -120,3 +120,32 @@ describe('HubStats.error', () => {
     expect(stats.errors).toEqual({ RATE_LIMITED: 2, BAD_FILTER: 1 });
   });
 });
+
+describe('windowed latency percentiles', () => {
+  test('quantile with an earlier copy of the counts only sees later samples', () => {
+    const histogram = new LatencyHistogram();
+    for (let i = 0; i < 100; i++) histogram.record(1000);
+    const mark = [...histogram.counts];
+    for (let i = 0; i < 10; i++) histogram.record(3);
+    expect(histogram.quantile(0.5)).toBe(1000);
+    expect(histogram.quantile(0.5, mark)).toBe(5);
+  });
+
+  test('HubStats.recentLatency forgets samples older than the window', () => {
+    const stats = new HubStats();
+    stats.latency.record(400, 50);
+    for (let s = 0; s <= 60; s++) stats.sample(stats.startedAt + s * 1000);
+    expect(stats.recentLatency(0.99)).toBe(0);
+    stats.latency.record(15, 3);
+    expect(stats.recentLatency(0.99)).toBe(20);
+    expect(stats.latency.quantile(0.99)).toBe(500);
+  });
+
+  test('a histogram takes its own buckets', () => {
+    const flush = new LatencyHistogram([0.5, 1, 5]);
+    flush.record(0.2);
+    flush.record(3);
+    expect(flush.counts).toEqual([1, 0, 1, 0]);
+    expect(flush.quantile(1)).toBe(5);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Production safety (SPEC.md, Configuration): with NODE_ENV=production the server refuses to
+ * start without PULSE_JWT_SECRET and PULSE_API_KEY unless PULSE_ANONYMOUS=1 is set explicitly,
+ * and says why in one line, before Next.js is even loaded.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '@/lib/config';
+
+jest.setTimeout(30_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+const SECRET = 'a-production-secret-0123456789';
+const KEY = 'a-production-api-key';
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig in production', () => {
+  it('refuses to run without a secret and a key, naming both', () => {
+    const error = refusal({ NODE_ENV: 'production' });
+    expect(error.message).toMatch(/PULSE_JWT_SECRET and PULSE_API_KEY must be set in production/);
+    expect(error.message).toMatch(/PULSE_ANONYMOUS=1/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names the one that is missing', () => {
+    expect(refusal({ NODE_ENV: 'production', PULSE_JWT_SECRET: SECRET }).variable).toBe('PULSE_API_KEY');
+    expect(refusal({ NODE_ENV: 'production', PULSE_API_KEY: KEY }).variable).toBe('PULSE_JWT_SECRET');
+  });
+
+  it('does not take anonymous mode as given: only an explicit PULSE_ANONYMOUS=1 opens the server', () => {
+    refusal({ NODE_ENV: 'production', PULSE_ANONYMOUS: '0' });
+    refusal({ NODE_ENV: 'production', PULSE_ANONYMOUS: '' });
+    const open = loadConfig({ NODE_ENV: 'production', PULSE_ANONYMOUS: '1' });
+    expect(open).toMatchObject({ production: true, anonymous: true, apiKey: undefined, devTokens: false, jwtSecretGenerated: true });
+  });
+
+  it('starts closed with both set: no anonymous sessions, no development tokens', () => {
+    const config = loadConfig({ NODE_ENV: 'production', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: KEY });
+    expect(config).toMatchObject({ production: true, anonymous: false, devTokens: false, jwtSecret: SECRET, apiKey: KEY, jwtSecretGenerated: false });
+  });
+
+  it('never prints a secret, even a wrong one', () => {
+    const error = refusal({ NODE_ENV: 'production', PULSE_JWT_SECRET: 'short-secret', PULSE_API_KEY: KEY });
+    expect(error.variable).toBe('PULSE_JWT_SECRET');
+    expect(error.message).not.toContain('short-secret');
+    expect(error.message).toContain('<redacted>');
+  });
+});
+
+/** Runs `tsx server.ts` with only the given PULSE_* variables and NODE_ENV. */
+function runServer(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const clean: Record<string, string | undefined> = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('PULSE_') && name !== 'NODE_ENV'),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['server.ts'], {
+      cwd: ROOT,
+      env: { ...clean, PORT: '0', HOST: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1', ...env } as Record<string, string | undefined> as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('server.ts in production', () => {
+  it('exits non-zero with one line when the secret and the key are missing', async () => {
+    const { code, stdout, stderr } = await runServer({ NODE_ENV: 'production' });
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      'Invalid configuration: PULSE_JWT_SECRET and PULSE_API_KEY must be set in production (or set PULSE_ANONYMOUS=1 to run an open server on purpose)',
+    );
+  });
+
+  it('exits non-zero with one line naming a bad variable, without echoing a secret', async () => {
+    const { code, stderr } = await runServer({ NODE_ENV: 'production', PULSE_JWT_SECRET: 'too-short', PULSE_API_KEY: KEY });
+    expect(code).not.toBe(0);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: PULSE_JWT_SECRET /);
+    expect(stderr).not.toContain('too-short');
+    expect(stderr).not.toContain(KEY);
+  });
+});
