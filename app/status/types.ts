@@ -1,0 +1,45 @@
+/**
+ * Bodies of the admin routes the status page reads (PROTOCOL.md §10). Written out here rather
+ * than imported from the server, because the browser only ever sees them as JSON.
+ */
+
+export interface Rates {
+  in: number;
+  out: number;
+  inPerSec: number;
+  outPerSec: number;
+}
+
+/** `GET /api/ws/stats`. */
+export interface ServerStats {
+  instance: string;
+  engine: string;
+  uptimeS: number;
+  connections: { total: number; byTenant: Record<string, number> };
+  channels: number;
+  subscriptions: number;
+  messages: Rates;
+  bytes: Rates;
+  /** Upper bounds of the histogram buckets holding each percentile; 0 before any delivery. */
+  latencyMs: { p50: number; p95: number; p99: number };
+  /** Error code → count since start. */
+  errors: Record<string, number>;
+  slowConsumers: number;
+}
+
+/** One entry of `GET /api/ws/connections`. */
+export interface ConnectionInfo {
+  id: string;
+  /** `null` until the connection has authenticated. */
+  user: string | null;
+  tenant: string | null;
+  subscriptions: string[];
+  connectedAt: number;
+  lastActivityAt: number;
+  bufferedBytes: number;
+  remoteAddress: string;
+}
+
+export interface ConnectionList {
+  connections: ConnectionInfo[];
+}

@@ -1,0 +1,139 @@
+/**
+ * /status in headless Chromium against the production server started with PULSE_API_KEY: the
+ * page asks for the key (and refuses a wrong one), shows figures and a connection list that
+ * follow real `ws` clients, kicks one (close 1008), keeps the key for the tab only, forgets it
+ * on request, and says so when the server goes away.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { CHROMIUM } from '../helpers/browser';
+import { TestClient } from '../helpers/ws-client';
+
+const API_KEY = 'status-page-test-key-0123456789';
+const KEY_STORAGE = 'pulseboard.adminKey';
+
+let server: AppServer;
+let browser: Browser;
+let page: Page;
+const clients: TestClient[] = [];
+const pageErrors: string[] = [];
+
+// `launchBrowser()` from the helpers passes `--user-data-dir`, which playwright-core refuses
+// in `launch()`; the same flags otherwise.
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** An anonymous client subscribed to `kpi`, as a dashboard would be. */
+async function viewer(): Promise<TestClient & { welcome: Record<string, unknown> }> {
+  const client = await TestClient.connect(server.wsUrl);
+  clients.push(client);
+  const reply = await client.request({ type: 'subscribe', channel: 'kpi' });
+  expect(reply.ok).toBe(true);
+  return client;
+}
+
+function text(selector: string): Promise<string | null> {
+  return page.locator(selector).first().textContent();
+}
+
+/** Waits until the element's text is exactly `expected` (the page refreshes every 1.5 s). */
+async function waitForText(selector: string, expected: string, timeout = 10_000): Promise<void> {
+  await page
+    .waitForFunction(([s, e]) => document.querySelector(s)?.textContent?.trim() === e, [selector, expected] as const, { timeout })
+    .catch(async () => {
+      throw new Error(`${selector}: expected "${expected}", found "${await text(selector)}"`);
+    });
+}
+
+const COUNT = '[data-testid="connection-count"]';
+const CONNECTIONS_CARD = 'section[aria-label="Connections"] .pb-kpi__number';
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startAppServer({ PULSE_API_KEY: API_KEY }), launch()]);
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  for (const client of clients) client.socket.terminate();
+  await browser?.close();
+  await server?.stop();
+});
+
+it('asks for the admin key, refuses a wrong one and accepts the right one', async () => {
+  await page.goto(`${server.url}/status`);
+  const input = page.getByLabel('Admin API key');
+  await input.waitFor();
+
+  await input.fill('not-the-key');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByText('The server refused this key').waitFor();
+  expect(await page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
+
+  await input.fill(API_KEY);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('heading', { name: 'Connected clients' }).waitFor();
+  await waitForText(COUNT, '0');
+  await waitForText(CONNECTIONS_CARD, '0');
+  // Kept for this tab only.
+  expect(await page.evaluate((k) => [sessionStorage.getItem(k), localStorage.getItem(k)], KEY_STORAGE)).toEqual([API_KEY, null]);
+});
+
+it('shows connections and subscriptions as clients come and go, and kicks one with 1008', async () => {
+  const [a, b, c] = [await viewer(), await viewer(), await viewer()];
+  await waitForText(COUNT, '3');
+  await waitForText(CONNECTIONS_CARD, '3');
+  await waitForText('section[aria-label="Subscriptions"] .pb-kpi__number', '3');
+  for (const client of [a, b, c]) {
+    const row = page.locator(`tr[data-connection-id="${client.welcome.connectionId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(String(client.welcome.user));
+    expect(await row.textContent()).toContain('kpi');
+  }
+
+  await page.getByRole('button', { name: `Kick connection ${b.welcome.connectionId}` }).click();
+  expect((await b.closed).code).toBe(1008);
+  await page.locator(`tr[data-connection-id="${b.welcome.connectionId}"]`).waitFor({ state: 'detached', timeout: 5000 });
+  await waitForText(COUNT, '2');
+  await waitForText(CONNECTIONS_CARD, '2');
+
+  a.socket.close();
+  await a.closed;
+  await waitForText(COUNT, '1');
+  expect(await page.locator('tr[data-connection-id]').count()).toBe(1);
+});
+
+it('keeps the key across a reload, asks again when it stops working or is forgotten', async () => {
+  await page.reload();
+  await page.getByRole('heading', { name: 'Connected clients' }).waitFor();
+  await waitForText(COUNT, '1');
+
+  await page.getByRole('button', { name: 'Forget key' }).click();
+  await page.getByText('The key was forgotten for this tab').waitFor();
+  expect(await page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
+  expect(await page.locator('tr[data-connection-id]').count()).toBe(0);
+
+  // A stored key the server no longer accepts is dropped with a clear message.
+  await page.evaluate((k) => sessionStorage.setItem(k, 'an-old-key'), KEY_STORAGE);
+  await page.reload();
+  await page.getByText('no longer accepts the key').waitFor();
+  expect(await page.evaluate((k) => sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
+
+  await page.getByLabel('Admin API key').fill(API_KEY);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await waitForText(COUNT, '1');
+});
+
+it('says the server is unreachable when it goes away, keeping the last figures', async () => {
+  await server.stop();
+  const banner = page.getByTestId('status-error');
+  await banner.waitFor({ timeout: 10_000 });
+  expect(await banner.textContent()).toMatch(/Server (unreachable|unavailable)/);
+  expect(await text(COUNT)).toBe('1');
+  expect(pageErrors).toEqual([]);
+});
