@@ -1,0 +1,87 @@
+'use client';
+/**
+ * The dashboard's header: product name and navigation, how fresh the data is overall, a manual
+ * refresh, and the connection state.
+ */
+import Link from 'next/link';
+import { useCallback } from 'react';
+import { useStore } from 'zustand';
+import { usePulse, useConnectionStatus } from '@/hooks';
+import { ConnectionIndicator } from '@/components/ConnectionIndicator';
+import { LiveBadge } from '@/components/LiveBadge';
+import { own } from '@/lib/store/dict';
+import type { PulseStoreState } from '@/lib/store/store';
+import { CHANNELS } from './config';
+import { useRefresh } from './useRefresh';
+
+const WATCHED = Object.values(CHANNELS);
+
+export function Logo() {
+  return (
+    <svg className="pb-dash-logo" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
+      <rect x="1" y="1" width="22" height="22" rx="6" fill="currentColor" fillOpacity="0.14" stroke="currentColor" strokeOpacity="0.5" />
+      <path d="M4 13h4l2-5 3 9 2.5-6 1.5 2H20" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
+export function DashboardNav() {
+  return (
+    <nav className="pb-header__nav" aria-label="Pages">
+      <Link href="/" aria-current="page">
+        Operations
+      </Link>
+      <Link href="/status" prefetch={false}>
+        Status
+      </Link>
+      <Link href="/websocket-test" prefetch={false}>
+        WebSocket test
+      </Link>
+    </nav>
+  );
+}
+
+export function DashboardHeader() {
+  const { store } = usePulse();
+  const { state } = useConnectionStatus();
+  const refresh = useRefresh();
+  // the newest data of any channel on the page: one number, so this re-renders only when it moves
+  const updatedAt = useStore(
+    store,
+    useCallback((s: PulseStoreState) => {
+      let newest = 0;
+      for (const channel of WATCHED) newest = Math.max(newest, own(s.channels, channel)?.updatedAt ?? 0);
+      return newest > 0 ? newest : null;
+    }, []),
+  );
+
+  return (
+    <header className="pb-header pb-dash-header">
+      <div className="pb-header__title">
+        <Logo />
+        Pulseboard
+      </div>
+      <DashboardNav />
+      <div className="pb-header__meta">
+        <span className="pb-dash-header__fresh">
+          <span className="pb-dash-header__label">Data</span>
+          <LiveBadge updatedAt={updatedAt} />
+        </span>
+        <button
+          type="button"
+          className="pb-button pb-dash-refresh"
+          onClick={refresh.run}
+          disabled={refresh.busy}
+          aria-busy={refresh.busy}
+          title="Fetch a fresh copy of every panel"
+        >
+          <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" className={refresh.busy ? 'pb-dash-refresh__icon pb-dash-refresh__icon--busy' : 'pb-dash-refresh__icon'}>
+            <path d="M13.5 8a5.5 5.5 0 1 1-1.6-3.9M13.5 2.5v3h-3" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+          {refresh.busy ? 'Refreshing…' : 'Refresh'}
+        </button>
+        <ConnectionIndicator state={state} />
+      </div>
+    </header>
+  );
+}
