@@ -48,7 +48,7 @@ export function LatencyPanel({ stats, history }: { stats: ServerStats; history: 
           floor={100}
         />
         <p className="pb-status-footnote">
-          {p50 > 0 ? 'Upper bounds of histogram buckets, since server start.' : 'No deliveries yet: figures appear once clients receive updates.'}
+          {p50 > 0 ? 'Upper bounds of histogram buckets, over the last minute.' : 'No deliveries yet: figures appear once clients receive updates.'}
         </p>
       </div>
     </section>

@@ -6,7 +6,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 
 const PAGES = [
-  { href: '/', label: 'Dashboard' },
+  { href: '/', label: 'Operations' },
   { href: '/websocket-test', label: 'WebSocket test' },
   { href: '/status', label: 'Status' },
 ];
