@@ -1,10 +1,18 @@
 'use client';
 
 /**
- * Backlog per queue, busiest first. Each row is its own memoised component taking one record,
- * so an update to one queue re-renders (and flashes) one row, not the table.
+ * Backlog per queue. The table frame takes one item per row and a function that renders it, so
+ * rows can be `BacklogTableRow`s given their record, or components that select their own record
+ * from the store and render a `BacklogTableRow` with cells of their own after the five standard
+ * ones. Rows are memoised on their record, so an update to one queue re-renders (and flashes)
+ * one row, not the table.
+ *
+ * @example
+ * <BacklogTable items={sortBacklog(rows)} caption="Backlog">
+ *   {(row) => <BacklogTableRow key={row.id} row={row} />}
+ * </BacklogTable>
  */
-import { memo, useMemo } from 'react';
+import { memo, type HTMLAttributes, type ReactNode } from 'react';
 import { Flash } from './Flash';
 import { formatDuration, formatInteger, formatPercent } from './format';
 
@@ -26,16 +34,10 @@ export interface BacklogThresholds {
   criticalWaitS: number;
 }
 
-export interface BacklogTableProps {
-  rows: readonly BacklogRow[];
-  thresholds?: Partial<BacklogThresholds>;
-  caption?: string;
-  /** Shown when there are no rows. */
-  emptyText?: string;
-  className?: string;
-}
-
 const DEFAULT_THRESHOLDS: BacklogThresholds = { warnWaitS: 60, criticalWaitS: 180 };
+
+/** The standard figure columns, after the queue's. */
+const COLUMNS = ['Waiting', 'Oldest', 'Handled', 'Abandoned'] as const;
 
 /** Busiest first: most waiting, then the longest wait, then by name. Does not mutate its input. */
 export function sortBacklog<T extends Pick<BacklogRow, 'waiting' | 'oldestWaitS' | 'queue' | 'id'>>(rows: readonly T[]): T[] {
@@ -54,44 +56,69 @@ export function backlogLevel(oldestWaitS: number, t: BacklogThresholds): 'ok' | 
   return 'ok';
 }
 
-interface RowProps {
+export interface BacklogTableRowProps extends Omit<HTMLAttributes<HTMLElement>, 'children'> {
   row: BacklogRow;
-  warnWaitS: number;
-  criticalWaitS: number;
+  /** Keep it a stable object (a module constant), or the row re-renders with its parent. */
+  thresholds?: BacklogThresholds;
+  /** Cells after the standard ones, one per entry of the table's `extraColumns`. */
+  children?: ReactNode;
 }
 
-const BacklogTableRow = memo(function BacklogTableRow({ row, warnWaitS, criticalWaitS }: RowProps) {
-  const level = backlogLevel(row.oldestWaitS, { warnWaitS, criticalWaitS });
+/** One queue: a `<tr>` that flashes when a figure in it changes, each cell marked with `data-field`. */
+export const BacklogTableRow = memo(function BacklogTableRow({ row, thresholds = DEFAULT_THRESHOLDS, className, children, ...rest }: BacklogTableRowProps) {
+  const level = backlogLevel(row.oldestWaitS, thresholds);
   const finished = row.handled + row.abandoned;
   const abandonRate = finished > 0 ? row.abandoned / finished : 0;
   // the row flashes when anything visible in it changes, not when only its timestamp does
   const version = `${row.waiting}|${row.oldestWaitS}|${row.handled}|${row.abandoned}`;
   return (
-    <Flash as="tr" flashKey={version} className={`pb-table__row pb-backlog__row--${level}`} data-id={row.id}>
+    <Flash
+      as="tr"
+      flashKey={version}
+      className={`pb-table__row pb-backlog__row--${level}${className ? ` ${className}` : ''}`}
+      data-id={row.id}
+      {...rest}
+    >
       <th scope="row" className="pb-backlog__queue">
         <span className="pb-backlog__name">{row.queue}</span>
         <span className="pb-backlog__scope">
           {row.org} · {row.department}
         </span>
       </th>
-      <td className="pb-num">
+      <td className="pb-num" data-field="waiting">
         <Flash value={row.waiting} trend="higher-is-worse" className="pb-backlog__waiting">
           {formatInteger(row.waiting)}
         </Flash>
       </td>
-      <td className={`pb-num pb-backlog__oldest pb-backlog__oldest--${level}`}>{row.waiting > 0 ? formatDuration(row.oldestWaitS) : '—'}</td>
-      <td className="pb-num">{formatInteger(row.handled)}</td>
-      <td className="pb-num">
+      <td className={`pb-num pb-backlog__oldest pb-backlog__oldest--${level}`} data-field="oldestWaitS">
+        {row.waiting > 0 ? formatDuration(row.oldestWaitS) : '—'}
+      </td>
+      <td className="pb-num" data-field="handled">
+        {formatInteger(row.handled)}
+      </td>
+      <td className="pb-num" data-field="abandoned">
         {formatInteger(row.abandoned)} <span className="pb-backlog__rate">({formatPercent(abandonRate, 1)})</span>
       </td>
+      {children}
     </Flash>
   );
 });
 
-export function BacklogTable({ rows, thresholds, caption, emptyText = 'No queues', className }: BacklogTableProps) {
-  const sorted = useMemo(() => sortBacklog(rows), [rows]);
-  const { warnWaitS, criticalWaitS } = { ...DEFAULT_THRESHOLDS, ...thresholds };
+export interface BacklogTableProps<T> {
+  /** One per row, in display order: rows, or ids for rows that read their own record. */
+  items: readonly T[];
+  /** Renders the (keyed) row of one item. */
+  children: (item: T) => ReactNode;
+  /** Headings of the numeric columns the rows add after the standard ones. */
+  extraColumns?: readonly string[];
+  caption?: string;
+  /** Shown when there are no items. */
+  emptyText?: ReactNode;
+  /** Added to the wrapper's class. */
+  className?: string;
+}
 
+export function BacklogTable<T>({ items, children, extraColumns = [], caption, emptyText = 'No queues', className }: BacklogTableProps<T>) {
   return (
     <div className={className ? `pb-table-wrap ${className}` : 'pb-table-wrap'}>
       <table className="pb-table pb-backlog">
@@ -99,29 +126,22 @@ export function BacklogTable({ rows, thresholds, caption, emptyText = 'No queues
         <thead>
           <tr>
             <th scope="col">Queue</th>
-            <th scope="col" className="pb-num">
-              Waiting
-            </th>
-            <th scope="col" className="pb-num">
-              Oldest
-            </th>
-            <th scope="col" className="pb-num">
-              Handled
-            </th>
-            <th scope="col" className="pb-num">
-              Abandoned
-            </th>
+            {[...COLUMNS, ...extraColumns].map((heading) => (
+              <th key={heading} scope="col" className="pb-num">
+                {heading}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
-          {sorted.length === 0 ? (
+          {items.length === 0 ? (
             <tr>
-              <td colSpan={5} className="pb-empty">
+              <td colSpan={1 + COLUMNS.length + extraColumns.length} className="pb-empty">
                 {emptyText}
               </td>
             </tr>
           ) : (
-            sorted.map((row) => <BacklogTableRow key={row.id} row={row} warnWaitS={warnWaitS} criticalWaitS={criticalWaitS} />)
+            items.map((item) => children(item))
           )}
         </tbody>
       </table>

@@ -4,7 +4,7 @@
  * refresh, and the connection state.
  */
 import Link from 'next/link';
-import { useCallback } from 'react';
+import { useCallback, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { usePulse, useConnectionStatus } from '@/hooks';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
@@ -16,7 +16,7 @@ import { useRefresh } from './useRefresh';
 
 const WATCHED = Object.values(CHANNELS);
 
-export function Logo() {
+function Logo() {
   return (
     <svg className="pb-dash-logo" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
       <rect x="1" y="1" width="22" height="22" rx="6" fill="currentColor" fillOpacity="0.14" stroke="currentColor" strokeOpacity="0.5" />
@@ -25,7 +25,7 @@ export function Logo() {
   );
 }
 
-export function DashboardNav() {
+function DashboardNav() {
   return (
     <nav className="pb-header__nav" aria-label="Pages">
       <Link href="/" aria-current="page">
@@ -38,6 +38,20 @@ export function DashboardNav() {
         WebSocket test
       </Link>
     </nav>
+  );
+}
+
+/** The header's frame: product name and navigation, then `children` (the header's meta). */
+export function DashboardBar({ children }: { children?: ReactNode }) {
+  return (
+    <header className="pb-header pb-dash-header">
+      <div className="pb-header__title">
+        <Logo />
+        Pulseboard
+      </div>
+      <DashboardNav />
+      {children}
+    </header>
   );
 }
 
@@ -56,12 +70,7 @@ export function DashboardHeader() {
   );
 
   return (
-    <header className="pb-header pb-dash-header">
-      <div className="pb-header__title">
-        <Logo />
-        Pulseboard
-      </div>
-      <DashboardNav />
+    <DashboardBar>
       <div className="pb-header__meta">
         <span className="pb-dash-header__fresh">
           <span className="pb-dash-header__label">Data</span>
@@ -82,6 +91,6 @@ export function DashboardHeader() {
         </button>
         <ConnectionIndicator state={state} />
       </div>
-    </header>
+    </DashboardBar>
   );
 }

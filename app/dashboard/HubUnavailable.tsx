@@ -3,7 +3,7 @@
  * `next build`), or when the hub cannot read its channels: why, and how to start the app so
  * the dashboard has data.
  */
-import { DashboardNav, Logo } from './DashboardHeader';
+import { DashboardBar } from './DashboardHeader';
 
 export interface HubUnavailableProps {
   title?: string;
@@ -14,13 +14,7 @@ export interface HubUnavailableProps {
 export function HubUnavailable({ title = 'The live hub is not running', reason }: HubUnavailableProps) {
   return (
     <div className="pb-app pb-dash">
-      <header className="pb-header pb-dash-header">
-        <div className="pb-header__title">
-          <Logo />
-          Pulseboard
-        </div>
-        <DashboardNav />
-      </header>
+      <DashboardBar />
       <main className="pb-main">
         <section className="pb-panel pb-dash-unavailable" aria-labelledby="unavailable-title">
           <h1 id="unavailable-title">{title}</h1>

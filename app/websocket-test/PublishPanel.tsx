@@ -8,21 +8,22 @@ import { isChannelName } from '@/lib/protocol/channel';
 import type { PublishInput } from '@/lib/protocol/messages';
 import type { ActionResult, TesterModel, TesterView } from './tester-model';
 import { matchesPattern } from './tokens';
-import { Kbd, Panel, ResultLine, submitOnCtrlEnter } from './ui';
+import { ChannelField, JsonField, type JsonSample } from './fields';
+import { Kbd, Panel, ResultLine } from './ui';
 
-export const PUBLISH_TEMPLATES: ReadonlyArray<{ label: string; body: unknown }> = [
-  { label: 'Upsert a record', body: { upsert: [{ id: 'r1', status: 'ok', value: 42 }] } },
-  { label: 'Patch one field', body: { upsert: [{ id: 'r1', value: 43 }] } },
-  { label: 'Remove a field (null)', body: { upsert: [{ id: 'r1', status: null }] } },
-  { label: 'Delete a record', body: { delete: ['r1'] } },
-  { label: 'Event', body: { events: [{ type: 'test.hello', priority: 'normal', data: { message: 'Hello from the tester' } }] } },
-  { label: 'Critical event (flushed at once)', body: { events: [{ type: 'alert.test', priority: 'critical', data: { message: 'Critical test alert' } }] } },
+export const PUBLISH_TEMPLATES: readonly JsonSample[] = [
+  { label: 'Upsert a record', value: { upsert: [{ id: 'r1', status: 'ok', value: 42 }] } },
+  { label: 'Patch one field', value: { upsert: [{ id: 'r1', value: 43 }] } },
+  { label: 'Remove a field (null)', value: { upsert: [{ id: 'r1', status: null }] } },
+  { label: 'Delete a record', value: { delete: ['r1'] } },
+  { label: 'Event', value: { events: [{ type: 'test.hello', priority: 'normal', data: { message: 'Hello from the tester' } }] } },
+  { label: 'Critical event (flushed at once)', value: { events: [{ type: 'alert.test', priority: 'critical', data: { message: 'Critical test alert' } }] } },
   {
     label: 'Upsert, delete and event together',
-    body: { upsert: [{ id: 'r2', status: 'new' }], delete: ['r1'], events: [{ type: 'test.batch', data: { note: 'one atomic publish' } }] },
+    value: { upsert: [{ id: 'r2', status: 'new' }], delete: ['r1'], events: [{ type: 'test.batch', data: { note: 'one atomic publish' } }] },
   },
-  { label: 'Invalid: empty publish', body: {} },
-  { label: 'Invalid: same id upserted and deleted', body: { upsert: [{ id: 'r1' }], delete: ['r1'] } },
+  { label: 'Invalid: empty publish', value: {} },
+  { label: 'Invalid: same id upserted and deleted', value: { upsert: [{ id: 'r1' }], delete: ['r1'] } },
 ];
 
 type Parsed = { ok: true; input: PublishInput } | { ok: false; message: string };
@@ -40,7 +41,7 @@ function parseBody(text: string): Parsed {
 
 export function PublishPanel({ model, view }: { model: TesterModel; view: TesterView }) {
   const [channel, setChannel] = useState('sandbox');
-  const [text, setText] = useState(JSON.stringify(PUBLISH_TEMPLATES[0].body, null, 2));
+  const [text, setText] = useState(JSON.stringify(PUBLISH_TEMPLATES[0].value, null, 2));
   const [result, setResult] = useState<ActionResult | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -65,18 +66,7 @@ export function PublishPanel({ model, view }: { model: TesterModel; view: Tester
   return (
     <Panel title="Publish" id="tester-publish">
       <form className="pb-tester-form" onSubmit={publish} aria-label="Publish">
-        <label className="pb-field">
-          <span className="pb-label">Channel</span>
-          <input
-            className="pb-input pb-mono"
-            value={channel}
-            onChange={(e) => setChannel(e.target.value)}
-            list="tester-channels"
-            spellCheck={false}
-            aria-invalid={!channelOk}
-            data-testid="publish-channel"
-          />
-        </label>
+        <ChannelField value={channel} onChange={setChannel} invalid={!channelOk} testId="publish-channel" />
         <p className={allowed ? 'pb-tester-help' : 'pb-tester-help pb-tester-warn'} data-testid="publish-rights">
           {allowed
             ? `The token may publish to ${channel.trim()}.`
@@ -85,43 +75,23 @@ export function PublishPanel({ model, view }: { model: TesterModel; view: Tester
               : `The token's publish patterns do not cover ${channel.trim() || 'this channel'}: expect FORBIDDEN.`}
         </p>
 
-        <div className="pb-field">
-          <div className="pb-tester-label-row">
-            <label className="pb-label" htmlFor="tester-publish-body">
+        <JsonField
+          id="tester-publish-body"
+          label={
+            <>
               Body: <code>upsert</code> / <code>delete</code> / <code>events</code>
-            </label>
-            <select
-              className="pb-select pb-tester-mini-select"
-              aria-label="Insert a publish template"
-              value=""
-              onChange={(e) => {
-                const template = PUBLISH_TEMPLATES[Number(e.target.value)];
-                if (template) setText(JSON.stringify(template.body, null, 2));
-              }}
-            >
-              <option value="" disabled>
-                Templates…
-              </option>
-              {PUBLISH_TEMPLATES.map((template, i) => (
-                <option key={template.label} value={i}>
-                  {template.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <textarea
-            id="tester-publish-body"
-            className="pb-textarea"
-            rows={7}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            onKeyDown={submitOnCtrlEnter}
-            spellCheck={false}
-            aria-invalid={!parsed.ok}
-            data-testid="publish-body"
-          />
+            </>
+          }
+          value={text}
+          onChange={setText}
+          samples={PUBLISH_TEMPLATES}
+          samplesLabel="Insert a publish template"
+          samplesPlaceholder="Templates…"
+          invalid={!parsed.ok}
+          testId="publish-body"
+        >
           {!parsed.ok && <span className="pb-tester-error">{parsed.message}</span>}
-        </div>
+        </JsonField>
 
         <div className="pb-tester-buttons">
           <button

@@ -9,18 +9,19 @@ import { isChannelName } from '@/lib/protocol/channel';
 import { validateFilter, type Filter } from '@/lib/protocol/filter';
 import type { StreamPosition } from '@/lib/protocol/messages';
 import type { ActionResult, TesterModel, TesterView } from './tester-model';
-import { Kbd, Panel, ResultLine, submitOnCtrlEnter } from './ui';
+import { ChannelField, JsonField, type JsonSample } from './fields';
+import { Kbd, Panel, ResultLine } from './ui';
 
-export const FILTER_EXAMPLES: ReadonlyArray<{ label: string; filter: unknown }> = [
-  { label: 'No filter', filter: {} },
-  { label: 'ids', filter: { ids: ['acme-billing', 'acme-sales'] } },
-  { label: 'where: equality', filter: { where: { org: 'acme', department: 'support' } } },
-  { label: 'where: operators', filter: { where: { utilization: { gte: 0.8 }, org: { in: ['acme', 'globex'] } } } },
-  { label: 'bounds: Europe', filter: { bounds: { north: 60, south: 35, east: 30, west: -10 }, fields: ['lat', 'lon', 'status'] } },
-  { label: 'bounds: across the antimeridian', filter: { bounds: { north: 30, south: -50, east: -170, west: 170 } } },
-  { label: 'events: type and priority', filter: { eventTypes: ['alert.sla', 'alert.node*'], minPriority: 'high' } },
-  { label: 'Invalid: unknown key', filter: { colour: 'red' } },
-  { label: 'Invalid: latitude out of range', filter: { bounds: { north: 95, south: 0, east: 10, west: 0 } } },
+export const FILTER_EXAMPLES: readonly JsonSample[] = [
+  { label: 'No filter', value: {} },
+  { label: 'ids', value: { ids: ['acme-billing', 'acme-sales'] } },
+  { label: 'where: equality', value: { where: { org: 'acme', department: 'support' } } },
+  { label: 'where: operators', value: { where: { utilization: { gte: 0.8 }, org: { in: ['acme', 'globex'] } } } },
+  { label: 'bounds: Europe', value: { bounds: { north: 60, south: 35, east: 30, west: -10 }, fields: ['lat', 'lon', 'status'] } },
+  { label: 'bounds: across the antimeridian', value: { bounds: { north: 30, south: -50, east: -170, west: 170 } } },
+  { label: 'events: type and priority', value: { eventTypes: ['alert.sla', 'alert.node*'], minPriority: 'high' } },
+  { label: 'Invalid: unknown key', value: { colour: 'red' } },
+  { label: 'Invalid: latitude out of range', value: { bounds: { north: 95, south: 0, east: 10, west: 0 } } },
 ];
 
 export const CHANNEL_SUGGESTIONS = ['kpi', 'backlog', 'fleet', 'alerts', 'sandbox'];
@@ -87,57 +88,22 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
   return (
     <Panel title="Subscribe" id="tester-subscribe">
       <form className="pb-tester-form" onSubmit={subscribe} aria-label="Subscribe">
-        <label className="pb-field">
-          <span className="pb-label">Channel</span>
-          <input
-            className="pb-input pb-mono"
-            value={channel}
-            onChange={(e) => setChannel(e.target.value)}
-            list="tester-channels"
-            name="channel"
-            spellCheck={false}
-            aria-invalid={!channelOk}
-            data-testid="subscribe-channel"
-          />
+        <ChannelField value={channel} onChange={setChannel} invalid={!channelOk} name="channel" testId="subscribe-channel">
           {!channelOk && <span className="pb-tester-error">A channel name matches ^[A-Za-z0-9_.:-]{'{'}1,128{'}'}$</span>}
-        </label>
+        </ChannelField>
 
-        <div className="pb-field">
-          <div className="pb-tester-label-row">
-            <label className="pb-label" htmlFor="tester-filter">
-              Filter (JSON)
-            </label>
-            <select
-              className="pb-select pb-tester-mini-select"
-              aria-label="Insert a filter example"
-              value=""
-              onChange={(e) => {
-                const example = FILTER_EXAMPLES[Number(e.target.value)];
-                if (example) setFilterText(JSON.stringify(example.filter, null, 2));
-              }}
-            >
-              <option value="" disabled>
-                Examples…
-              </option>
-              {FILTER_EXAMPLES.map((example, i) => (
-                <option key={example.label} value={i}>
-                  {example.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <textarea
-            id="tester-filter"
-            className="pb-textarea"
-            rows={7}
-            value={filterText}
-            onChange={(e) => setFilterText(e.target.value)}
-            onKeyDown={submitOnCtrlEnter}
-            spellCheck={false}
-            aria-invalid={check.kind !== 'ok'}
-            aria-describedby="tester-filter-check"
-            data-testid="subscribe-filter"
-          />
+        <JsonField
+          id="tester-filter"
+          label="Filter (JSON)"
+          value={filterText}
+          onChange={setFilterText}
+          samples={FILTER_EXAMPLES}
+          samplesLabel="Insert a filter example"
+          samplesPlaceholder="Examples…"
+          invalid={check.kind !== 'ok'}
+          describedBy="tester-filter-check"
+          testId="subscribe-filter"
+        >
           <span
             id="tester-filter-check"
             className={check.kind === 'ok' ? 'pb-tester-valid' : 'pb-tester-error'}
@@ -152,7 +118,7 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
                 ? `JSON: ${check.message}`
                 : `BAD_FILTER: ${check.message}`}
           </span>
-        </div>
+        </JsonField>
 
         <fieldset className="pb-tester-since">
           <legend className="pb-label">Resume from (since) — optional</legend>

@@ -2,6 +2,8 @@
 import { loadConfig } from '@/lib/config';
 import { createLogger } from '@/lib/log';
 import { startPulseServer, type PulseServer } from '@/lib/server/start';
+import { connectPublisher } from './http';
+import type { Msg, TestClient } from './ws-client';
 
 export interface TestServer extends PulseServer {
   wsUrl: string;
@@ -19,4 +21,25 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const server = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) });
   return { ...server, wsUrl: `ws://127.0.0.1:${server.port}/api/ws` };
+}
+
+/** A test server and a client on it that may publish and subscribe to every channel. */
+export interface ServerWithPublisher {
+  server: TestServer;
+  pub: TestClient & { welcome: Msg };
+}
+
+/**
+ * Starts a test server with `env` and connects a publisher to it, for a block's `beforeAll`;
+ * `stopWithPublisher` closes both in its `afterAll`.
+ */
+export async function startWithPublisher(env: Record<string, string> = {}): Promise<ServerWithPublisher> {
+  const server = await startTestServer(env);
+  const pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+  return { server, pub };
+}
+
+export async function stopWithPublisher({ server, pub }: { server: TestServer; pub: TestClient }): Promise<void> {
+  await pub.close();
+  await server.close();
 }

@@ -2,20 +2,16 @@
  * PROTOCOL.md §4: channel names, keyed records updated by JSON Merge Patch, deletions, events
  * stamped by the hub, and the per-channel seq that every accepted publish takes.
  */
-import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server';
+import { startWithPublisher, stopWithPublisher, type TestServer } from '../helpers/server';
 import { TestClient, type Msg } from '../helpers/ws-client';
-import { byId, connectPublisher, http, publishOk, subscribe } from '../helpers/http';
+import { byId, http, publishOk, subscribe } from '../helpers/http';
 
 let server: TestServer;
 let pub: TestClient;
 beforeAll(async () => {
-  server = await startTestServer({ PULSE_BATCH_MS: '10' });
-  pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+  ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '10' }));
 });
-afterAll(async () => {
-  await pub.close();
-  await server.close();
-});
+afterAll(() => stopWithPublisher({ server, pub }));
 
 let counter = 0;
 /** A channel name no other test uses. */

@@ -3,9 +3,9 @@
  * record, at most one delta per channel and flush, prevSeq chains, critical events flushing at
  * once, byte-identical frames for subscribers sharing a view, snapshot event caps.
  */
-import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server';
+import { startWithPublisher, stopWithPublisher, type TestServer } from '../helpers/server';
 import { TestClient, type Msg } from '../helpers/ws-client';
-import { connectPublisher, publishOk, sleep, subscribe } from '../helpers/http';
+import { publishOk, sleep, subscribe } from '../helpers/http';
 
 let counter = 0;
 const fresh = (prefix = 'd') => `${prefix}-${++counter}`;
@@ -24,13 +24,9 @@ describe('batching (PULSE_BATCH_MS=1000)', () => {
   let server: TestServer;
   let pub: TestClient;
   beforeAll(async () => {
-    server = await startTestServer({ PULSE_BATCH_MS: '1000' });
-    pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+    ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '1000' }));
   });
-  afterAll(async () => {
-    await pub.close();
-    await server.close();
-  });
+  afterAll(() => stopWithPublisher({ server, pub }));
 
   /** Publishes a marker and waits for its delta: a flush has just happened, the next is ~1 s away. */
   async function alignWithFlush(client: TestClient, channel: string): Promise<Msg> {
@@ -107,13 +103,9 @@ describe('deltas (PULSE_BATCH_MS=10)', () => {
   let server: TestServer;
   let pub: TestClient;
   beforeAll(async () => {
-    server = await startTestServer({ PULSE_BATCH_MS: '10', PULSE_SNAPSHOT_EVENTS: '3' });
-    pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+    ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '10', PULSE_SNAPSHOT_EVENTS: '3' }));
   });
-  afterAll(async () => {
-    await pub.close();
-    await server.close();
-  });
+  afterAll(() => stopWithPublisher({ server, pub }));
 
   it('chains prevSeq from the snapshot through every delta, and omits empty arrays', async () => {
     const channel = fresh();
@@ -269,13 +261,9 @@ describe('critical events (PULSE_BATCH_MS=5000)', () => {
   let server: TestServer;
   let pub: TestClient;
   beforeAll(async () => {
-    server = await startTestServer({ PULSE_BATCH_MS: '5000' });
-    pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+    ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '5000' }));
   });
-  afterAll(async () => {
-    await pub.close();
-    await server.close();
-  });
+  afterAll(() => stopWithPublisher({ server, pub }));
 
   it('flushes the channel at once, pending changes included', async () => {
     const channel = fresh();

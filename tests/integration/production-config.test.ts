@@ -5,23 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '@/lib/config';
+import { loadConfig } from '@/lib/config';
+import { configError as refusal } from '../helpers/config';
 
 jest.setTimeout(30_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const SECRET = 'a-production-secret-0123456789';
 const KEY = 'a-production-api-key';
-
-function refusal(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
-}
 
 describe('loadConfig in production', () => {
   it('refuses to run without a secret and a key, naming both', () => {

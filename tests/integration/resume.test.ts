@@ -3,7 +3,7 @@
  * (whole records, deletions including filter exits, events in order); anything the hub cannot
  * answer exactly gets a snapshot with `gap: true`; `resync` gets one with `gap: false`.
  */
-import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server';
+import { startTestServer, startWithPublisher, stopWithPublisher, TEST_SECRET, type TestServer } from '../helpers/server';
 import { TestClient, type Msg } from '../helpers/ws-client';
 import { byId, connectPublisher, publishOk, sleep, subscribe } from '../helpers/http';
 
@@ -14,13 +14,9 @@ describe('resume with a matching epoch', () => {
   let server: TestServer;
   let pub: TestClient;
   beforeAll(async () => {
-    server = await startTestServer({ PULSE_BATCH_MS: '10' });
-    pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+    ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '10' }));
   });
-  afterAll(async () => {
-    await pub.close();
-    await server.close();
-  });
+  afterAll(() => stopWithPublisher({ server, pub }));
 
   it('sends recovered:true and a recovery delta with whole records, deletions and events since', async () => {
     const channel = fresh();
@@ -146,16 +142,12 @@ describe('positions that cannot be recovered', () => {
   let channel: string;
   let current: Msg;
   beforeAll(async () => {
-    server = await startTestServer({ PULSE_BATCH_MS: '10' });
-    pub = await connectPublisher(server.wsUrl, TEST_SECRET);
+    ({ server, pub } = await startWithPublisher({ PULSE_BATCH_MS: '10' }));
     channel = fresh();
     await publishOk(pub, channel, { upsert: [{ id: 'a', v: 1 }, { id: 'b', v: 1 }], events: [{ type: 'e' }] });
     current = await publishOk(pub, channel, { upsert: [{ id: 'a', v: 2 }] });
   });
-  afterAll(async () => {
-    await pub.close();
-    await server.close();
-  });
+  afterAll(() => stopWithPublisher({ server, pub }));
 
   async function expectGap(since: unknown): Promise<void> {
     const client = await TestClient.connect(server.wsUrl);

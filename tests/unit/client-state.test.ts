@@ -1,8 +1,9 @@
-import { createPulseClient, ClientCloseCode, type PulseClient } from '@/lib/client/client';
+import { ClientCloseCode } from '@/lib/client/client';
 import type { PulseClientError } from '@/lib/client/errors';
 import type { NetworkMonitor } from '@/lib/client/network';
-import type { ClientEvents, PulseClientOptions, TokenContext } from '@/lib/client/types';
+import type { TokenContext } from '@/lib/client/types';
 import type { DeltaMessage, SnapshotMessage } from '@/lib/protocol/messages';
+import { flush, record, setupFakeClients } from '../helpers/fake-client';
 import { FakeWebSocket } from '../helpers/fake-websocket';
 
 /** A network the test switches on and off. */
@@ -20,26 +21,7 @@ class FakeNetwork implements NetworkMonitor {
   }
 }
 
-let clients: PulseClient[] = [];
-
-/** A client on fake sockets, with jitter fixed at 0.5 (so delays are half the ceiling). */
-function makeClient(options: Partial<PulseClientOptions> = {}): PulseClient {
-  const client = createPulseClient({ url: 'ws://hub.test/api/ws', WebSocket: FakeWebSocket, random: () => 0.5, network: null, ...options });
-  clients.push(client);
-  return client;
-}
-
-/** Records every emission of `event`. */
-function record<K extends keyof ClientEvents>(client: PulseClient, event: K): ClientEvents[K][] {
-  const seen: ClientEvents[K][] = [];
-  client.on(event, (payload) => seen.push(payload));
-  return seen;
-}
-
-/** Lets promise callbacks (async tokens, deferred releases, request promises) run. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-}
+const makeClient = setupFakeClients();
 
 function snapshot(channel: string, seq: number, epoch = 'e1'): SnapshotMessage {
   return { type: 'snapshot', channel, epoch, seq, records: [{ id: 'r1', v: seq }], events: [], gap: false };
@@ -49,16 +31,6 @@ function delta(channel: string, prevSeq: number, seq: number, epoch = 'e1', extr
   return { type: 'delta', channel, epoch, prevSeq, seq, upsert: [{ id: 'r1', v: seq }], ...extra };
 }
 
-beforeEach(() => {
-  jest.useFakeTimers();
-  FakeWebSocket.reset();
-});
-
-afterEach(() => {
-  for (const client of clients) client.close();
-  clients = [];
-  jest.useRealTimers();
-});
 
 describe('connection states', () => {
   it('goes idle → connecting → open through auth and welcome', () => {
@@ -188,8 +160,7 @@ describe('connection states', () => {
     const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
     delete (globalThis as { WebSocket?: unknown }).WebSocket;
     try {
-      const client = createPulseClient({ url: 'ws://hub.test/api/ws', network: null });
-      clients.push(client);
+      const client = makeClient({ WebSocket: undefined });
       const errors = record(client, 'error');
       client.connect();
       expect(client.state).toBe('fallback');

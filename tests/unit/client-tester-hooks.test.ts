@@ -2,38 +2,12 @@
  * The client hooks the protocol test page relies on: `frame` events for both directions, and
  * `drop()`, which loses the connection on purpose so that reconnect and resume can be watched.
  */
-import { createPulseClient, ClientCloseCode, type PulseClient } from '@/lib/client/client';
-import type { ClientEvents, FrameEvent } from '@/lib/client/types';
+import { ClientCloseCode } from '@/lib/client/client';
+import type { FrameEvent } from '@/lib/client/types';
+import { flush, record, setupFakeClients } from '../helpers/fake-client';
 import { FakeWebSocket } from '../helpers/fake-websocket';
 
-let clients: PulseClient[] = [];
-
-function makeClient(): PulseClient {
-  const client = createPulseClient({ url: 'ws://hub.test/api/ws', WebSocket: FakeWebSocket, random: () => 0.5, network: null });
-  clients.push(client);
-  return client;
-}
-
-function record<K extends keyof ClientEvents>(client: PulseClient, event: K): ClientEvents[K][] {
-  const seen: ClientEvents[K][] = [];
-  client.on(event, (payload) => seen.push(payload));
-  return seen;
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-}
-
-beforeEach(() => {
-  jest.useFakeTimers();
-  FakeWebSocket.reset();
-});
-
-afterEach(() => {
-  for (const client of clients) client.close();
-  clients = [];
-  jest.useRealTimers();
-});
+const makeClient = setupFakeClients();
 
 describe('frame events', () => {
   it('reports every text frame out and in, with the exact text and a time', () => {

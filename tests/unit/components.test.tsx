@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { AlertsFeed, describeAlert, orderAlerts, type AlertEvent } from '@/components/AlertsFeed';
-import { BacklogTable, backlogLevel, sortBacklog, type BacklogRow } from '@/components/BacklogTable';
+import { BacklogTable, BacklogTableRow, backlogLevel, sortBacklog, type BacklogRow } from '@/components/BacklogTable';
 import { ConnectionIndicator, connectionAppearance, type ConnectionState } from '@/components/ConnectionIndicator';
 import { Flash, flashTone, transparentOf } from '@/components/Flash';
 import { FleetMap, type FleetMapNode } from '@/components/FleetMap';
@@ -291,7 +291,11 @@ describe('BacklogTable', () => {
   });
 
   it('renders right-aligned numbers, levels and flashable rows', () => {
-    const html = render(<BacklogTable rows={rows} caption="Backlog" />);
+    const html = render(
+      <BacklogTable items={sortBacklog(rows)} caption="Backlog">
+        {(row) => <BacklogTableRow key={row.id} row={row} />}
+      </BacklogTable>,
+    );
     expect(count(html, 'class="pb-flash pb-table__row')).toBe(4);
     const order = ['Beta', 'Gamma', 'Alpha', 'Delta'].map((q) => html.indexOf(`>${q}<`));
     expect(order).toEqual([...order].sort((a, b) => a - b));
@@ -305,7 +309,7 @@ describe('BacklogTable', () => {
   });
 
   it('shows an empty state', () => {
-    expect(render(<BacklogTable rows={[]} />)).toContain('No queues');
+    expect(render(<BacklogTable items={[]}>{() => null}</BacklogTable>)).toContain('No queues');
   });
 
   it('grades the oldest wait', () => {

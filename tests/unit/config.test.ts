@@ -1,18 +1,8 @@
-import { ConfigError, loadConfig } from '@/lib/config';
+import { loadConfig } from '@/lib/config';
+import { configError } from '../helpers/config';
 
 const SECRET = 's'.repeat(32);
 const KEY = 'k'.repeat(16);
-
-/** The ConfigError that loading `env` throws. */
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
-}
 
 describe('defaults', () => {
   it('match the protocol', () => {

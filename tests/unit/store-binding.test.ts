@@ -1,15 +1,11 @@
-import { createPulseClient, type PulseClient } from '@/lib/client/client';
 import { createChannelBinder, createPulseStore, recordList } from '@/lib/store';
+import { flush, setupFakeClients } from '../helpers/fake-client';
 import { FakeWebSocket } from '../helpers/fake-websocket';
 
-let client: PulseClient;
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-}
+const makeClient = setupFakeClients();
 
 function setup(initial?: Parameters<typeof createPulseStore>[0]) {
-  client = createPulseClient({ url: 'ws://hub.test/api/ws', WebSocket: FakeWebSocket, network: null, random: () => 0.5 });
+  const client = makeClient();
   const store = createPulseStore(initial);
   const binder = createChannelBinder(client, store);
   client.connect();
@@ -17,16 +13,6 @@ function setup(initial?: Parameters<typeof createPulseStore>[0]) {
   ws.handshake({ heartbeatMs: 600_000 });
   return { store, binder, ws };
 }
-
-beforeEach(() => {
-  jest.useFakeTimers();
-  FakeWebSocket.reset();
-});
-
-afterEach(() => {
-  client.close();
-  jest.useRealTimers();
-});
 
 describe('channel binder', () => {
   it('feeds one subscription into the store however many holders a channel has', async () => {

@@ -1,0 +1,122 @@
+'use client';
+/**
+ * The form fields the Subscribe and Publish panels share: the channel name, and a JSON editor
+ * with ready-made samples.
+ */
+import type { ReactNode } from 'react';
+import { submitOnCtrlEnter } from './ui';
+
+export interface ChannelFieldProps {
+  value: string;
+  onChange: (channel: string) => void;
+  invalid: boolean;
+  name?: string;
+  testId: string;
+  /** Shown under the input, e.g. why the name is refused. */
+  children?: ReactNode;
+}
+
+/** A channel name, suggested from the `tester-channels` list the Subscribe panel renders. */
+export function ChannelField({ value, onChange, invalid, name, testId, children }: ChannelFieldProps) {
+  return (
+    <label className="pb-field">
+      <span className="pb-label">Channel</span>
+      <input
+        className="pb-input pb-mono"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        list="tester-channels"
+        name={name}
+        spellCheck={false}
+        aria-invalid={invalid}
+        data-testid={testId}
+      />
+      {children}
+    </label>
+  );
+}
+
+/** A ready-made value offered by the JSON editor's select. */
+export interface JsonSample {
+  label: string;
+  value: unknown;
+}
+
+export interface JsonFieldProps {
+  /** The textarea's id, which the label points at. */
+  id: string;
+  label: ReactNode;
+  /** The JSON text as typed. */
+  value: string;
+  onChange: (text: string) => void;
+  samples: readonly JsonSample[];
+  /** The select's accessible name. */
+  samplesLabel: string;
+  /** The select's first, disabled option. */
+  samplesPlaceholder: string;
+  invalid: boolean;
+  /** The id of the element that explains the text's verdict, if there is one. */
+  describedBy?: string;
+  testId: string;
+  /** Shown under the textarea: the error or the check. */
+  children?: ReactNode;
+}
+
+/**
+ * A label, a select that puts one of the samples into the text (pretty-printed), the textarea
+ * (Ctrl+Enter submits its form), and under it whatever the form says about the text.
+ */
+export function JsonField({
+  id,
+  label,
+  value,
+  onChange,
+  samples,
+  samplesLabel,
+  samplesPlaceholder,
+  invalid,
+  describedBy,
+  testId,
+  children,
+}: JsonFieldProps) {
+  return (
+    <div className="pb-field">
+      <div className="pb-tester-label-row">
+        <label className="pb-label" htmlFor={id}>
+          {label}
+        </label>
+        <select
+          className="pb-select pb-tester-mini-select"
+          aria-label={samplesLabel}
+          value=""
+          onChange={(e) => {
+            const sample = samples[Number(e.target.value)];
+            if (sample) onChange(JSON.stringify(sample.value, null, 2));
+          }}
+        >
+          <option value="" disabled>
+            {samplesPlaceholder}
+          </option>
+          {samples.map((sample, i) => (
+            <option key={sample.label} value={i}>
+              {sample.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <textarea
+        id={id}
+        className="pb-textarea"
+        rows={7}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        onKeyDown={submitOnCtrlEnter}
+        spellCheck={false}
+        aria-invalid={invalid}
+        aria-describedby={describedBy}
+        data-testid={testId}
+      />
+      {children}
+    </div>
+  );
+}
