@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: unit, integration over real sockets, browser tests in headless Chromium,
-# the smoke-test CLI against a live server, and a quick benchmark run as a harness check.
+# Every test: type check, unit, integration over real sockets (the smoke-test CLI against a
+# live server among them), browser tests in headless Chromium, and a quick benchmark run as a
+# harness check. The last line counts them all: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +11,18 @@ mkdir -p test-results
 export NEXT_TELEMETRY_DISABLED=1
 status=0
 echo "Type-checking..."
-npx tsc --noEmit || status=1
+typecheck=0
+npx tsc --noEmit || typecheck=1
 # Unit and integration suites in parallel workers; browser tests one at a time (each drives
 # a whole server and a Chromium, and timing matters to them).
 npx jest --ci --selectProjects unit integration --json --outputFile=test-results/node.json || status=1
 npx jest --ci --selectProjects browser --runInBand --json --outputFile=test-results/browser.json || status=1
+
+# The benchmark harness, small: its figures are printed, not asserted (npm run bench measures).
+echo "Benchmark harness check (bench --quick)..."
+bench=0
+npx tsx scripts/bench.ts --quick --out test-results/bench || bench=1
+[ $((typecheck + bench)) -eq 0 ] || status=1
 
 node -e '
   const fs = require("fs");
@@ -25,6 +33,7 @@ node -e '
     const r = JSON.parse(fs.readFileSync(path, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests;
   }
+  for (const check of process.argv.slice(1)) check === "0" ? passed++ : failed++;
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' || status=1
+' "$typecheck" "$bench" || status=1
 exit $status

@@ -22,6 +22,8 @@ export class Connection {
   readonly subscriptions = new Map<string, Subscription>();
   /** When the socket's unsent buffer went over the slow-consumer limit, or null. */
   stalledSince: number | null = null;
+  /** Which tick of each heartbeat interval pings this connection. */
+  heartbeatSlot = 0;
   authTimer: NodeJS.Timeout | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
   /** Requests run one after another, so replies keep the order of the requests. */

@@ -53,6 +53,9 @@ export interface HubOptions {
   log?: Logger;
 }
 
+/** Heartbeat work per interval is spread over this many ticks. */
+const HEARTBEAT_SLICES = 10;
+
 export class Hub implements HubContext {
   readonly instance = `i_${randomBytes(4).toString('hex')}`;
   readonly engine: Engine;
@@ -65,6 +68,8 @@ export class Hub implements HubContext {
   private readonly tenantCounts = new Map<string, number>();
   private readonly wss: WebSocketServer;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTick = 0;
+  private accepted = 0;
   private sampleTimer: NodeJS.Timeout | undefined;
   private unsubscribeEngine: () => void;
   private closing: Promise<void> | undefined;
@@ -86,7 +91,7 @@ export class Hub implements HubContext {
       allowSynchronousEvents: false,
     });
     this.broadcaster.start();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), config.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), Math.max(1, config.heartbeatMs / HEARTBEAT_SLICES));
     this.heartbeatTimer.unref();
     this.sampleTimer = setInterval(() => this.stats.sample(), 1000);
     this.sampleTimer.unref();
@@ -146,6 +151,7 @@ export class Hub implements HubContext {
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const now = Date.now();
     const connection = new Connection(ws, request.socket.remoteAddress ?? '', createRateState(this.config.rateLimit, now), this.stats);
+    connection.heartbeatSlot = this.accepted++ % HEARTBEAT_SLICES;
     // First of all: a socket error with no listener would take the process down, and a refused
     // socket can still receive a bad frame before its close completes.
     ws.on('error', (error) => this.socketError(connection, error));
@@ -295,10 +301,17 @@ export class Hub implements HubContext {
     return true;
   }
 
-  /** Pings every socket; terminates those silent for two intervals (half-open TCP included). */
+  /**
+   * Pings each socket once per `heartbeatMs` and terminates those silent for two intervals
+   * (half-open TCP included). The work is spread over `HEARTBEAT_SLICES` ticks per interval,
+   * each taking its share of the connections, so thousands of pings never land in one turn
+   * of the event loop next to a flush.
+   */
   private heartbeat(): void {
+    const slice = this.heartbeatTick++ % HEARTBEAT_SLICES;
     const deadline = Date.now() - 2 * this.config.heartbeatMs;
     for (const connection of this.connections.values()) {
+      if (connection.heartbeatSlot !== slice) continue;
       // A connection whose input the hub paused (slow consumer) cannot show pongs; the
       // slow-consumer timeout governs it instead.
       if (connection.inputPaused) continue;

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench`: Pulseboard's hub against a Socket.IO baseline and a raw `ws` floor, over
+ * real loopback sockets, the server in its own process pinned to one core, the subscribers
+ * in other processes on the other cores. Prints a table and writes
+ * `bench-results/bench-<timestamp>.json`. See docs/benchmarks.md.
+ *
+ *   npm run bench                      full run: 5,000 subscribers, 1,000 updates/s, 20 s
+ *   npm run bench -- --quick           200 subscribers, 3 s each (a harness check, about 30 s)
+ *   npm run bench -- --subscribers 2000 --seconds 10 --rate 500 --only fanout,floor
+ *   npm run bench -- --only fanout --profile     CPU profile of the publishing phase
+ *
+ * Exit code 0 when the harness worked, whatever the figures; 1 when it broke (a process
+ * crashed, subscribers could not connect, completeness could not be measured); 2 for bad
+ * arguments or a machine that cannot run the requested size.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { profileLines, summarizeProfile } from './bench/profile';
+import { checkTargets, ratioLines, ratios, table, targetLines } from './bench/report';
+import { runWorkload, type WorkloadResult } from './bench/run';
+import { describeMachine, placeProcesses } from './bench/system';
+import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
+
+/** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
+const RUN_ORDER: WorkloadName[] = ['fanout', 'floor', 'socketio', 'filtered', 'channels'];
+
+const USAGE = `usage: npm run bench -- [--quick] [--subscribers N] [--seconds S] [--rate R]
+                        [--only ${WORKLOAD_NAMES.join(',')}] [--clients K] [--concurrency C]
+                        [--batch-ms MS] [--profile | --cpu-prof] [--out DIR]`;
+
+function fail(message: string, code = 2): never {
+  console.error(message);
+  process.exit(code);
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number\n${USAGE}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        subscribers: { type: 'string' },
+        seconds: { type: 'string' },
+        rate: { type: 'string' },
+        only: { type: 'string' },
+        clients: { type: 'string' },
+        concurrency: { type: 'string' },
+        'batch-ms': { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        'cpu-prof': { type: 'boolean', default: false },
+        out: { type: 'string', default: 'bench-results' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return;
+  }
+  const quick = parsed.quick;
+  const subscribers = Math.round(positive('subscribers', parsed.subscribers, quick ? 200 : 5000));
+  const seconds = positive('seconds', parsed.seconds, quick ? 3 : 20);
+  const rate = positive('rate', parsed.rate, 1000);
+  const machine = describeMachine();
+  // Two subscriber processes per subscriber core (at least 2, at most 4): more processes on
+  // one core only add context switches.
+  const clients = Math.round(positive('clients', parsed.clients, Math.min(4, Math.max(2, 2 * (machine.cpus - 1)))));
+  const concurrency = Math.round(positive('concurrency', parsed.concurrency, 50));
+  const batchMs = Math.round(positive('batch-ms', parsed['batch-ms'], 100));
+  const only = (parsed.only ?? RUN_ORDER.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of only) if (!WORKLOAD_NAMES.includes(name as WorkloadName)) fail(`--only: unknown workload '${name}' (${WORKLOAD_NAMES.join(', ')})`);
+  if (parsed.profile && parsed['cpu-prof']) fail('--profile and --cpu-prof are exclusive');
+  const outDir = resolve(parsed.out);
+  const profile = parsed.profile || parsed['cpu-prof'] ? { dir: join(outDir, 'profiles'), mode: parsed.profile ? ('window' as const) : ('process' as const) } : undefined;
+
+  let placement;
+  try {
+    placement = placeProcesses(machine, subscribers, clients);
+  } catch (error) {
+    fail(`cannot run: ${error instanceof Error ? error.message : error}`);
+  }
+  const startedAt = new Date();
+  const t0 = Date.now();
+  const log = (line: string) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+  log(`${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  log(
+    `open files: soft ${machine.openFiles?.soft ?? '?'}, hard ${machine.openFiles?.hard ?? '?'}; ` +
+      (placement.serverCpus ? `server on cpu ${placement.serverCpus}, ${placement.clientProcesses} subscriber processes on cpu ${placement.clientCpus}` : 'no pinning'),
+  );
+  for (const note of placement.notes) log(`note: ${note}`);
+
+  const results: WorkloadResult[] = [];
+  const errors: Array<{ workload: string; error: string }> = [];
+  for (const name of RUN_ORDER.filter((n) => only.includes(n))) {
+    const workload = makeWorkload(name, { subscribers, seconds, rate, batchMs });
+    log(`— ${workload.label}: ${subscribers} subscribers, ${rate} updates/s, ${seconds} s`);
+    try {
+      const result = await runWorkload(workload, { placement, concurrency, settleMs: quick ? 300 : 1000, profile, log: (line) => log(`  ${line}`) });
+      results.push(result);
+      log(`  done: ${result.completeness.toFixed(2)}% delivered, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${result.cpuSeconds.toFixed(2)} CPU-s`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push({ workload: name, error: message });
+      log(`  FAILED: ${message}`);
+    }
+  }
+
+  const r = ratios(results);
+  const checks = checkTargets(results, r);
+  console.log('');
+  console.log(`Pulseboard benchmark, ${startedAt.toISOString()}: ${subscribers} subscribers, ${rate} updates/s for ${seconds} s, ${batchMs} ms batches`);
+  console.log(`${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; server pinned to cpu ${placement.serverCpus ?? '(none)'}`);
+  console.log('');
+  if (results.length) console.log(table(results));
+  const ratioText = ratioLines(r);
+  if (ratioText.length) console.log(['', 'Ratios (fan-out):', ...ratioText].join('\n'));
+  if (checks.length) console.log(['', 'Targets (fan-out):', ...targetLines(checks, subscribers)].join('\n'));
+  // Other processes (or other guests, as steal time) on the server's core: more than 5% of
+  // the window means the figures are not the server's alone, latency above all.
+  const interference = (x: WorkloadResult) => (x.otherLoadOnServerCore ?? 0) + (x.stealOnServerCore ?? 0);
+  const busy = results.filter((x) => interference(x) > 0.05 * x.windowSeconds);
+  if (busy.length) {
+    console.log(
+      `\nNote: other processes or guests used the server's core during ${busy.map((x) => `${x.name} (${interference(x).toFixed(1)} of ${x.windowSeconds.toFixed(1)} s)`).join(', ')}; ` +
+        'the server waited for its core (run-queue rows), which inflates latency and can hold subscribers back.',
+    );
+  }
+  for (const result of results) {
+    if (result.incomplete.length) console.log(['', `Incomplete subscribers in ${result.name} (first few):`, ...result.incomplete.map((l) => `  ${l}`)].join('\n'));
+  }
+  const profiles: Record<string, unknown> = {};
+  for (const result of results) {
+    if (!result.profile) continue;
+    try {
+      const summary = summarizeProfile(result.profile);
+      profiles[result.name] = summary;
+      console.log(['', `Server CPU profile, ${result.name} (${result.profile}):`, ...profileLines(summary)].join('\n'));
+    } catch (error) {
+      console.log(`\nprofile of ${result.name} could not be read: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  for (const e of errors) console.log(`\nHARNESS ERROR in ${e.workload}: ${e.error}`);
+
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only }, results, ratios: r, targets: checks, profiles, errors },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nJSON: ${file}`);
+  process.exitCode = errors.length ? 1 : 0;
+}
+
+main().catch((error) => fail(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`, 1));

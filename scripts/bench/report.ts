@@ -1,0 +1,186 @@
+/**
+ * The printed table, the Pulseboard / baseline ratios and the issue's performance targets.
+ * Pure functions of the results, so the JSON file and the table always say the same thing.
+ */
+import type { WorkloadResult } from './run';
+
+/** The targets as the issue states them, for fan-out at 5,000 subscribers on one server core. */
+export const TARGETS = {
+  subscribers: 5000,
+  p99Ms: 150,
+  cpuPerFrameVsFloor: 1.3,
+  updatesPerCpuVsSocketIo: 10,
+  idleKBPerConnection: 12,
+};
+
+export interface Ratios {
+  /** Server CPU per delivered frame, Pulseboard fan-out ÷ floor. */
+  cpuPerFrameVsFloor?: number;
+  /** Delivered updates per server CPU-second, Pulseboard fan-out ÷ Socket.IO. */
+  updatesPerCpuVsSocketIo?: number;
+  /** Server CPU per delivered byte, Pulseboard fan-out ÷ floor (frames of different sizes). */
+  cpuPerByteVsFloor?: number;
+  /** Server CPU per delivered update, Pulseboard fan-out ÷ Socket.IO (the inverse view). */
+  cpuPerUpdateVsSocketIo?: number;
+  p99VsSocketIo?: number;
+  p99VsFloor?: number;
+  idleMemoryVsSocketIo?: number;
+  idleMemoryVsFloor?: number;
+}
+
+export interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+export function ratios(results: WorkloadResult[]): Ratios {
+  const find = (name: string) => results.find((r) => r.name === name);
+  const pulse = find('fanout');
+  const io = find('socketio');
+  const floor = find('floor');
+  const out: Ratios = {};
+  if (pulse && floor) {
+    out.cpuPerFrameVsFloor = pulse.cpuPerThousandFrames / floor.cpuPerThousandFrames;
+    if (pulse.cpuPerMegabyte !== null && floor.cpuPerMegabyte !== null) out.cpuPerByteVsFloor = pulse.cpuPerMegabyte / floor.cpuPerMegabyte;
+    out.p99VsFloor = pulse.latencyMs.p99 / floor.latencyMs.p99;
+    out.idleMemoryVsFloor = pulse.memory.idlePerConnectionKB / floor.memory.idlePerConnectionKB;
+  }
+  if (pulse && io) {
+    out.updatesPerCpuVsSocketIo = pulse.updatesPerCpuSecond / io.updatesPerCpuSecond;
+    out.cpuPerUpdateVsSocketIo = pulse.cpuPerMillionUpdates / io.cpuPerMillionUpdates;
+    out.p99VsSocketIo = pulse.latencyMs.p99 / io.latencyMs.p99;
+    out.idleMemoryVsSocketIo = pulse.memory.idlePerConnectionKB / io.memory.idlePerConnectionKB;
+  }
+  return out;
+}
+
+export function checkTargets(results: WorkloadResult[], r: Ratios): TargetCheck[] {
+  const pulse = results.find((x) => x.name === 'fanout');
+  if (!pulse) return [];
+  const floor = results.find((x) => x.name === 'floor');
+  const sizes = floor && pulse.avgFrameBytes && floor.avgFrameBytes ? ` (frames of ${fmt(pulse.avgFrameBytes, 0)} vs ${fmt(floor.avgFrameBytes, 0)} bytes)` : '';
+  const checks: TargetCheck[] = [
+    {
+      target: 'all updates delivered',
+      value:
+        `${fmtPercent(pulse.completeness)} (${pulse.subscribersComplete}/${pulse.connected} subscribers complete` +
+        `${pulse.merged ? `, ${pulse.merged} merged in a batch` : ''}${pulse.published < pulse.publishTarget ? `, ${pulse.published}/${pulse.publishTarget} published` : ''})`,
+      met: pulse.subscribersComplete === pulse.connected && pulse.delivered === pulse.expected && pulse.published === pulse.publishTarget,
+    },
+    { target: `p99 publish→receive ≤ ${TARGETS.p99Ms} ms`, value: `${fmt(pulse.latencyMs.p99)} ms`, met: pulse.latencyMs.p99 <= TARGETS.p99Ms },
+    {
+      target: `server CPU per delivered frame ≤ ${TARGETS.cpuPerFrameVsFloor}× floor`,
+      value: r.cpuPerFrameVsFloor === undefined ? 'floor not run' : `${fmt(r.cpuPerFrameVsFloor, 2)}×${sizes}`,
+      met: r.cpuPerFrameVsFloor === undefined ? null : r.cpuPerFrameVsFloor <= TARGETS.cpuPerFrameVsFloor,
+    },
+    {
+      target: `delivered updates per server CPU-second ≥ ${TARGETS.updatesPerCpuVsSocketIo}× Socket.IO`,
+      value: r.updatesPerCpuVsSocketIo === undefined ? 'Socket.IO not run' : `${fmt(r.updatesPerCpuVsSocketIo, 1)}×`,
+      met: r.updatesPerCpuVsSocketIo === undefined ? null : r.updatesPerCpuVsSocketIo >= TARGETS.updatesPerCpuVsSocketIo,
+    },
+    {
+      target: `RSS ≤ ${TARGETS.idleKBPerConnection} kB per idle connection`,
+      value: `${fmt(pulse.memory.idlePerConnectionKB, 1)} kB`,
+      met: pulse.memory.idlePerConnectionKB <= TARGETS.idleKBPerConnection,
+    },
+  ];
+  return checks;
+}
+
+// ---- formatting ------------------------------------------------------------------------------
+
+function fmt(value: number | null | undefined, digits?: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const d = digits ?? (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
+  return value.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+function fmtPercent(value: number): string {
+  return value === 100 ? '100%' : `${value.toFixed(value > 99 ? 3 : 1)}%`;
+}
+
+const SHORT: Record<string, string> = {
+  fanout: 'fan-out',
+  filtered: 'filtered',
+  channels: 'channels',
+  socketio: 'Socket.IO',
+  floor: 'ws floor',
+};
+
+/** The results as a fixed-width table: one row per figure, one column per workload. */
+export function table(results: WorkloadResult[]): string {
+  const rows: Array<[string, (r: WorkloadResult) => string]> = [
+    ['subscribers connected', (r) => fmt(r.connected, 0)],
+    ['updates published (of target)', (r) => (r.published === r.publishTarget ? fmt(r.published, 0) : `${fmt(r.published, 0)}/${fmt(r.publishTarget, 0)}`)],
+    ['updates delivered', (r) => fmt(r.delivered, 0)],
+    ['  expected', (r) => fmt(r.expected, 0)],
+    ['  completeness', (r) => fmtPercent(r.completeness)],
+    ['  merged within a batch', (r) => (r.system === 'socketio' ? '–' : fmt(r.merged, 0))],
+    ['  wrong or missing deltas', (r) => (r.system === 'socketio' ? '–' : fmt(r.invalidFrames + r.chainBreaks, 0))],
+    ['  subscribers complete', (r) => `${fmt(r.subscribersComplete, 0)}/${fmt(r.connected, 0)}`],
+    ['  consistent (merges allowed)', (r) => `${fmt(r.subscribersConsistent, 0)}/${fmt(r.connected, 0)}`],
+    ['  catch-up deltas (slow readers)', (r) => (r.system === 'socketio' ? '–' : fmt(r.catchUps, 0))],
+    ['delivered updates/s', (r) => fmt(r.deliveredPerSec, 0)],
+    ['delivered frames/s', (r) => fmt(r.framesPerSec, 0)],
+    ['avg frame bytes', (r) => fmt(r.avgFrameBytes, 0)],
+    ['latency p50 (ms)', (r) => fmt(r.latencyMs.p50, 1)],
+    ['latency p95 (ms)', (r) => fmt(r.latencyMs.p95, 1)],
+    ['latency p99 (ms)', (r) => fmt(r.latencyMs.p99, 1)],
+    ['latency max (ms)', (r) => fmt(r.latencyMs.max, 1)],
+    ['server side: flush tick, mean (ms)', (r) => fmt(r.serverSide?.meanTickMs, 1)],
+    ['  oldest update → written, p50 (ms)', (r) => (r.serverSide ? `≤ ${fmt(r.serverSide.writtenP50Ms, 0)}` : '–')],
+    ['  oldest update → written, p99 (ms)', (r) => (r.serverSide ? `≤ ${fmt(r.serverSide.writtenP99Ms, 0)}` : '–')],
+    ['server CPU (s)', (r) => fmt(r.cpuSeconds, 2)],
+    ['  main thread user / kernel (s)', (r) => (r.cpuBreakdown ? `${fmt(r.cpuBreakdown.mainUser, 2)} / ${fmt(r.cpuBreakdown.mainSystem, 2)}` : '–')],
+    ['  other threads (s)', (r) => (r.cpuBreakdown ? fmt(r.cpuBreakdown.otherThreads, 2) : '–')],
+    ['server run-queue wait (s)', (r) => fmt(r.runQueueSeconds, 2)],
+    ['CPU s per 1M updates', (r) => fmt(r.cpuPerMillionUpdates, 3)],
+    ['CPU ms per 1k frames', (r) => fmt(r.cpuPerThousandFrames * 1000, 3)],
+    ['CPU ms per MB of frames', (r) => fmt(r.cpuPerMegabyte === null ? null : r.cpuPerMegabyte * 1000, 2)],
+    ['updates per CPU-second', (r) => fmt(r.updatesPerCpuSecond, 0)],
+    ['subscriber CPU, all procs (s)', (r) => fmt(r.subscriberCpuSeconds, 1)],
+    ['subscriber run-queue wait (s)', (r) => fmt(r.subscriberRunQueueSeconds, 1)],
+    ['measured window (s)', (r) => fmt(r.windowSeconds, 1)],
+    ['other processes on server core (s)', (r) => fmt(r.otherLoadOnServerCore, 2)],
+    ['hypervisor steal on server core (s)', (r) => fmt(r.stealOnServerCore, 2)],
+    ['subscriber cores busy, all (s)', (r) => fmt(r.subscriberCoresBusy, 1)],
+    ['load average at start / end', (r) => `${fmt(r.loadAverage[0], 1)} / ${fmt(r.loadAverage[1], 1)}`],
+    ['RSS baseline (MiB)', (r) => fmt(r.memory.baselineMiB, 1)],
+    ['RSS idle, connected (MiB)', (r) => fmt(r.memory.idleMiB, 1)],
+    ['RSS under load, max (MiB)', (r) => fmt(r.memory.loadMiB, 1)],
+    ['RSS per idle connection (kB)', (r) => fmt(r.memory.idlePerConnectionKB, 1)],
+    ['  of which JS heap (kB)', (r) => fmt(r.memory.idleHeapPerConnectionKB, 1)],
+    ['RSS per connection, load (kB)', (r) => fmt(r.memory.loadPerConnectionKB, 1)],
+  ];
+  const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
+  const widths = results.map((r) => Math.max(12, (SHORT[r.name] ?? r.name).length, ...rows.map(([, f]) => f(r).length)) + 2);
+  const line = (label: string, cells: string[]) => label.padEnd(labelWidth) + cells.map((c, i) => c.padStart(widths[i])).join('');
+  const out = [line('', results.map((r) => SHORT[r.name] ?? r.name)), '-'.repeat(labelWidth + widths.reduce((a, b) => a + b, 0))];
+  for (const [label, f] of rows) out.push(line(label, results.map(f)));
+  return out.join('\n');
+}
+
+export function ratioLines(r: Ratios): string[] {
+  const lines: string[] = [];
+  const add = (label: string, value: number | undefined, unit = '×') => {
+    if (value !== undefined) lines.push(`  ${label.padEnd(66)} ${fmt(value, Math.abs(value) < 0.1 ? 4 : 2)}${unit}`);
+  };
+  add('server CPU per delivered frame, Pulseboard / floor', r.cpuPerFrameVsFloor);
+  add('server CPU per delivered byte, Pulseboard / floor', r.cpuPerByteVsFloor);
+  add('delivered updates per server CPU-second, Pulseboard / Socket.IO', r.updatesPerCpuVsSocketIo);
+  add('server CPU per delivered update, Pulseboard / Socket.IO', r.cpuPerUpdateVsSocketIo);
+  add('latency p99, Pulseboard / Socket.IO', r.p99VsSocketIo);
+  add('latency p99, Pulseboard / floor', r.p99VsFloor);
+  add('RSS per idle connection, Pulseboard / Socket.IO', r.idleMemoryVsSocketIo);
+  add('RSS per idle connection, Pulseboard / floor', r.idleMemoryVsFloor);
+  return lines;
+}
+
+export function targetLines(checks: TargetCheck[], subscribers: number): string[] {
+  const lines = checks.map((c) => `  [${c.met === null ? ' -- ' : c.met ? ' ok ' : 'MISS'}] ${c.target.padEnd(56)} ${c.value}`);
+  if (subscribers !== TARGETS.subscribers) {
+    lines.push(`  (the targets are stated for ${TARGETS.subscribers.toLocaleString('en-US')} subscribers; this run used ${subscribers.toLocaleString('en-US')})`);
+  }
+  return lines;
+}

@@ -1,0 +1,95 @@
+/**
+ * The raw `ws` floor: the least a server can do to deliver the same bytes. Every batch
+ * interval it serializes one frame holding that interval's updates, in exactly the shape and
+ * size Pulseboard would send (a `delta` with the same fields and an epoch of the same
+ * length), and calls `ws.send(frame)` on every socket. No state, filters, sequencing checks
+ * or bookkeeping.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { LatencyHistogram } from '../../lib/hub/stats';
+import { now } from './proc-stats';
+import { runServer, type Update } from './server-common';
+import { channelName, seedRecord, type Workload } from './workload';
+
+/** Same length as a memory-engine epoch (`e_` + 8 base64url characters). */
+const EPOCH = 'e_floor000';
+
+interface Channel {
+  sockets: Set<WebSocket>;
+  snapshot: Buffer;
+  pending: Update[];
+  seq: number;
+  sentSeq: number;
+}
+
+let http: HttpServer | undefined;
+let wss: WebSocketServer | undefined;
+let timer: NodeJS.Timeout | undefined;
+const channels = new Map<string, Channel>();
+let open = 0;
+/** Measured like the hub measures itself (`HubStats`), so the two compare. */
+const flushes = { ticks: 0, seconds: 0, latency: new LatencyHistogram() };
+
+function flush(): void {
+  const started = performance.now();
+  for (const [name, channel] of channels) {
+    if (channel.pending.length === 0) continue;
+    const oldest = channel.pending[0].t;
+    const frame = Buffer.from(
+      JSON.stringify({ type: 'delta', channel: name, epoch: EPOCH, prevSeq: channel.sentSeq, seq: channel.seq, upsert: channel.pending }),
+    );
+    channel.pending = [];
+    channel.sentSeq = channel.seq;
+    for (const socket of channel.sockets) socket.send(frame, { binary: false });
+    flushes.latency.record(now() - oldest, channel.sockets.size);
+  }
+  flushes.ticks++;
+  flushes.seconds += (performance.now() - started) / 1000;
+}
+
+runServer({
+  async start(w: Workload) {
+    const records = Array.from({ length: w.recordsPerChannel }, (_, r) => seedRecord(r));
+    for (let c = 0; c < w.channels; c++) {
+      const name = channelName(w, c);
+      const snapshot = Buffer.from(JSON.stringify({ type: 'snapshot', channel: name, epoch: EPOCH, seq: 1, records, events: [], gap: false }));
+      channels.set(name, { sockets: new Set(), snapshot, pending: [], seq: 1, sentSeq: 1 });
+    }
+    http = createServer();
+    wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
+    wss.on('connection', (socket, request) => {
+      const channel = channels.get(new URL(request.url ?? '/', 'http://localhost').searchParams.get('channel') ?? '');
+      if (!channel) return socket.close(1008);
+      open++;
+      channel.sockets.add(socket);
+      socket.on('close', () => {
+        open--;
+        channel.sockets.delete(socket);
+      });
+      socket.on('error', () => undefined);
+      socket.send(channel.snapshot, { binary: false });
+    });
+    timer = setInterval(flush, w.batchMs);
+    await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
+    return { port: (http.address() as AddressInfo).port, path: '/floor' };
+  },
+  publish(name, update) {
+    const channel = channels.get(name)!;
+    channel.pending.push(update);
+    channel.seq++;
+  },
+  connections() {
+    return open;
+  },
+  flushStats() {
+    return { ticks: flushes.ticks, seconds: flushes.seconds, buckets: flushes.latency.buckets, counts: [...flushes.latency.counts] };
+  },
+  async close() {
+    clearInterval(timer);
+    for (const channel of channels.values()) for (const socket of channel.sockets) socket.terminate();
+    wss?.close();
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  },
+});

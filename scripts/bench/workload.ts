@@ -1,0 +1,163 @@
+/**
+ * The benchmark's workloads and the deterministic data they move. Server and subscriber
+ * processes both import this, so a subscriber can work out, from the number of updates
+ * published alone, exactly which updates it should have seen and what its final state is.
+ *
+ * Update `k` (0, 1, 2, …) goes to channel `k % channels`, record
+ * `floor(k / channels) % records` of that channel, and sets the record's `value` to `k + 1`
+ * (seeded records hold `value: 0`). Records are visited round-robin, so as long as one batch
+ * window holds fewer updates than a channel has records, no two updates of a window touch the
+ * same record and nothing is merged away: every update is delivered as its own entry.
+ */
+
+export type System = 'pulseboard' | 'socketio' | 'floor';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor';
+
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor'];
+
+export interface Workload {
+  name: WorkloadName;
+  label: string;
+  system: System;
+  subscribers: number;
+  seconds: number;
+  /** Record updates per second, all channels together. */
+  rate: number;
+  channels: number;
+  recordsPerChannel: number;
+  /** Distinct `where` filters on `group` (0 = every subscriber unfiltered). */
+  groups: number;
+  /** Flush interval of the batching systems (Pulseboard, floor). */
+  batchMs: number;
+}
+
+/** Groups records are spread over; the filtered workload has one view per group. */
+export const RECORD_GROUPS = 20;
+export const TENANT = 'demo';
+const REGIONS = ['eu-west', 'us-east', 'ap-south'];
+
+export interface WorkloadOptions {
+  subscribers: number;
+  seconds: number;
+  rate: number;
+  batchMs: number;
+}
+
+export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
+  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs };
+  switch (name) {
+    case 'fanout':
+      return { ...base, label: 'Pulseboard fan-out', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0 };
+    case 'filtered':
+      return { ...base, label: `Pulseboard filtered (${RECORD_GROUPS} views)`, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: RECORD_GROUPS };
+    case 'channels':
+      return { ...base, label: 'Pulseboard many channels', system: 'pulseboard', channels: o.subscribers, recordsPerChannel: 10, groups: 0 };
+    case 'socketio':
+      return { ...base, label: 'Socket.IO fan-out', system: 'socketio', channels: 1, recordsPerChannel: 500, groups: 0 };
+    case 'floor':
+      return { ...base, label: 'raw ws floor fan-out', system: 'floor', channels: 1, recordsPerChannel: 500, groups: 0 };
+  }
+}
+
+export function channelName(w: Workload, channel: number): string {
+  return w.channels === 1 ? 'bench' : `bench-${channel}`;
+}
+
+export function recordId(record: number): string {
+  return `r${record}`;
+}
+
+/** Record index from an id made by `recordId` (the hot path of every subscriber). */
+export function recordIndex(id: string): number {
+  return Number(id.slice(1));
+}
+
+export function recordGroup(record: number): number {
+  return record % RECORD_GROUPS;
+}
+
+/** The record as seeded before anyone connects. */
+export function seedRecord(record: number): { id: string; group: number; region: string; name: string; value: number; t: number } {
+  return { id: recordId(record), group: recordGroup(record), region: REGIONS[record % REGIONS.length], name: `sensor ${record}`, value: 0, t: 0 };
+}
+
+export function updateChannel(w: Workload, k: number): number {
+  return k % w.channels;
+}
+
+export function updateRecord(w: Workload, k: number): number {
+  return Math.floor(k / w.channels) % w.recordsPerChannel;
+}
+
+/** What subscriber `i` subscribes to: a channel index and a group (-1 = no filter). */
+export function subscriberView(w: Workload, i: number): { channel: number; group: number } {
+  return { channel: w.channels === 1 ? 0 : i % w.channels, group: w.groups > 0 ? i % w.groups : -1 };
+}
+
+export function subscriberFilter(w: Workload, i: number): { where: { group: number } } | undefined {
+  const { group } = subscriberView(w, i);
+  return group < 0 ? undefined : { where: { group } };
+}
+
+export function isVisible(group: number, record: number): boolean {
+  return group < 0 || recordGroup(record) === group;
+}
+
+export interface Expectation {
+  /** Updates among the first `published` that this view should receive. */
+  count: number;
+  /** Final `value` per record of the channel (0 when never updated). */
+  finalValues: Int32Array;
+}
+
+/** Memoized per (channel, group): what a view should have seen after `published` updates. */
+export function expectations(w: Workload, published: number): (channel: number, group: number) => Expectation {
+  const memo = new Map<string, Expectation>();
+  return (channel, group) => {
+    const key = `${channel}:${group}`;
+    let e = memo.get(key);
+    if (!e) {
+      const finalValues = new Int32Array(w.recordsPerChannel);
+      let count = 0;
+      for (let k = channel; k < published; k += w.channels) {
+        const record = updateRecord(w, k);
+        finalValues[record] = k + 1;
+        if (isVisible(group, record)) count++;
+      }
+      e = { count, finalValues };
+      memo.set(key, e);
+    }
+    return e;
+  };
+}
+
+/** Seq of the seed publish of every channel; its updates follow as seq 2, 3, … */
+export const SEED_SEQ = 1;
+
+/**
+ * What a delta covering `(prevSeq, seq]` of `channel` must hold for a view: each visible
+ * record updated in that range once, with its latest value (several updates of one record
+ * inside one batch merge into one entry, PROTOCOL.md §5), and how many visible updates the
+ * range held. The j-th update of a channel (from 0) has seq `SEED_SEQ + 1 + j`, is update
+ * `k = channel + j × channels` overall, and touches record `j % recordsPerChannel`.
+ */
+export function expectedDelta(
+  w: Workload,
+  channel: number,
+  group: number,
+  prevSeq: number,
+  seq: number,
+): { entries: Map<number, number>; updates: Array<[record: number, value: number]> } {
+  const entries = new Map<number, number>();
+  const updates: Array<[number, number]> = [];
+  for (let s = prevSeq + 1; s <= seq; s++) {
+    const j = s - SEED_SEQ - 1;
+    if (j < 0) continue;
+    const record = j % w.recordsPerChannel;
+    if (!isVisible(group, record)) continue;
+    const value = channel + j * w.channels + 1;
+    updates.push([record, value]);
+    entries.set(record, value);
+  }
+  return { entries, updates };
+}
