@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Hub } from '../hub/hub';
 import { HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
-import { ErrorCode, describeIssue, type PublishInput } from '../protocol';
+import { ErrorCode, TENANT_ID, describeIssue, type PublishInput } from '../protocol';
 import { isLoopback, readJsonBody, sendError, sendJson } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
 
@@ -18,13 +18,12 @@ type Caller =
   | { kind: 'token'; tenant: string; session: Session }
   | { kind: 'anonymous'; tenant: 'demo' };
 
-const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
 const HEALTH = /^\/api\/health$/;
 const DEV_TOKEN_TTL_S = 3600;
 
 const tokenRequest = z.object({
   user: z.string().min(1).max(256),
-  tenant: z.string().regex(TENANT, 'must match ^[A-Za-z0-9_.:-]{1,128}$').default('demo'),
+  tenant: z.string().regex(TENANT_ID, `must match ${TENANT_ID.source}`).default('demo'),
   channels: z
     .object({ subscribe: z.array(z.string().max(256)).max(256).optional(), publish: z.array(z.string().max(256)).max(256).optional() })
     .optional(),
@@ -49,6 +48,11 @@ export function createApiHandler(hub: Hub): ApiHandler {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /** In development without an API key, loopback callers are the admin. */
+  function isLoopbackAdmin(req: IncomingMessage): boolean {
+    return !config.apiKey && !config.production && isLoopback(req.socket.remoteAddress);
+  }
+
   /** Admin check: the key when one is configured; loopback only in development without one. */
   function requireAdmin(req: IncomingMessage): void {
     if (config.apiKey) {
@@ -64,7 +68,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
     const tenantHeader = req.headers['x-tenant-id'];
     const tenant = typeof tenantHeader === 'string' && tenantHeader ? tenantHeader : 'demo';
     if (token !== undefined && isApiKey(token)) {
-      if (!TENANT.test(tenant)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'X-Tenant-ID must match ^[A-Za-z0-9_.:-]{1,128}$');
+      if (!TENANT_ID.test(tenant)) throw new HubError(ErrorCode.INVALID_MESSAGE, `X-Tenant-ID must match ${TENANT_ID.source}`);
       return { kind: 'admin', tenant };
     }
     if (token !== undefined) {
@@ -72,7 +76,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       if (!result.ok) throw new HubError(result.code, result.message);
       return { kind: 'token', tenant: result.session.tenant, session: result.session };
     }
-    if (!config.apiKey && !config.production && isLoopback(req.socket.remoteAddress)) return { kind: 'admin', tenant: 'demo' };
+    if (isLoopbackAdmin(req)) return { kind: 'admin', tenant: 'demo' };
     if (config.anonymous) return { kind: 'anonymous', tenant: 'demo' };
     throw new HubError(ErrorCode.AUTH_FAILED, 'a token or the API key is required');
   }
@@ -201,7 +205,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
     if (matching.length === 0) return false;
     const route = matching.find((r) => r.method === req.method);
     // Health keeps its own body while shutting down (it reports `shutting_down` with 503).
-    if (hub.shuttingDown && route?.pattern.source !== HEALTH.source) {
+    if (hub.shuttingDown && route?.pattern !== HEALTH) {
       sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
       return true;
     }

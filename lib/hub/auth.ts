@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { ErrorCode } from '../protocol';
+import { ErrorCode, TENANT_ID } from '../protocol';
 import { ALLOW_ALL, compilePatterns, DENY_ALL } from './permissions';
 
 export interface Session {
@@ -30,12 +30,9 @@ export type AuthResult =
   | { ok: true; session: Session }
   | { ok: false; code: typeof ErrorCode.AUTH_FAILED | typeof ErrorCode.TOKEN_EXPIRED; message: string };
 
-/** Tenant ids follow channel-name rules, so a tenant can never smuggle a separator. */
-const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 const claimsSchema = z.object({
   sub: z.string().min(1).max(256),
-  tenant: z.string().regex(TENANT, 'tenant must match ^[A-Za-z0-9_.:-]{1,128}$'),
+  tenant: z.string().regex(TENANT_ID, `tenant must match ${TENANT_ID.source}`),
   exp: z.number().optional(),
   channels: z
     .object({

@@ -39,6 +39,12 @@ interface BatchWindow {
   events: ChannelEvent[];
 }
 
+/** One view's share of a flush: its delta (null when nothing visible changed) and its frame per prevSeq. */
+interface ViewOutput {
+  content: DeltaContent | null;
+  frames: Map<number, Buffer>;
+}
+
 export class Broadcaster {
   private readonly windows = new Map<string, BatchWindow>();
   /** Latest commit seen per channel, to notice a subscriber left behind after a catch-up. */
@@ -104,7 +110,7 @@ export class Broadcaster {
   /** Flushes every pending window and looks after stalled sockets. Runs every `batchMs`. */
   tick(): void {
     const started = performance.now();
-    for (const window of [...this.windows.values()]) this.flush(window);
+    this.flushAll();
     this.serviceStalled(Date.now());
     this.stats.flushes++;
     const elapsedMs = performance.now() - started;
@@ -121,8 +127,7 @@ export class Broadcaster {
     this.windows.delete(window.key);
     const subscribers = this.index.of(window.key);
     if (!subscribers) return;
-    const views = new Map<string, DeltaContent | null>();
-    const frames = new Map<string, Buffer>();
+    const views = new Map<string, ViewOutput>();
     let delivered = 0;
     for (const sub of subscribers) {
       if (sub.busy) continue;
@@ -136,20 +141,19 @@ export class Broadcaster {
         this.stall(connection);
         continue;
       }
-      let content = views.get(sub.filter.key);
-      if (content === undefined) {
-        content = windowDelta(window.changes.values(), window.events, sub.filter);
-        views.set(sub.filter.key, content);
+      let view = views.get(sub.filter.key);
+      if (!view) {
+        view = { content: windowDelta(window.changes.values(), window.events, sub.filter), frames: new Map() };
+        views.set(sub.filter.key, view);
       }
-      if (content === null) {
+      if (view.content === null) {
         sub.syncedSeq = window.endSeq;
         continue;
       }
-      const frameKey = `${sub.filter.key}\n${sub.sentSeq}`;
-      let frame = frames.get(frameKey);
+      let frame = view.frames.get(sub.sentSeq);
       if (!frame) {
-        frame = encode(deltaMessage(window.channel, window.epoch, sub.sentSeq, window.endSeq, content));
-        frames.set(frameKey, frame);
+        frame = encode(deltaMessage(window.channel, window.epoch, sub.sentSeq, window.endSeq, view.content));
+        view.frames.set(sub.sentSeq, frame);
       }
       connection.sendFrame(frame);
       sub.sentSeq = sub.syncedSeq = window.endSeq;
@@ -262,11 +266,7 @@ export class Broadcaster {
     connection.stalledSince = Date.now();
     this.stalled.add(connection);
     this.stats.slowConsumerEvents++;
-    const { session } = connection;
-    this.log?.warn(
-      { connection: connection.id, user: session?.user, tenant: session?.tenant, bufferedBytes: connection.bufferedBytes },
-      'slow consumer held back',
-    );
+    this.log?.warn({ ...connection.logContext, bufferedBytes: connection.bufferedBytes }, 'slow consumer held back');
   }
 
   /** Drained sockets catch up; sockets stalled for too long are closed with 1013. */
@@ -285,8 +285,7 @@ export class Broadcaster {
         for (const sub of connection.subscriptions.values()) void this.catchUp(sub);
       } else if (now - connection.stalledSince! >= this.options.slowConsumerTimeoutMs) {
         this.stalled.delete(connection);
-        const { session } = connection;
-        this.log?.warn({ connection: connection.id, user: session?.user, tenant: session?.tenant }, 'slow consumer closed');
+        this.log?.warn(connection.logContext, 'slow consumer closed');
         // Reading resumes so the peer's answer to the close frame can be seen.
         connection.drained();
         connection.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');

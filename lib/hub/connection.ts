@@ -51,6 +51,11 @@ export class Connection {
     return this.socket.bufferedAmount;
   }
 
+  /** Who this connection is, for log lines: its id and, once authenticated, user and tenant. */
+  get logContext(): { connection: string; user: string | undefined; tenant: string | undefined } {
+    return { connection: this.id, user: this.session?.user, tenant: this.session?.tenant };
+  }
+
   /** Serializes and sends one message (control traffic: replies, errors, per-socket data). */
   send(message: ServerMessage): void {
     this.sendFrame(Buffer.from(JSON.stringify(message)));
@@ -70,7 +75,7 @@ export class Connection {
    * than one request's worth beyond the slow-consumer limit.
    */
   whenDrained(): Promise<void> {
-    if (!this.inputPaused && this.socket.readyState === WebSocket.OPEN) {
+    if (!this.inputPaused && this.isOpen) {
       this.inputPaused = true;
       this.socket.pause();
     }

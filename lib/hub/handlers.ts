@@ -61,17 +61,16 @@ export async function authenticate(hub: HubContext, connection: Connection, requ
     return;
   }
   if (!hub.admit(connection, result.session)) {
-    hub.stats.error(ErrorCode.CONNECTION_LIMIT);
     hub.log.warn(
       { connection: connection.id, user: result.session.user, tenant: result.session.tenant, limit: hub.config.maxConnectionsPerTenant },
       'tenant connection limit reached',
     );
-    connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'too many connections for this tenant' });
+    fail(hub, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'too many connections for this tenant');
     connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
     return;
   }
   startSession(hub, connection, result.session, request.ref);
-  hub.log.info({ connection: connection.id, user: result.session.user, tenant: result.session.tenant }, 'authenticated');
+  hub.log.info(connection.logContext, 'authenticated');
 }
 
 function startSession(hub: HubContext, connection: Connection, session: Session, ref: Ref | undefined): void {
@@ -100,9 +99,8 @@ function scheduleExpiry(hub: HubContext, connection: Connection, expiresAt: numb
   const delay = expiresAt - Date.now();
   connection.expiryTimer = setTimeout(() => {
     if (delay > MAX_TIMER_MS) return scheduleExpiry(hub, connection, expiresAt);
-    hub.stats.error(ErrorCode.TOKEN_EXPIRED);
-    hub.log.info({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'session expired');
-    connection.send({ type: 'error', code: ErrorCode.TOKEN_EXPIRED, message: 'token expired' });
+    hub.log.info(connection.logContext, 'session expired');
+    fail(hub, connection, undefined, ErrorCode.TOKEN_EXPIRED, 'token expired');
     connection.close(CloseCode.AUTH, ErrorCode.TOKEN_EXPIRED);
   }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
   connection.expiryTimer.unref();
@@ -127,8 +125,7 @@ async function refresh(hub: HubContext, connection: Connection, request: AuthReq
 
 /** Logs a refused refresh (the session goes on under its old token) and returns the error to throw. */
 function refreshFailed(hub: HubContext, connection: Connection, error: HubError): HubError {
-  const { user, tenant } = connection.session!;
-  hub.log.info({ connection: connection.id, user, tenant, code: error.code, reason: error.message }, 'auth refresh failed');
+  hub.log.info({ ...connection.logContext, code: error.code, reason: error.message }, 'auth refresh failed');
   return error;
 }
 
@@ -137,7 +134,7 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   const { channel, ref } = request;
   if (!session.canSubscribe(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot subscribe to ${channel}`);
   if (!connection.subscriptions.has(channel) && connection.subscriptions.size >= hub.config.maxSubscriptions) {
-    hub.log.warn({ connection: connection.id, user: session.user, tenant: session.tenant, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
+    hub.log.warn({ ...connection.logContext, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
   const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}));

@@ -12,6 +12,7 @@ import { MemoryEngine } from '../engine/memory';
 import type { ChannelInfo, Engine } from '../engine/types';
 import { createLogger, type Logger } from '../log';
 import {
+  CHANNEL_NAME,
   CloseCode,
   ErrorCode,
   isChannelName,
@@ -105,7 +106,7 @@ export class Hub implements HubContext {
 
   /** Publishes to a tenant's channel, validating the input like any client's. Throws `HubError`. */
   async publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult> {
-    if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'channel must match ^[A-Za-z0-9_.:-]{1,128}$');
+    assertChannelName(channel);
     const parsed = publishBodySchema.safeParse(input);
     if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, `publish: ${describeIssue(parsed.error.issues[0])}`);
     const commit = await this.engine.publish(tenant, channel, parsed.data as PublishInput);
@@ -115,7 +116,7 @@ export class Hub implements HubContext {
 
   /** A channel's state as a view with `filter` sees it (what a `snapshot` message carries). */
   async snapshot(tenant: string, channel: string, filter: Filter | unknown = {}): Promise<ChannelSnapshot> {
-    if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'channel must match ^[A-Za-z0-9_.:-]{1,128}$');
+    assertChannelName(channel);
     const validated = validateFilter(filter);
     if (!validated.ok) throw new HubError(ErrorCode.BAD_FILTER, `filter ${validated.message}`);
     const state = await this.engine.snapshot(tenant, channel);
@@ -156,9 +157,8 @@ export class Hub implements HubContext {
     // socket can still receive a bad frame before its close completes.
     ws.on('error', (error) => this.socketError(connection, error));
     if (this.connections.size >= this.config.maxConnections) {
-      this.stats.error(ErrorCode.CONNECTION_LIMIT);
       this.log.warn({ connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxConnections }, 'connection limit reached');
-      connection.send({ type: 'error', code: ErrorCode.CONNECTION_LIMIT, message: 'server connection limit reached' });
+      fail(this, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'server connection limit reached');
       connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
       return;
     }
@@ -177,8 +177,7 @@ export class Hub implements HubContext {
 
   /** Protocol errors from `ws` (it closes the socket itself: 1009 for a frame over the limit, 1002 and the like). */
   private socketError(connection: Connection, error: Error & { code?: string }): void {
-    const { session } = connection;
-    const context = { connection: connection.id, user: session?.user, tenant: session?.tenant, reason: error.code ?? error.message };
+    const context = { ...connection.logContext, reason: error.code ?? error.message };
     // `ws` has closed the socket already; remember with which code, for the disconnect line.
     connection.closeCode ??= WS_ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
@@ -198,7 +197,7 @@ export class Hub implements HubContext {
     if (!connection.isOpen) return;
 
     const verdict = consume(connection.rate, this.config.rateLimit, now);
-    if (verdict !== 'ok') return this.refuseFlood(connection, data, verdict === 'abusive');
+    if (verdict !== 'ok') return this.refuseFlood(connection, data, verdict === 'abusive', now);
 
     const parsed: ParseResult = isBinary
       ? { ok: false, code: ErrorCode.INVALID_MESSAGE, message: 'binary frames are not supported' }
@@ -210,8 +209,7 @@ export class Hub implements HubContext {
         const request = parsed.message;
         this.enqueue(connection, () => authenticate(this, connection, request));
       } else {
-        this.stats.error(ErrorCode.AUTH_REQUIRED);
-        connection.send({ type: 'error', code: ErrorCode.AUTH_REQUIRED, message: 'send auth first' });
+        fail(this, connection, undefined, ErrorCode.AUTH_REQUIRED, 'send auth first');
         connection.close(CloseCode.AUTH, 'auth required');
       }
       return;
@@ -244,16 +242,14 @@ export class Hub implements HubContext {
   }
 
   /** Over the rate limit: refuse cheaply, and close a connection that keeps at it. */
-  private refuseFlood(connection: Connection, data: Buffer, abusive: boolean): void {
+  private refuseFlood(connection: Connection, data: Buffer, abusive: boolean, now: number): void {
     this.stats.rateLimited++;
-    const now = Date.now();
     if (now - connection.rateLimitLoggedAt >= RATE_LIMIT_LOG_INTERVAL_MS) {
       connection.rateLimitLoggedAt = now;
-      const { session } = connection;
-      this.log.warn({ connection: connection.id, user: session?.user, tenant: session?.tenant, limit: this.config.rateLimit }, 'rate limited');
+      this.log.warn({ ...connection.logContext, limit: this.config.rateLimit }, 'rate limited');
     }
     if (abusive) {
-      this.log.warn({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'closed for flooding');
+      this.log.warn(connection.logContext, 'closed for flooding');
       connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
       return;
     }
@@ -281,10 +277,7 @@ export class Hub implements HubContext {
       else this.tenantCounts.delete(connection.tenant);
     }
     // The code the server closed with when it closed (the peer may never echo it), else the peer's.
-    this.log.info(
-      { connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant, code: connection.closeCode ?? code },
-      'disconnected',
-    );
+    this.log.info({ ...connection.logContext, code: connection.closeCode ?? code }, 'disconnected');
   }
 
   /** Connections per tenant (authenticated ones). */
@@ -296,7 +289,7 @@ export class Hub implements HubContext {
   kick(id: string): boolean {
     const connection = this.connections.get(id);
     if (!connection) return false;
-    this.log.info({ connection: id, user: connection.session?.user, tenant: connection.session?.tenant }, 'kicked');
+    this.log.info(connection.logContext, 'kicked');
     connection.close(CloseCode.POLICY_VIOLATION, 'kicked');
     return true;
   }
@@ -316,7 +309,7 @@ export class Hub implements HubContext {
       // slow-consumer timeout governs it instead.
       if (connection.inputPaused) continue;
       if (connection.lastActivityAt < deadline) {
-        this.log.info({ connection: connection.id, user: connection.session?.user, tenant: connection.session?.tenant }, 'heartbeat timeout');
+        this.log.info(connection.logContext, 'heartbeat timeout');
         connection.socket.terminate();
       } else if (connection.isOpen) {
         connection.socket.ping();
@@ -350,6 +343,10 @@ export class Hub implements HubContext {
     this.unsubscribeEngine();
     await this.engine.close();
   }
+}
+
+function assertChannelName(channel: string): void {
+  if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, `channel must match ${CHANNEL_NAME.source}`);
 }
 
 /** Reads a `ref` from a small frame without validating the rest (for refusals). */
