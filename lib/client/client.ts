@@ -6,7 +6,7 @@
  * with an application `ping`, and refreshes the token before it expires. Every state change
  * goes through `setState`, which emits `state` with `{oldState, newState}`.
  */
-import { isChannelName } from '../protocol/channel';
+import { CHANNEL_NAME, isChannelName } from '../protocol/channel';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes';
 import type {
   AuthRequest,
@@ -249,7 +249,7 @@ class Client implements PulseClient {
   }
 
   subscribe(channel: string, options: SubscribeOptions = {}): Unsubscribe {
-    if (!isChannelName(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}: must match ^[A-Za-z0-9_.:-]{1,128}$`);
+    if (!isChannelName(channel)) throw new TypeError(`invalid channel name ${JSON.stringify(channel)}: must match ${CHANNEL_NAME.source}`);
     return this.subscriptions.add(channel, options);
   }
 

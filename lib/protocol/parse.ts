@@ -12,7 +12,7 @@ import { PRIORITIES, type ClientMessage, type Ref } from './messages';
 const MAX_REF_LENGTH = 64;
 const MAX_ID_LENGTH = 128;
 
-const channel = z.string().regex(CHANNEL_NAME, 'must match ^[A-Za-z0-9_.:-]{1,128}$');
+const channel = z.string().regex(CHANNEL_NAME, `must match ${CHANNEL_NAME.source}`);
 const recordId = z.string().min(1).max(MAX_ID_LENGTH);
 
 const record = z.looseObject({ id: recordId });
