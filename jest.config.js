@@ -4,6 +4,9 @@ const nextJest = require('next/jest');
 
 const createJestConfig = nextJest({ dir: __dirname });
 
+// Protocol suites that run on both engines from the same test code.
+const REDIS_SUITES = ['session-auth', 'requests-replies', 'channels-records', 'deltas', 'filters', 'resume', 'http-api', 'mirror', 'client-sdk', 'admin-api'];
+
 // ESM-only packages that Jest must transform.
 const ESM_PACKAGES = ['jose'];
 
@@ -23,6 +26,14 @@ module.exports = async () => ({
   projects: await Promise.all([
     project('unit'),
     project('integration'),
+    // The protocol suites again, on the Redis engine (a real redis-server, started once).
+    project('integration', {
+      displayName: 'integration-redis',
+      testMatch: REDIS_SUITES.map((name) => `<rootDir>/tests/integration/${name}.test.ts`),
+      globals: { PULSE_TEST_ENGINE: 'redis' },
+      globalSetup: '<rootDir>/tests/helpers/redis-global-setup.ts',
+      globalTeardown: '<rootDir>/tests/helpers/redis-global-teardown.ts',
+    }),
     project('browser', {
       globalSetup: '<rootDir>/tests/browser/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/browser/setup.ts'],

@@ -37,6 +37,7 @@ const schema = z.object({
   PULSE_SIMULATOR_RATE: z.coerce.number().positive().max(100_000).default(20),
   PULSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  PULSE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'must be up to 64 of A-Z a-z 0-9 _ . : -').default('pulse:'),
 });
 
 type Raw = z.infer<typeof schema>;
@@ -75,6 +76,8 @@ export interface Config {
   simulatorRate: number;
   logLevel: Raw['PULSE_LOG_LEVEL'];
   redisUrl: string | undefined;
+  /** Prefix of every Redis key and pub/sub channel: instances sharing it form one hub. */
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulatorRate: raw.PULSE_SIMULATOR_RATE,
     logLevel: raw.PULSE_LOG_LEVEL,
     redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.PULSE_REDIS_PREFIX,
   };
 }
 

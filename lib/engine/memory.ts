@@ -165,6 +165,19 @@ export class MemoryEngine implements Engine {
     return () => this.listeners.delete(listener);
   }
 
+  async watch(): Promise<void> {}
+
+  unwatch(): void {}
+
+  /** Nothing is ever missed in one process. */
+  onStale(): () => void {
+    return () => {};
+  }
+
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
   async healthy(): Promise<boolean> {
     return true;
   }

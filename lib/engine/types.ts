@@ -70,9 +70,37 @@ export interface Engine {
   /** What changed after `position`, or `ok: false` when that cannot be answered exactly. */
   since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery>;
   channels(tenant: string): Promise<ChannelInfo[]>;
-  /** Every commit, from this process or (for a shared engine) any other. Returns the disposer. */
+  /**
+   * Commits of watched channels (every channel for the in-memory engine), from this process
+   * or, for a shared engine, any other, in seq order per channel. Returns the disposer.
+   */
   onCommit(listener: (commit: Commit) => void): () => void;
+  /**
+   * Starts delivering the channel's commits to `onCommit` listeners; resolves once they flow.
+   * Idempotent. The hub watches a channel while it has subscribers.
+   */
+  watch(tenant: string, channel: string): Promise<void>;
+  unwatch(tenant: string, channel: string): void;
+  /**
+   * A watched channel may have moved without its commits reaching `onCommit` (the engine was
+   * unreachable, a message was lost) and is now at `position`: its subscribers should catch
+   * up from the history.
+   */
+  onStale(listener: (tenant: string, channel: string, position: StreamPosition) => void): () => void;
+  /** Waits (up to `timeoutMs`) until the engine can serve requests; false when it cannot yet. */
+  ready(timeoutMs: number): Promise<boolean>;
   /** True while the engine can serve requests. */
   healthy(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * The engine cannot serve the request now (its store is unreachable). Nothing of the request
+ * was applied; the caller may retry later.
+ */
+export class EngineUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
 }

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Hub } from '../hub/hub';
-import { HubError } from '../hub/errors';
+import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
 import { ErrorCode, TENANT_ID, describeIssue, type PublishInput } from '../protocol';
 import { isLoopback, readJsonBody, sendError, sendJson } from './respond';
@@ -144,7 +144,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       pattern: /^\/api\/ws\/stats$/,
       async run(req, res) {
         requireAdmin(req);
-        sendJson(res, 200, statsBody(hub));
+        sendJson(res, 200, await statsBody(hub));
       },
     },
     {
@@ -170,7 +170,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       pattern: /^\/api\/ws\/connections\/([^/]+)$/,
       async run(req, res, [id]) {
         requireAdmin(req);
-        if (!hub.kick(id)) return sendError(res, ErrorCode.INVALID_MESSAGE, `no connection ${id}`, 404);
+        if (!(await hub.kick(id))) return sendError(res, ErrorCode.INVALID_MESSAGE, `no connection ${id}`, 404);
         sendJson(res, 200, { id, closed: true });
       },
     },
@@ -218,9 +218,10 @@ export function createApiHandler(hub: Hub): ApiHandler {
       const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
       await route.run(req, res, params, url);
     } catch (error) {
-      if (error instanceof HubError) {
-        if (error.code === ErrorCode.PAYLOAD_TOO_LARGE) res.setHeader('connection', 'close');
-        sendError(res, error.code, error.message);
+      const refusal = asHubError(error);
+      if (refusal) {
+        if (refusal.code === ErrorCode.PAYLOAD_TOO_LARGE) res.setHeader('connection', 'close');
+        sendError(res, refusal.code, refusal.message, refusal.status);
       } else if (error instanceof URIError) {
         sendError(res, ErrorCode.INVALID_MESSAGE, 'malformed path');
       } else {
@@ -236,9 +237,10 @@ function uptimeS(hub: Hub): number {
   return Math.round((Date.now() - hub.stats.startedAt) / 1000);
 }
 
-export function statsBody(hub: Hub) {
+export async function statsBody(hub: Hub) {
   const { stats } = hub;
   const rates = stats.rates();
+  const instances = await hub.cluster.instances();
   return {
     instance: hub.instance,
     engine: hub.engine.kind,
@@ -251,5 +253,10 @@ export function statsBody(hub: Hub) {
     latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
     errors: { ...stats.errors },
     slowConsumers: hub.broadcaster.slowConsumers,
+    cluster: {
+      instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),
+      connections: instances.reduce((sum, info) => sum + info.connections, 0),
+      subscriptions: instances.reduce((sum, info) => sum + info.subscriptions, 0),
+    },
   };
 }

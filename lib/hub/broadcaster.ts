@@ -170,6 +170,8 @@ export class Broadcaster {
   async initialize(sub: Subscription, since: StreamPosition | undefined, reply: (recovered: boolean) => void): Promise<void> {
     sub.busy = true;
     try {
+      // Commits must flow before the first state is read, or one could fall in between.
+      await this.engine.watch(sub.tenant, sub.channel);
       if (since) {
         const recovery = await this.engine.since(sub.tenant, sub.channel, since);
         if (!sub.active) return;
@@ -207,24 +209,45 @@ export class Broadcaster {
   private async catchUp(sub: Subscription): Promise<void> {
     if (sub.busy || !sub.active || sub.connection.stalledSince !== null) return;
     sub.busy = true;
+    let done = false;
     try {
-      const from = sub.sentSeq;
-      const recovery = await this.engine.since(sub.tenant, sub.channel, { epoch: sub.epoch, seq: from });
-      if (!sub.active) return;
-      // Catch-ups are data like deltas: a socket over the limit gets none, and the rest of its
-      // subscriptions catch up on the next drain.
-      if (sub.connection.bufferedBytes > this.options.slowConsumerBytes) return this.stall(sub.connection);
-      if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
-        sub.syncedSeq = from;
-      } else if (recovery.ok) {
-        this.sendRecovery(sub, from, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
-      } else {
-        this.sendSnapshot(sub, await this.engine.snapshot(sub.tenant, sub.channel), true);
-      }
+      await this.bringUpToDate(sub);
+      done = true;
+    } catch (error) {
+      // The engine is unreachable: the subscriber keeps what it has, and the engine reports
+      // the channel stale once it is back, which brings the subscriber up to date then.
+      this.log?.debug({ err: error, ...sub.connection.logContext, channel: sub.channel }, 'catch-up deferred');
     } finally {
       sub.busy = false;
-      this.reconcile(sub);
     }
+    if (done) this.reconcile(sub);
+  }
+
+  private async bringUpToDate(sub: Subscription): Promise<void> {
+    const from = sub.sentSeq;
+    const recovery = await this.engine.since(sub.tenant, sub.channel, { epoch: sub.epoch, seq: from });
+    if (!sub.active) return;
+    // Catch-ups are data like deltas: a socket over the limit gets none, and the rest of its
+    // subscriptions catch up on the next drain.
+    if (sub.connection.bufferedBytes > this.options.slowConsumerBytes) return this.stall(sub.connection);
+    if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
+      sub.syncedSeq = from;
+    } else if (recovery.ok) {
+      this.sendRecovery(sub, from, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
+    } else {
+      this.sendSnapshot(sub, await this.engine.snapshot(sub.tenant, sub.channel), true);
+    }
+  }
+
+  /**
+   * The engine says a channel moved to `position` without (all of) its commits reaching
+   * `ingest`: subscribers behind it catch up from the history.
+   */
+  stale(key: string, position: StreamPosition): void {
+    const head = this.heads.get(key);
+    if (!head || head.epoch !== position.epoch || head.seq < position.seq) this.heads.set(key, position);
+    const subscribers = this.index.of(key);
+    if (subscribers) for (const sub of subscribers) if (!sub.busy) this.reconcile(sub);
   }
 
   /** After a catch-up: if commits went by meanwhile and no window will carry them, catch up again. */

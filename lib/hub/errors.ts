@@ -1,9 +1,22 @@
-import type { ErrorCode } from '../protocol';
+import { EngineUnavailableError } from '../engine/types';
+import { ErrorCode } from '../protocol';
 
 /** A request refused for a reason the caller can act on; carries its protocol error code. */
 export class HubError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  /** `status` overrides the code's usual HTTP status (503 for an unreachable engine). */
+  constructor(readonly code: ErrorCode, message: string, readonly status?: number) {
     super(message);
     this.name = 'HubError';
   }
+}
+
+/**
+ * The error a caller should see: a `HubError` as it is, an unreachable engine as
+ * `INTERNAL_ERROR` with HTTP 503 (retry later; nothing was applied), anything else undefined
+ * (a bug, answered as a plain internal error).
+ */
+export function asHubError(error: unknown): HubError | undefined {
+  if (error instanceof HubError) return error;
+  if (error instanceof EngineUnavailableError) return new HubError(ErrorCode.INTERNAL_ERROR, `engine unavailable: ${error.message}`, 503);
+  return undefined;
 }

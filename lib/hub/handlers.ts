@@ -20,7 +20,7 @@ import type { Logger } from '../log';
 import type { Authenticator, Session } from './auth';
 import type { Broadcaster } from './broadcaster';
 import type { Connection } from './connection';
-import { HubError } from './errors';
+import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
 import type { HubStats } from './stats';
 import { channelKey, Subscription, type SubscriptionIndex } from './subscription';
@@ -36,7 +36,7 @@ export interface HubContext {
   readonly log: Logger;
   publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult>;
   /** Registers an authenticated connection under its tenant; false when the tenant is full. */
-  admit(connection: Connection, session: Session): boolean;
+  admit(connection: Connection, session: Session): Promise<boolean>;
 }
 
 export function reply(connection: Connection, ref: Ref | undefined, fields: Record<string, unknown>): void {
@@ -60,7 +60,7 @@ export async function authenticate(hub: HubContext, connection: Connection, requ
     connection.close(CloseCode.AUTH, result.code);
     return;
   }
-  if (!hub.admit(connection, result.session)) {
+  if (!(await hub.admit(connection, result.session))) {
     hub.log.warn(
       { connection: connection.id, user: result.session.user, tenant: result.session.tenant, limit: hub.config.maxConnectionsPerTenant },
       'tenant connection limit reached',
@@ -139,7 +139,13 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   }
   const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}));
   hub.index.add(sub);
-  await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
+  try {
+    await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
+  } catch (error) {
+    // Not subscribed after all: nothing may arrive for a subscribe that was refused.
+    hub.index.remove(sub);
+    throw error;
+  }
 }
 
 function subscription(connection: Connection, channel: string): Subscription {
@@ -176,7 +182,8 @@ export async function handleRequest(hub: HubContext, connection: Connection, mes
         return reply(connection, message.ref, { ts: Date.now() });
     }
   } catch (error) {
-    if (error instanceof HubError) return fail(hub, connection, message.ref, error.code, error.message);
+    const refusal = asHubError(error);
+    if (refusal) return fail(hub, connection, message.ref, refusal.code, refusal.message);
     hub.log.error({ err: error, connection: connection.id, type: message.type }, 'request failed');
     fail(hub, connection, message.ref, ErrorCode.INTERNAL_ERROR, 'internal error');
   }

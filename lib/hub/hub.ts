@@ -10,6 +10,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { MemoryEngine } from '../engine/memory';
 import type { ChannelInfo, Engine } from '../engine/types';
+import { SingleCluster } from '../cluster/single';
+import type { Cluster, ClusterFactory, ClusterMember, InstanceInfo } from '../cluster/types';
 import { createLogger, type Logger } from '../log';
 import {
   CHANNEL_NAME,
@@ -32,7 +34,7 @@ import {
 import { Authenticator, type Session } from './auth';
 import { Broadcaster } from './broadcaster';
 import { Connection } from './connection';
-import { HubError } from './errors';
+import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
 import { authenticate, fail, handleRequest, type HubContext } from './handlers';
 import { isOriginAllowed } from './origin';
@@ -51,20 +53,23 @@ export interface ChannelSnapshot {
 
 export interface HubOptions {
   engine?: Engine;
+  /** How the hub finds the other instances; alone by default. */
+  cluster?: ClusterFactory;
   log?: Logger;
 }
 
 /** Heartbeat work per interval is spread over this many ticks. */
 const HEARTBEAT_SLICES = 10;
 
-export class Hub implements HubContext {
+export class Hub implements HubContext, ClusterMember {
   readonly instance = `i_${randomBytes(4).toString('hex')}`;
   readonly engine: Engine;
   readonly log: Logger;
   readonly auth: Authenticator;
   readonly stats = new HubStats();
-  readonly index = new SubscriptionIndex();
+  readonly index: SubscriptionIndex;
   readonly broadcaster: Broadcaster;
+  readonly cluster: Cluster;
   readonly connections = new Map<string, Connection>();
   private readonly tenantCounts = new Map<string, number>();
   private readonly wss: WebSocketServer;
@@ -72,15 +77,21 @@ export class Hub implements HubContext {
   private heartbeatTick = 0;
   private accepted = 0;
   private sampleTimer: NodeJS.Timeout | undefined;
-  private unsubscribeEngine: () => void;
+  private readonly engineListeners: Array<() => void>;
   private closing: Promise<void> | undefined;
 
   constructor(readonly config: Config, options: HubOptions = {}) {
     this.log = options.log ?? createLogger(config.logLevel);
     this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs });
     this.auth = new Authenticator({ secret: config.jwtSecret, anonymous: config.anonymous, requireExp: config.production });
+    // A channel is watched while it has subscribers here (the subscribe watches it first).
+    this.index = new SubscriptionIndex((sub) => this.engine.unwatch(sub.tenant, sub.channel));
     this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log);
-    this.unsubscribeEngine = this.engine.onCommit((commit) => this.broadcaster.ingest(commit));
+    this.cluster = options.cluster?.(this) ?? new SingleCluster(this);
+    this.engineListeners = [
+      this.engine.onCommit((commit) => this.broadcaster.ingest(commit)),
+      this.engine.onStale((tenant, channel, position) => this.broadcaster.stale(channelKey(tenant, channel), position)),
+    ];
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxPayload,
@@ -109,7 +120,7 @@ export class Hub implements HubContext {
     assertChannelName(channel);
     const parsed = publishBodySchema.safeParse(input);
     if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, `publish: ${describeIssue(parsed.error.issues[0])}`);
-    const commit = await this.engine.publish(tenant, channel, parsed.data as PublishInput);
+    const commit = await this.viaEngine(() => this.engine.publish(tenant, channel, parsed.data as PublishInput));
     this.stats.publishes++;
     return { channel, epoch: commit.epoch, seq: commit.seq };
   }
@@ -119,7 +130,7 @@ export class Hub implements HubContext {
     assertChannelName(channel);
     const validated = validateFilter(filter);
     if (!validated.ok) throw new HubError(ErrorCode.BAD_FILTER, `filter ${validated.message}`);
-    const state = await this.engine.snapshot(tenant, channel);
+    const state = await this.viaEngine(() => this.engine.snapshot(tenant, channel));
     const view = snapshotView(state, compileFilter(validated.filter), this.config.snapshotEvents);
     return { channel, epoch: state.epoch, seq: state.seq, ...view };
   }
@@ -129,12 +140,44 @@ export class Hub implements HubContext {
    * channel exists as soon as it is named, at seq 0 with no records).
    */
   async channels(tenant: string): Promise<Array<ChannelInfo & { subscribers: number }>> {
-    const channels = [...(await this.engine.channels(tenant))];
+    const channels = [...(await this.viaEngine(() => this.engine.channels(tenant)))];
+    // Subscribers across the cluster (this instance's counted live, the others' as of their last heartbeat).
+    const subscribers = new Map<string, number>();
+    const prefix = channelKey(tenant, '');
+    for (const info of await this.cluster.instances()) {
+      for (const [key, count] of Object.entries(info.subscribers)) {
+        if (key.startsWith(prefix)) subscribers.set(key.slice(prefix.length), (subscribers.get(key.slice(prefix.length)) ?? 0) + count);
+      }
+    }
     const known = new Set(channels.map((info) => info.channel));
-    for (const channel of this.index.subscribedChannels(tenant)) {
+    for (const channel of subscribers.keys()) {
       if (!known.has(channel)) channels.push({ channel, seq: 0, records: 0 });
     }
-    return channels.map((info) => ({ ...info, subscribers: this.index.subscriberCount(channelKey(tenant, info.channel)) }));
+    return channels.map((info) => ({ ...info, subscribers: subscribers.get(info.channel) ?? 0 }));
+  }
+
+  /** This instance's figures, for the cluster's heartbeat and views. */
+  describe(): InstanceInfo {
+    return {
+      instance: this.instance,
+      startedAt: this.stats.startedAt,
+      uptimeS: Math.round((Date.now() - this.stats.startedAt) / 1000),
+      connections: this.connections.size,
+      subscriptions: this.index.size,
+      byTenant: this.connectionsByTenant(),
+      subscribers: this.index.counts(),
+    };
+  }
+
+  /** Engine calls made for a caller: an unreachable engine becomes a 503 refusal. */
+  private async viaEngine<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const refusal = asHubError(error);
+      if (refusal?.status === 503) this.stats.engineRefusals++;
+      throw refusal ?? error;
+    }
   }
 
   // ---- sockets ---------------------------------------------------------------------------
@@ -258,12 +301,24 @@ export class Hub implements HubContext {
     fail(this, connection, peekRef(data), ErrorCode.RATE_LIMITED, `over ${this.config.rateLimit} messages per second`);
   }
 
-  admit(connection: Connection, session: Session): boolean {
-    const count = this.tenantCounts.get(session.tenant) ?? 0;
-    if (count >= this.config.maxConnectionsPerTenant) return false;
-    this.tenantCounts.set(session.tenant, count + 1);
-    connection.tenant = session.tenant;
-    return true;
+  async admit(connection: Connection, session: Session): Promise<boolean> {
+    const { tenant } = session;
+    const local = this.tenantCounts.get(tenant) ?? 0;
+    // The slot is held while the cluster decides, so concurrent admissions here count it.
+    this.tenantCounts.set(tenant, local + 1);
+    connection.tenant = tenant;
+    if (await this.cluster.admit(tenant, local, this.config.maxConnectionsPerTenant)) return true;
+    if (connection.tenant === tenant) {
+      connection.tenant = undefined;
+      this.untrack(tenant);
+    }
+    return false;
+  }
+
+  private untrack(tenant: string): void {
+    const count = (this.tenantCounts.get(tenant) ?? 1) - 1;
+    if (count > 0) this.tenantCounts.set(tenant, count);
+    else this.tenantCounts.delete(tenant);
   }
 
   private release(connection: Connection, code: number): void {
@@ -272,9 +327,9 @@ export class Hub implements HubContext {
     this.index.removeAll(connection);
     this.connections.delete(connection.id);
     if (connection.tenant !== undefined) {
-      const count = (this.tenantCounts.get(connection.tenant) ?? 1) - 1;
-      if (count > 0) this.tenantCounts.set(connection.tenant, count);
-      else this.tenantCounts.delete(connection.tenant);
+      this.untrack(connection.tenant);
+      this.cluster.released(connection.tenant);
+      connection.tenant = undefined;
     }
     // The code the server closed with when it closed (the peer may never echo it), else the peer's.
     this.log.info({ ...connection.logContext, code: connection.closeCode ?? code }, 'disconnected');
@@ -285,8 +340,13 @@ export class Hub implements HubContext {
     return Object.fromEntries(this.tenantCounts);
   }
 
-  /** Closes one connection with 1008 (an admin's kick). False when no such connection. */
-  kick(id: string): boolean {
+  /** Closes a connection on any instance with 1008 (an admin's kick). False when none has it. */
+  kick(id: string): Promise<boolean> {
+    return this.cluster.kick(id);
+  }
+
+  /** Closes one connection of this instance with 1008. False when no such connection here. */
+  kickLocal(id: string): boolean {
     const connection = this.connections.get(id);
     if (!connection) return false;
     this.log.info(connection.logContext, 'kicked');
@@ -340,7 +400,8 @@ export class Hub implements HubContext {
     await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, this.config.shutdownGraceMs)))]);
     clearTimeout(timer);
     for (const connection of this.connections.values()) connection.socket.terminate();
-    this.unsubscribeEngine();
+    for (const dispose of this.engineListeners) dispose();
+    await this.cluster.close();
     await this.engine.close();
   }
 }

@@ -67,6 +67,8 @@ export class HubStats {
   bytesIn = 0;
   bytesOut = 0;
   publishes = 0;
+  /** Requests refused because the engine was unreachable. */
+  engineRefusals = 0;
   flushes = 0;
   flushSeconds = 0;
   rateLimited = 0;

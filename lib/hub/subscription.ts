@@ -34,6 +34,9 @@ export class SubscriptionIndex {
   private readonly byChannel = new Map<string, Set<Subscription>>();
   private count = 0;
 
+  /** `onIdle` is called with the last subscription removed from a channel. */
+  constructor(private readonly onIdle?: (last: Subscription) => void) {}
+
   get size(): number {
     return this.count;
   }
@@ -46,16 +49,11 @@ export class SubscriptionIndex {
     return this.byChannel.get(key);
   }
 
-  subscriberCount(key: string): number {
-    return this.byChannel.get(key)?.size ?? 0;
-  }
-
-  /** Names of the tenant's channels that have at least one subscriber. */
-  subscribedChannels(tenant: string): string[] {
-    const prefix = channelKey(tenant, '');
-    const channels: string[] = [];
-    for (const key of this.byChannel.keys()) if (key.startsWith(prefix)) channels.push(key.slice(prefix.length));
-    return channels;
+  /** Subscribers per channel key. */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [key, set] of this.byChannel) counts[key] = set.size;
+    return counts;
   }
 
   /** Adds `sub`, replacing the connection's previous subscription to the same channel. */
@@ -75,7 +73,10 @@ export class SubscriptionIndex {
     const set = this.byChannel.get(sub.key);
     if (set?.delete(sub)) {
       this.count--;
-      if (set.size === 0) this.byChannel.delete(sub.key);
+      if (set.size === 0) {
+        this.byChannel.delete(sub.key);
+        this.onIdle?.(sub);
+      }
     }
     if (sub.connection.subscriptions.get(sub.channel) === sub) sub.connection.subscriptions.delete(sub.channel);
   }

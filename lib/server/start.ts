@@ -6,15 +6,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
+import { createBackend } from '../engine/create';
 import type { Engine } from '../engine/types';
 import { createHub, type Hub } from '../hub/hub';
 import { createApiHandler } from '../http/api';
 import { sendError } from '../http/respond';
 import { ErrorCode } from '../protocol';
-import type { Logger } from '../log';
+import { createLogger, type Logger } from '../log';
 import { registerHub } from './hub-registry';
 
 export const WS_PATH = '/api/ws';
+
+const ENGINE_READY_TIMEOUT_MS = 5000;
 
 export interface AppHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
@@ -41,7 +44,12 @@ export interface PulseServer {
 
 export async function startPulseServer(options: StartOptions): Promise<PulseServer> {
   const { config, app } = options;
-  const hub = createHub(config, { engine: options.engine, log: options.log });
+  const log = options.log ?? createLogger(config.logLevel);
+  const backend = options.engine ? { engine: options.engine, cluster: undefined, close: async () => {} } : createBackend(config, log);
+  const hub = createHub(config, { engine: backend.engine, cluster: backend.cluster, log });
+  // A shared engine may take a moment to connect; the server starts anyway and reports 503
+  // on /api/health (and refuses publishes) until it can.
+  if (!(await backend.engine.ready(ENGINE_READY_TIMEOUT_MS))) log.warn({ engine: backend.engine.kind }, 'engine not reachable yet; serving anyway');
   registerHub(hub);
   const api = createApiHandler(hub);
 
@@ -88,6 +96,7 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
     close() {
       closing ??= (async () => {
         await hub.close();
+        await backend.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         registerHub(undefined);

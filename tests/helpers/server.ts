@@ -1,4 +1,5 @@
 /** Starts a real Pulseboard server (hub + HTTP API, no Next.js) on an ephemeral port. */
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@/lib/config';
 import { createLogger } from '@/lib/log';
 import { startPulseServer, type PulseServer } from '@/lib/server/start';
@@ -12,11 +13,23 @@ export interface TestServer extends PulseServer {
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
 export const TEST_API_KEY = 'test-api-key-123';
 
+/** The engine this suite runs on: `redis` in the `integration-redis` project, memory elsewhere. */
+export const TEST_ENGINE: 'memory' | 'redis' = (globalThis as { PULSE_TEST_ENGINE?: 'redis' }).PULSE_TEST_ENGINE ?? 'memory';
+
+/** Variables that put a server on the suite's engine: on Redis, a key prefix of its own. */
+export function engineEnv(): Record<string, string> {
+  if (TEST_ENGINE === 'memory') return {};
+  const url = process.env.PULSE_TEST_REDIS_URL;
+  if (!url) throw new Error('PULSE_TEST_REDIS_URL is not set: the integration-redis project starts redis-server in its global setup');
+  return { REDIS_URL: url, PULSE_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:` };
+}
+
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PULSE_JWT_SECRET: TEST_SECRET,
     PULSE_LOG_LEVEL: 'silent',
+    ...engineEnv(),
     ...env,
   });
   const server = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) });

@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig } from '@/lib/config';
 import { createLogger } from '@/lib/log';
 import { startPulseServer, type PulseServer } from '@/lib/server/start';
-import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../helpers/server';
+import { startTestServer, TEST_API_KEY, TEST_ENGINE, TEST_SECRET, type TestServer } from '../helpers/server';
 import { signToken, TestClient } from '../helpers/ws-client';
 import { bearer, connectPublisher, http, publishOk, sleep, subscribe } from '../helpers/http';
 
@@ -63,7 +63,7 @@ describe('with PULSE_API_KEY', () => {
     const stats = res.body;
     expect(stats).toEqual({
       instance: server.hub.instance,
-      engine: 'memory',
+      engine: TEST_ENGINE,
       uptimeS: expect.any(Number),
       connections: { total: 3, byTenant: { acme: 1, demo: 2 } },
       channels: 3,
@@ -73,6 +73,11 @@ describe('with PULSE_API_KEY', () => {
       latencyMs: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) },
       errors: expect.objectContaining({ NOT_SUBSCRIBED: 1 }),
       slowConsumers: 0,
+      cluster: {
+        instances: [{ instance: server.hub.instance, startedAt: expect.any(Number), uptimeS: expect.any(Number), connections: 3, subscriptions: 3 }],
+        connections: 3,
+        subscriptions: 3,
+      },
     });
     expect(stats.messages.in).toBeGreaterThanOrEqual(8);
     expect(stats.messages.out).toBeGreaterThanOrEqual(10);

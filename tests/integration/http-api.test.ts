@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { loadConfig } from '@/lib/config';
 import { createLogger } from '@/lib/log';
 import { startPulseServer } from '@/lib/server/start';
-import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../helpers/server';
+import { startTestServer, TEST_API_KEY, TEST_ENGINE, TEST_SECRET, type TestServer } from '../helpers/server';
 import { signToken, TestClient, type Msg } from '../helpers/ws-client';
 import { bearer, byId, http, subscribe } from '../helpers/http';
 
@@ -223,7 +223,7 @@ describe('with an API key configured', () => {
     it('answers anyone with {status, instance, uptimeS, engine}', async () => {
       const res = await http(server.url, 'GET', '/api/health');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ status: 'ok', instance: server.hub.instance, uptimeS: expect.any(Number), engine: 'memory' });
+      expect(res.body).toEqual({ status: 'ok', instance: server.hub.instance, uptimeS: expect.any(Number), engine: TEST_ENGINE });
       expect(res.body.uptimeS).toBeGreaterThanOrEqual(0);
     });
   });

@@ -1,0 +1,344 @@
+/**
+ * The Redis engine (docs/scaling.md): channel state and history in Redis, shared by every
+ * instance on the same `REDIS_URL` and prefix. Each publish is one Lua script, so concurrent
+ * publishers on several instances still make one gap-free seq order per channel; the script
+ * publishes the commit, and every instance watching the channel (it has subscribers there)
+ * receives it over pub/sub, in Redis's order, and feeds it to its broadcaster.
+ *
+ * Instances remember the highest seq they saw per channel. A Redis that comes back behind it
+ * (restored from an older snapshot) gets a new epoch, so no seq is ever used twice; a Redis
+ * that comes back empty gets one anyway, since the epoch key is gone with the rest.
+ */
+import { randomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { Logger } from '../../log';
+import type { ChannelEvent, ChannelRecord, PublishInput, StreamPosition } from '../../protocol';
+import { RedisLink, viaRedis } from '../../redis/link';
+import { channelKey } from '../../hub/subscription';
+import { EngineUnavailableError, type ChannelInfo, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
+import { KeyLayout, type ChannelKeys } from './keys';
+import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
+import { classifyArrival } from './sequence';
+
+export interface RedisEngineOptions extends EngineOptions {
+  link: RedisLink;
+  prefix: string;
+  log?: Logger;
+  /** How often watched channels are compared with Redis, to catch anything pub/sub missed. */
+  checkIntervalMs?: number;
+}
+
+type Scripted = Redis & {
+  pulsePublish(...args: Array<string | number>): Promise<string>;
+  pulseSnapshot(...args: Array<string | number>): Promise<[string, number, string[], string[]]>;
+  pulseSince(...args: Array<string | number>): Promise<[0, string, number] | [1, string, number, string[], string[], string[]]>;
+  pulsePositions(...args: Array<string | number>): Promise<[string, number[]]>;
+};
+
+interface Watched {
+  tenant: string;
+  channel: string;
+  keys: ChannelKeys;
+  subscribed: Promise<void>;
+  /** Last commit handed to listeners. */
+  delivered: StreamPosition | undefined;
+}
+
+interface WireCommit {
+  epoch: string;
+  seq: number;
+  ts: number;
+  changes: Array<{ id: string; before?: ChannelRecord; after?: ChannelRecord }>;
+  events: ChannelEvent[];
+}
+
+export class RedisEngine implements Engine {
+  readonly kind = 'redis' as const;
+  readonly keys: KeyLayout;
+  /** Commits that arrived after a gap in seq (repaired from the history). */
+  seqJumps = 0;
+  private readonly redis: Scripted;
+  private readonly link: RedisLink;
+  private readonly listeners = new Set<(commit: Commit) => void>();
+  private readonly staleListeners = new Set<(tenant: string, channel: string, position: StreamPosition) => void>();
+  /** Watched channels by their commits pub/sub channel. */
+  private readonly watched = new Map<string, Watched>();
+  /** The lineage this instance last saw, and under it the highest seq seen per channel. */
+  private knownEpoch = '';
+  private readonly knownSeqs = new Map<string, number>();
+  /** False while Redis is unreachable, and while a reconnect is being verified. */
+  private up = false;
+  private readonly checkTimer: NodeJS.Timeout;
+  private readonly log?: Logger;
+
+  constructor(private readonly options: RedisEngineOptions) {
+    this.link = options.link;
+    this.log = options.log;
+    this.keys = new KeyLayout(options.prefix);
+    this.redis = this.link.command as Scripted;
+    this.redis.defineCommand('pulsePublish', { numberOfKeys: 7, lua: PUBLISH_SCRIPT });
+    this.redis.defineCommand('pulseSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
+    this.redis.defineCommand('pulseSince', { numberOfKeys: 6, lua: SINCE_SCRIPT });
+    this.redis.defineCommand('pulsePositions', { lua: POSITIONS_SCRIPT });
+    this.link.subscriber.on('message', (pubsubChannel: string, message: string) => this.receive(pubsubChannel, message));
+    this.link.on('up', () => void this.recover());
+    this.link.on('down', () => (this.up = false));
+    if (this.link.isUp) void this.recover();
+    this.checkTimer = setInterval(() => void this.check(), options.checkIntervalMs ?? 2000);
+    this.checkTimer.unref();
+  }
+
+  async publish(tenant: string, channel: string, input: PublishInput): Promise<Commit> {
+    this.assertUp();
+    const keys = this.keys.channel(tenant, channel);
+    const key = channelKey(tenant, channel);
+    const args: Array<string | number> = [
+      this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history, this.keys.tenantChannels(tenant),
+      newEpoch(), this.knownEpoch, this.knownSeqs.get(key) ?? 0,
+      this.options.historySize, this.options.historyTtlMs, keys.commits, channel,
+    ];
+    const upserts = input.upsert ?? [];
+    args.push(upserts.length);
+    for (const patch of upserts) args.push(JSON.stringify(patch.id), JSON.stringify(patch));
+    const deletions = input.delete ?? [];
+    args.push(deletions.length);
+    for (const id of deletions) args.push(JSON.stringify(id));
+    const events = input.events ?? [];
+    args.push(events.length);
+    for (const { type, priority, data } of events) {
+      args.push(JSON.stringify({ type, priority: priority ?? 'normal', ...(data === undefined ? {} : { data }) }).slice(1));
+    }
+    const wire = JSON.parse(await viaRedis(() => this.redis.pulsePublish(...args))) as WireCommit;
+    this.saw(key, wire.epoch, wire.seq);
+    return toCommit(tenant, channel, wire);
+  }
+
+  async snapshot(tenant: string, channel: string): Promise<ChannelState> {
+    this.assertUp();
+    const keys = this.keys.channel(tenant, channel);
+    const [epoch, seq, records, events] = await viaRedis(() =>
+      this.redis.pulseSnapshot(this.keys.epoch, keys.meta, keys.records, keys.history, newEpoch(), this.options.historyTtlMs),
+    );
+    this.saw(channelKey(tenant, channel), epoch, seq);
+    return { epoch, seq, records: records.map(parseRecord), events: events.flatMap(parseEvents) };
+  }
+
+  async since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
+    this.assertUp();
+    const keys = this.keys.channel(tenant, channel);
+    const answer = await viaRedis(() =>
+      this.redis.pulseSince(
+        this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history,
+        newEpoch(), this.options.historyTtlMs, position.epoch, position.seq,
+      ),
+    );
+    this.saw(channelKey(tenant, channel), answer[1], answer[2]);
+    if (answer[0] === 0) return { ok: false, epoch: answer[1], seq: answer[2] };
+    const [, epoch, seq, records, deleted, events] = answer;
+    return {
+      ok: true,
+      epoch,
+      seq,
+      records: records.map(parseRecord),
+      deleted: deleted.map((id) => JSON.parse(id) as string),
+      events: events.flatMap(parseEvents),
+    };
+  }
+
+  async channels(tenant: string): Promise<ChannelInfo[]> {
+    this.assertUp();
+    const names = await viaRedis(() => this.redis.smembers(this.keys.tenantChannels(tenant)));
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const channel of names) {
+      const keys = this.keys.channel(tenant, channel);
+      pipeline.hget(keys.meta, 'seq').hlen(keys.records);
+    }
+    const results = (await viaRedis(() => pipeline.exec())) ?? [];
+    return names.map((channel, i) => ({
+      channel,
+      seq: Number(results[2 * i]?.[1] ?? 0),
+      records: Number(results[2 * i + 1]?.[1] ?? 0),
+    }));
+  }
+
+  onCommit(listener: (commit: Commit) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onStale(listener: (tenant: string, channel: string, position: StreamPosition) => void): () => void {
+    this.staleListeners.add(listener);
+    return () => this.staleListeners.delete(listener);
+  }
+
+  watch(tenant: string, channel: string): Promise<void> {
+    const keys = this.keys.channel(tenant, channel);
+    const existing = this.watched.get(keys.commits);
+    if (existing) return existing.subscribed;
+    const entry: Watched = { tenant, channel, keys, delivered: undefined, subscribed: Promise.resolve() };
+    entry.subscribed = viaRedis(() => this.link.subscriber.subscribe(keys.commits)).then(
+      () => undefined,
+      (error) => {
+        if (this.watched.get(keys.commits) === entry) this.watched.delete(keys.commits);
+        throw error;
+      },
+    );
+    this.watched.set(keys.commits, entry);
+    return entry.subscribed;
+  }
+
+  unwatch(tenant: string, channel: string): void {
+    const { commits } = this.keys.channel(tenant, channel);
+    if (!this.watched.delete(commits)) return;
+    if (this.link.isUp) this.link.subscriber.unsubscribe(commits).catch(() => {});
+  }
+
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.up) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (this.up || Date.now() - started >= timeoutMs) {
+          clearInterval(poll);
+          resolve(this.up);
+        }
+      }, 20);
+    });
+  }
+
+  async healthy(): Promise<boolean> {
+    return this.up && (await this.link.ping());
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.checkTimer);
+    this.listeners.clear();
+    this.staleListeners.clear();
+    this.up = false;
+  }
+
+  // ---- pub/sub ---------------------------------------------------------------------------
+
+  private receive(pubsubChannel: string, message: string): void {
+    const entry = this.watched.get(pubsubChannel);
+    if (!entry) return;
+    let wire: WireCommit;
+    try {
+      wire = JSON.parse(message) as WireCommit;
+    } catch (error) {
+      this.log?.error({ err: error, channel: entry.channel, tenant: entry.tenant }, 'unreadable commit message');
+      return;
+    }
+    const arrival = classifyArrival(entry.delivered, wire);
+    if (arrival === 'duplicate') return;
+    if (arrival === 'jump') {
+      this.seqJumps++;
+      this.log?.warn({ tenant: entry.tenant, channel: entry.channel, after: entry.delivered?.seq, seq: wire.seq }, 'seq jump: repairing from history');
+    }
+    entry.delivered = { epoch: wire.epoch, seq: wire.seq };
+    this.saw(channelKey(entry.tenant, entry.channel), wire.epoch, wire.seq);
+    const commit = toCommit(entry.tenant, entry.channel, wire);
+    for (const listener of this.listeners) listener(commit);
+  }
+
+  // ---- lineage and recovery --------------------------------------------------------------
+
+  /** Records a position seen in Redis: a new lineage forgets what the old one reached. */
+  private saw(key: string, epoch: string, seq: number): void {
+    if (epoch !== this.knownEpoch) {
+      this.knownEpoch = epoch;
+      this.knownSeqs.clear();
+    }
+    if (seq > (this.knownSeqs.get(key) ?? 0)) this.knownSeqs.set(key, seq);
+  }
+
+  /**
+   * After (re)connecting: resubscribe, check the lineage against what this instance saw
+   * (renewing it if Redis lost history), and only then accept requests again. Every watched
+   * channel is then reported stale, so subscribers get what pub/sub missed meanwhile.
+   */
+  private async recover(): Promise<void> {
+    try {
+      const channels = [...this.watched.keys()];
+      if (channels.length > 0) await this.link.subscriber.subscribe(...channels);
+      const positions = await this.positions();
+      if (!this.link.isUp) return;
+      this.up = true;
+      this.log?.info({ watched: channels.length, epoch: this.knownEpoch }, 'redis engine ready');
+      for (const [name, position] of positions) {
+        const entry = this.watched.get(name);
+        if (entry) this.stale(entry, position);
+      }
+    } catch (error) {
+      this.log?.warn({ err: error }, 'redis engine recovery failed; retrying');
+      setTimeout(() => {
+        if (!this.up && this.link.isUp) void this.recover();
+      }, 500).unref();
+    }
+  }
+
+  /** Periodic check: a watched channel ahead of what was delivered missed a message (or Redis restarted). */
+  private async check(): Promise<void> {
+    if (!this.up || this.watched.size === 0) return;
+    try {
+      const before = new Map([...this.watched].map(([name, entry]) => [name, entry.delivered]));
+      const positions = await this.positions();
+      for (const [name, position] of positions) {
+        const entry = this.watched.get(name);
+        const delivered = before.get(name);
+        if (!entry || entry.delivered !== delivered) continue;
+        if (!delivered || delivered.epoch !== position.epoch || delivered.seq < position.seq) this.stale(entry, position);
+      }
+    } catch (error) {
+      this.log?.debug({ err: error }, 'redis engine check failed');
+    }
+  }
+
+  /** Reads every watched channel's position in one script, renewing the lineage if history was lost. */
+  private async positions(): Promise<Map<string, StreamPosition>> {
+    const entries = [...this.watched.entries()];
+    const keys = [this.keys.epoch, ...entries.map(([, entry]) => entry.keys.meta)];
+    const known = entries.map(([, entry]) => this.knownSeqs.get(channelKey(entry.tenant, entry.channel)) ?? 0);
+    const [epoch, seqs] = await viaRedis(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), this.knownEpoch, ...known));
+    if (epoch !== this.knownEpoch) this.log?.warn({ previous: this.knownEpoch || undefined, epoch }, 'redis history lineage renewed');
+    const result = new Map<string, StreamPosition>();
+    entries.forEach(([name, entry], i) => {
+      this.saw(channelKey(entry.tenant, entry.channel), epoch, seqs[i]);
+      result.set(name, { epoch, seq: seqs[i] });
+    });
+    if (entries.length === 0) this.saw('', epoch, 0);
+    return result;
+  }
+
+  /**
+   * Reports a channel whose position in Redis is ahead of what pub/sub delivered. Commits up
+   * to `position` still in flight are dropped as duplicates from now on: the listeners fetch
+   * them from the history instead.
+   */
+  private stale(entry: Watched, position: StreamPosition): void {
+    entry.delivered = position;
+    for (const listener of this.staleListeners) listener(entry.tenant, entry.channel, position);
+  }
+
+  private assertUp(): void {
+    if (!this.up) throw new EngineUnavailableError('Redis is unreachable');
+  }
+}
+
+function newEpoch(): string {
+  return `e_${randomBytes(6).toString('base64url')}`;
+}
+
+function parseRecord(text: string): ChannelRecord {
+  return JSON.parse(text) as ChannelRecord;
+}
+
+function parseEvents(text: string): ChannelEvent[] {
+  return JSON.parse(text) as ChannelEvent[];
+}
+
+function toCommit(tenant: string, channel: string, wire: WireCommit): Commit {
+  const changes: RecordChange[] = wire.changes.map(({ id, before, after }) => ({ id, before, after }));
+  return { tenant, channel, epoch: wire.epoch, seq: wire.seq, ts: wire.ts, changes, events: wire.events };
+}

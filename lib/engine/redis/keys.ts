@@ -1,0 +1,77 @@
+/**
+ * Where the Redis engine keeps things (docs/scaling.md, "Keys"). Every key of one channel
+ * shares the hash tag `{tenant/channel}`, so a channel's keys live in one slot.
+ *
+ *   {prefix}epoch                      string  the history lineage, shared by every channel
+ *   {prefix}{tenant/channel}:meta      hash    seq
+ *   {prefix}{tenant/channel}:rec       hash    JSON id → record JSON
+ *   {prefix}{tenant/channel}:live      zset    JSON id → seq of its last change
+ *   {prefix}{tenant/channel}:tomb      zset    JSON id → seq of its deletion (inside the history window)
+ *   {prefix}{tenant/channel}:hist      stream  one entry per publish: s (seq), e (events JSON)
+ *   {prefix}{tenant/channel}:commits   pub/sub every commit, for the other instances
+ *   {prefix}channels:{tenant}          set     the tenant's channel names
+ *   {prefix}instances                  zset    instance id → heartbeat deadline (index only)
+ *   {prefix}instance:{id}              string  the instance's heartbeat (JSON), expires when it stops
+ *   {prefix}tenant-connections:{tenant} hash   instance id → connections of the tenant there
+ *   {prefix}control                    pub/sub requests between instances (kick)
+ */
+import { channelKey } from '../../hub/subscription';
+
+export interface ChannelKeys {
+  meta: string;
+  records: string;
+  live: string;
+  tombstones: string;
+  history: string;
+  /** Pub/sub channel carrying the channel's commits. */
+  commits: string;
+}
+
+export class KeyLayout {
+  constructor(readonly prefix: string) {}
+
+  get epoch(): string {
+    return `${this.prefix}epoch`;
+  }
+
+  channel(tenant: string, channel: string): ChannelKeys {
+    const base = `${this.prefix}{${channelKey(tenant, channel)}}`;
+    return {
+      meta: `${base}:meta`,
+      records: `${base}:rec`,
+      live: `${base}:live`,
+      tombstones: `${base}:tomb`,
+      history: `${base}:hist`,
+      commits: `${base}:commits`,
+    };
+  }
+
+  /** The tenant and channel a commits pub/sub channel belongs to, or undefined for anything else. */
+  parseCommits(pubsubChannel: string): { tenant: string; channel: string } | undefined {
+    if (!pubsubChannel.startsWith(`${this.prefix}{`) || !pubsubChannel.endsWith('}:commits')) return undefined;
+    const inner = pubsubChannel.slice(this.prefix.length + 1, -'}:commits'.length);
+    const slash = inner.indexOf('/');
+    if (slash <= 0) return undefined;
+    return { tenant: inner.slice(0, slash), channel: inner.slice(slash + 1) };
+  }
+
+  tenantChannels(tenant: string): string {
+    return `${this.prefix}channels:${tenant}`;
+  }
+
+  get instances(): string {
+    return `${this.prefix}instances`;
+  }
+
+  instance(id: string): string {
+    return `${this.prefix}instance:${id}`;
+  }
+
+  tenantConnections(tenant: string): string {
+    return `${this.prefix}tenant-connections:${tenant}`;
+  }
+
+  get control(): string {
+    return `${this.prefix}control`;
+  }
+}

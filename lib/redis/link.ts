@@ -1,0 +1,118 @@
+/**
+ * The two Redis connections an instance holds (commands, and pub/sub, which a subscribed
+ * connection cannot mix), with one notion of "up": both connected. The engine and the cluster
+ * share it.
+ *
+ * Commands fail at once while Redis is unreachable (no offline queue): a publish is refused
+ * with a clear error instead of waiting in memory for a Redis that may not come back, and
+ * nothing refused is applied later behind the caller's back. Both connections reconnect on
+ * their own with capped backoff.
+ */
+import { EventEmitter } from 'node:events';
+import Redis, { ReplyError, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log';
+import { EngineUnavailableError } from '../engine/types';
+
+const RECONNECT_CAP_MS = 2000;
+/** How long a health check waits for PING before calling Redis unreachable. */
+const PING_TIMEOUT_MS = 1000;
+
+export interface RedisLinkEvents {
+  /** Both connections are (again) usable. */
+  up: [];
+  /** One of them was lost. */
+  down: [];
+}
+
+export class RedisLink extends EventEmitter<RedisLinkEvents> {
+  readonly command: Redis;
+  readonly subscriber: Redis;
+  /** Times a connection was lost after having been up. */
+  outages = 0;
+  private wasUp = false;
+
+  constructor(url: string, private readonly log?: Logger) {
+    super();
+    const options: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), RECONNECT_CAP_MS),
+      // Subscriptions are restored by their owners once both connections are back, in order.
+      autoResubscribe: false,
+      connectionName: 'pulseboard',
+    };
+    this.command = new Redis(url, options);
+    this.subscriber = new Redis(url, options);
+    for (const [role, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
+      client.on('ready', () => this.changed());
+      client.on('close', () => this.changed());
+      client.on('error', (error: Error) => this.log?.debug({ err: error, role }, 'redis connection error'));
+    }
+  }
+
+  get isUp(): boolean {
+    return this.command.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /** Resolves once both connections are up, or after `timeoutMs` (false then). */
+  waitUntilUp(timeoutMs: number): Promise<boolean> {
+    if (this.isUp) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('up', onUp);
+        resolve(false);
+      }, timeoutMs);
+      const onUp = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('up', onUp);
+    });
+  }
+
+  /** True when Redis answers PING in time. */
+  async ping(): Promise<boolean> {
+    if (!this.isUp) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.command.ping().then(() => true as const), timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.removeAllListeners();
+    await Promise.all([this.command, this.subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  private changed(): void {
+    const up = this.isUp;
+    if (up === this.wasUp) return;
+    this.wasUp = up;
+    if (up) {
+      this.log?.info('redis connected');
+      this.emit('up');
+    } else {
+      this.outages++;
+      this.log?.warn('redis connection lost');
+      this.emit('down');
+    }
+  }
+}
+
+/**
+ * Runs a Redis call, turning a connection failure into `EngineUnavailableError`. Errors Redis
+ * itself answered (a script error) are bugs, not outages, and pass through.
+ */
+export async function viaRedis<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ReplyError) throw error;
+    throw new EngineUnavailableError(`Redis is unreachable (${(error as Error).message})`);
+  }
+}

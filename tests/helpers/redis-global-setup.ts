@@ -1,0 +1,17 @@
+/**
+ * Global setup of the `integration-redis` project: one real redis-server for the whole run.
+ * Each test server gets its own key prefix on it (see `startTestServer`), so suites running
+ * in parallel never see each other's channels.
+ */
+import { startLocalRedis, type LocalRedis } from '../../lib/redis/local-server';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __pulseRedis: LocalRedis | undefined;
+}
+
+export default async function setup(): Promise<void> {
+  const redis = await startLocalRedis();
+  globalThis.__pulseRedis = redis;
+  process.env.PULSE_TEST_REDIS_URL = redis.url;
+}
