@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelEvent, ChannelRecord, Json, PublishInput, StreamPosition } from '../protocol';
 import { applyMergePatch, jsonEqual } from './merge-patch';
-import type { ChannelInfo, ChannelState, Commit, Engine, EngineOptions, Recovery, RecordChange } from './types';
+import type { ChannelInfo, ChannelState, Commit, Engine, EngineCounters, EngineOptions, Recovery, RecordChange } from './types';
 
 interface StoredRecord {
   record: ChannelRecord;
@@ -163,6 +163,10 @@ export class MemoryEngine implements Engine {
   onCommit(listener: (commit: Commit) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  counters(): EngineCounters {
+    return { outages: 0, seqJumps: 0 };
   }
 
   async watch(): Promise<void> {}

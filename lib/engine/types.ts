@@ -61,8 +61,17 @@ export interface EngineOptions {
   historyTtlMs: number;
 }
 
+/** Counters an engine keeps about its own health, for `/metrics`. */
+export interface EngineCounters {
+  /** Times the engine's store became unreachable. */
+  outages: number;
+  /** Commits that arrived after a gap in seq, repaired from the history. */
+  seqJumps: number;
+}
+
 export interface Engine {
   readonly kind: 'memory' | 'redis';
+  counters(): EngineCounters;
   /** Applies one publish atomically and returns its commit (also emitted to `onCommit` listeners). */
   publish(tenant: string, channel: string, input: PublishInput): Promise<Commit>;
   /** The channel's current state. A channel never published to has seq 0 and no records. */

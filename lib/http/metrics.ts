@@ -44,6 +44,17 @@ function createRegistry(hub: Hub): Registry {
   mirroredCounter(registry, 'pulse_publishes_total', 'Accepted publishes', () => stats.publishes);
   mirroredCounter(registry, 'pulse_rate_limited_total', 'Messages refused by the rate limit', () => stats.rateLimited);
   mirroredCounter(registry, 'pulse_slow_consumer_events_total', 'Times a socket went over the slow-consumer limit', () => stats.slowConsumerEvents);
+  new Gauge({
+    name: 'pulse_engine_up',
+    help: `1 while the engine (${hub.engine.kind}) can serve requests`,
+    registers: [registry],
+    async collect() {
+      this.set((await hub.engine.healthy().catch(() => false)) ? 1 : 0);
+    },
+  });
+  mirroredCounter(registry, 'pulse_engine_outages_total', 'Times the engine became unreachable', () => hub.engine.counters().outages);
+  mirroredCounter(registry, 'pulse_engine_refusals_total', 'Requests refused because the engine was unreachable', () => stats.engineRefusals);
+  mirroredCounter(registry, 'pulse_engine_seq_repairs_total', 'Commits that arrived after a gap in seq and were repaired from the history', () => hub.engine.counters().seqJumps);
   mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => stats.flushes);
   mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => stats.flushSeconds);
 

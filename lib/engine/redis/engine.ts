@@ -15,7 +15,7 @@ import type { Logger } from '../../log';
 import type { ChannelEvent, ChannelRecord, PublishInput, StreamPosition } from '../../protocol';
 import { RedisLink, viaRedis } from '../../redis/link';
 import { channelKey } from '../../hub/subscription';
-import { EngineUnavailableError, type ChannelInfo, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
+import { EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
 import { KeyLayout, type ChannelKeys } from './keys';
 import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
 import { classifyArrival } from './sequence';
@@ -55,8 +55,7 @@ interface WireCommit {
 export class RedisEngine implements Engine {
   readonly kind = 'redis' as const;
   readonly keys: KeyLayout;
-  /** Commits that arrived after a gap in seq (repaired from the history). */
-  seqJumps = 0;
+  private seqJumps = 0;
   private readonly redis: Scripted;
   private readonly link: RedisLink;
   private readonly listeners = new Set<(commit: Commit) => void>();
@@ -86,6 +85,10 @@ export class RedisEngine implements Engine {
     if (this.link.isUp) void this.recover();
     this.checkTimer = setInterval(() => void this.check(), options.checkIntervalMs ?? 2000);
     this.checkTimer.unref();
+  }
+
+  counters(): EngineCounters {
+    return { outages: this.link.outages, seqJumps: this.seqJumps };
   }
 
   async publish(tenant: string, channel: string, input: PublishInput): Promise<Commit> {
