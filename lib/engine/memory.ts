@@ -169,7 +169,10 @@ export class MemoryEngine implements Engine {
     return { outages: 0, seqJumps: 0 };
   }
 
-  async watch(): Promise<void> {}
+  /** Every commit is delivered already. */
+  watch(): undefined {
+    return undefined;
+  }
 
   unwatch(): void {}
 

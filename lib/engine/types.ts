@@ -85,10 +85,11 @@ export interface Engine {
    */
   onCommit(listener: (commit: Commit) => void): () => void;
   /**
-   * Starts delivering the channel's commits to `onCommit` listeners; resolves once they flow.
-   * Idempotent. The hub watches a channel while it has subscribers.
+   * Starts delivering the channel's commits to `onCommit` listeners: returns a promise that
+   * resolves once they flow, or nothing when they flow already. Idempotent. The hub watches a
+   * channel while it has subscribers.
    */
-  watch(tenant: string, channel: string): Promise<void>;
+  watch(tenant: string, channel: string): Promise<void> | undefined;
   unwatch(tenant: string, channel: string): void;
   /**
    * A watched channel may have moved without its commits reaching `onCommit` (the engine was

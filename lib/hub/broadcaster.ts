@@ -171,7 +171,8 @@ export class Broadcaster {
     sub.busy = true;
     try {
       // Commits must flow before the first state is read, or one could fall in between.
-      await this.engine.watch(sub.tenant, sub.channel);
+      const watching = this.engine.watch(sub.tenant, sub.channel);
+      if (watching) await watching;
       if (since) {
         const recovery = await this.engine.since(sub.tenant, sub.channel, since);
         if (!sub.active) return;

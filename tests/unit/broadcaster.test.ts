@@ -526,6 +526,57 @@ describe('Broadcaster: late joiners', () => {
   });
 });
 
+describe('Broadcaster: commits that never arrived (a shared engine lost a message)', () => {
+  /** A broadcaster whose engine loses the commits `lose` names on their way to `ingest`. */
+  function lossySetup(lose: (seq: number) => boolean) {
+    const engine = new MemoryEngine({ historySize: 1000, historyTtlMs: 300_000 });
+    const index = new SubscriptionIndex();
+    const broadcaster = new Broadcaster(engine, index, new HubStats(), OPTIONS);
+    engine.onCommit((commit) => lose(commit.seq) || broadcaster.ingest(commit));
+    const connection = new FakeConnection();
+    const sub = new Subscription(connection as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+    index.add(sub);
+    const publish = (input: PublishInput) => engine.publishSync(TENANT, 'kpi', input);
+    return { engine, broadcaster, connection, sub, publish };
+  }
+
+  it('repairs a seq jump from the history before sending anything of it', async () => {
+    const { broadcaster, connection, sub, publish } = lossySetup((seq) => seq === 2);
+    await broadcaster.initialize(sub, undefined, () => {});
+    connection.take();
+    publish({ upsert: [rec('a', { v: 1 })] });
+    broadcaster.tick();
+    publish({ upsert: [rec('b', { v: 1 })] }); // lost on the way
+    publish({ upsert: [rec('c', { v: 1 })] });
+    broadcaster.tick();
+    await settle();
+    const received = connection.take().map(delta);
+    expect(received.map((d) => [d.prevSeq, d.seq, d.recovery ?? false])).toEqual([
+      [0, 1, false],
+      [1, 3, true],
+    ]);
+    expect(received[1].upsert).toEqual(expect.arrayContaining([{ id: 'b', v: 1 }, { id: 'c', v: 1 }]));
+  });
+
+  it('brings subscribers up to date when the engine reports a channel stale', async () => {
+    const { engine, broadcaster, connection, sub, publish } = lossySetup(() => true);
+    await broadcaster.initialize(sub, undefined, () => {});
+    connection.take();
+    publish({ upsert: [rec('a', { v: 1 })] });
+    publish({ delete: ['a'], upsert: [rec('b', { v: 2 })] });
+    broadcaster.tick();
+    expect(connection.take()).toEqual([]);
+    broadcaster.stale(channelKey(TENANT, 'kpi'), { epoch: engine.epoch, seq: 2 });
+    await settle();
+    const received = connection.take().map(delta);
+    expect(received).toEqual([expect.objectContaining({ prevSeq: 0, seq: 2, recovery: true, upsert: [{ id: 'b', v: 2 }] })]);
+    // Reported again at the same position: nothing more to send.
+    broadcaster.stale(channelKey(TENANT, 'kpi'), { epoch: engine.epoch, seq: 2 });
+    await settle();
+    expect(connection.take()).toEqual([]);
+  });
+});
+
 describe('Broadcaster: slow consumers', () => {
   it('holds back a stalled socket, then sends one recovery delta once it drains', async () => {
     const { publish, subscribe, broadcaster, stats } = setup();

@@ -40,6 +40,8 @@ interface Watched {
   channel: string;
   keys: ChannelKeys;
   subscribed: Promise<void>;
+  /** True once the subscription is confirmed. */
+  flowing: boolean;
   /** Last commit handed to listeners. */
   delivered: StreamPosition | undefined;
 }
@@ -79,9 +81,9 @@ export class RedisEngine implements Engine {
     this.redis.defineCommand('pulseSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
     this.redis.defineCommand('pulseSince', { numberOfKeys: 6, lua: SINCE_SCRIPT });
     this.redis.defineCommand('pulsePositions', { lua: POSITIONS_SCRIPT });
-    this.link.subscriber.on('message', (pubsubChannel: string, message: string) => this.receive(pubsubChannel, message));
-    this.link.on('up', () => void this.recover());
-    this.link.on('down', () => (this.up = false));
+    this.link.subscriber.on('message', this.onMessage);
+    this.link.on('up', this.onUp);
+    this.link.on('down', this.onDown);
     if (this.link.isUp) void this.recover();
     this.checkTimer = setInterval(() => void this.check(), options.checkIntervalMs ?? 2000);
     this.checkTimer.unref();
@@ -175,13 +177,15 @@ export class RedisEngine implements Engine {
     return () => this.staleListeners.delete(listener);
   }
 
-  watch(tenant: string, channel: string): Promise<void> {
+  watch(tenant: string, channel: string): Promise<void> | undefined {
     const keys = this.keys.channel(tenant, channel);
     const existing = this.watched.get(keys.commits);
-    if (existing) return existing.subscribed;
-    const entry: Watched = { tenant, channel, keys, delivered: undefined, subscribed: Promise.resolve() };
+    if (existing) return existing.flowing ? undefined : existing.subscribed;
+    const entry: Watched = { tenant, channel, keys, delivered: undefined, subscribed: Promise.resolve(), flowing: false };
     entry.subscribed = viaRedis(() => this.link.subscriber.subscribe(keys.commits)).then(
-      () => undefined,
+      () => {
+        entry.flowing = true;
+      },
       (error) => {
         if (this.watched.get(keys.commits) === entry) this.watched.delete(keys.commits);
         throw error;
@@ -216,12 +220,19 @@ export class RedisEngine implements Engine {
 
   async close(): Promise<void> {
     clearInterval(this.checkTimer);
+    this.link.subscriber.off('message', this.onMessage);
+    this.link.off('up', this.onUp);
+    this.link.off('down', this.onDown);
     this.listeners.clear();
     this.staleListeners.clear();
     this.up = false;
   }
 
   // ---- pub/sub ---------------------------------------------------------------------------
+
+  private readonly onMessage = (pubsubChannel: string, message: string) => this.receive(pubsubChannel, message);
+  private readonly onUp = () => void this.recover();
+  private readonly onDown = () => (this.up = false);
 
   private receive(pubsubChannel: string, message: string): void {
     const entry = this.watched.get(pubsubChannel);

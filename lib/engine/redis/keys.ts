@@ -46,15 +46,6 @@ export class KeyLayout {
     };
   }
 
-  /** The tenant and channel a commits pub/sub channel belongs to, or undefined for anything else. */
-  parseCommits(pubsubChannel: string): { tenant: string; channel: string } | undefined {
-    if (!pubsubChannel.startsWith(`${this.prefix}{`) || !pubsubChannel.endsWith('}:commits')) return undefined;
-    const inner = pubsubChannel.slice(this.prefix.length + 1, -'}:commits'.length);
-    const slash = inner.indexOf('/');
-    if (slash <= 0) return undefined;
-    return { tenant: inner.slice(0, slash), channel: inner.slice(slash + 1) };
-  }
-
   tenantChannels(tenant: string): string {
     return `${this.prefix}channels:${tenant}`;
   }
