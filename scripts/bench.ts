@@ -8,6 +8,8 @@
  *   npm run bench -- --quick           200 subscribers, 3 s each (a harness check, about 30 s)
  *   npm run bench -- --subscribers 2000 --seconds 10 --rate 500 --only fanout,floor
  *   npm run bench -- --only fanout --profile     CPU profile of the publishing phase
+ *   npm run bench -- --engine redis [--instances 2]   fan-out on the Redis engine beside the
+ *                                      memory engine, plus the most publishes one channel takes
  *
  * Exit code 0 when the harness worked, whatever the figures; 1 when it broke (a process
  * crashed, subscribers could not connect, completeness could not be measured); 2 for bad
@@ -17,17 +19,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profileLines, summarizeProfile } from './bench/profile';
-import { checkTargets, ratioLines, ratios, table, targetLines } from './bench/report';
+import { ceilingLines, checkTargets, ratioLines, ratios, table, targetLines } from './bench/report';
+import { publishCeiling, startBenchRedis, type BenchRedis, type PublishCeiling } from './bench/redis';
 import { runWorkload, type WorkloadResult } from './bench/run';
 import { describeMachine, placeProcesses } from './bench/system';
 import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
 
 /** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
-const RUN_ORDER: WorkloadName[] = ['fanout', 'floor', 'socketio', 'filtered', 'channels'];
+const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'floor', 'socketio', 'filtered', 'channels'];
+/** What runs without --only: everything on the memory engine, or with --engine redis the fan-out on both engines. */
+const DEFAULT_RUN: Record<'memory' | 'redis', WorkloadName[]> = { memory: ['fanout', 'floor', 'socketio', 'filtered', 'channels'], redis: ['fanout', 'redis'] };
 
 const USAGE = `usage: npm run bench -- [--quick] [--subscribers N] [--seconds S] [--rate R]
                         [--only ${WORKLOAD_NAMES.join(',')}] [--clients K] [--concurrency C]
-                        [--batch-ms MS] [--profile | --cpu-prof] [--out DIR]`;
+                        [--batch-ms MS] [--profile | --cpu-prof] [--out DIR]
+                        [--engine memory|redis] [--instances N]`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
@@ -57,6 +63,8 @@ async function main(): Promise<void> {
         profile: { type: 'boolean', default: false },
         'cpu-prof': { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench-results' },
+        engine: { type: 'string', default: 'memory' },
+        instances: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -78,7 +86,10 @@ async function main(): Promise<void> {
   const clients = Math.round(positive('clients', parsed.clients, Math.min(4, Math.max(2, 2 * (machine.cpus - 1)))));
   const concurrency = Math.round(positive('concurrency', parsed.concurrency, 50));
   const batchMs = Math.round(positive('batch-ms', parsed['batch-ms'], 100));
-  const only = (parsed.only ?? RUN_ORDER.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const engine = parsed.engine;
+  if (engine !== 'memory' && engine !== 'redis') fail(`--engine must be memory or redis\n${USAGE}`);
+  const instances = Math.round(positive('instances', parsed.instances, 1));
+  const only = (parsed.only ?? DEFAULT_RUN[engine].join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only) if (!WORKLOAD_NAMES.includes(name as WorkloadName)) fail(`--only: unknown workload '${name}' (${WORKLOAD_NAMES.join(', ')})`);
   if (parsed.profile && parsed['cpu-prof']) fail('--profile and --cpu-prof are exclusive');
   const outDir = resolve(parsed.out);
@@ -102,11 +113,17 @@ async function main(): Promise<void> {
 
   const results: WorkloadResult[] = [];
   const errors: Array<{ workload: string; error: string }> = [];
+  let redis: BenchRedis | undefined;
+  let ceiling: PublishCeiling | undefined;
+  if (only.includes('redis')) {
+    redis = await startBenchRedis(placement.clientCpus);
+    log(`redis-server pid ${redis.server.pid} on ${redis.server.url}${placement.clientCpus ? ` on cpu ${placement.clientCpus}` : ''}`);
+  }
   for (const name of RUN_ORDER.filter((n) => only.includes(n))) {
-    const workload = makeWorkload(name, { subscribers, seconds, rate, batchMs });
+    const workload = makeWorkload(name, { subscribers, seconds, rate, batchMs, redisUrl: redis?.server.url, instances });
     log(`— ${workload.label}: ${subscribers} subscribers, ${rate} updates/s, ${seconds} s`);
     try {
-      const result = await runWorkload(workload, { placement, concurrency, settleMs: quick ? 300 : 1000, profile, log: (line) => log(`  ${line}`) });
+      const result = await runWorkload(workload, { placement, concurrency, settleMs: quick ? 300 : 1000, profile, redis: redis?.probe, log: (line) => log(`  ${line}`) });
       results.push(result);
       log(`  done: ${result.completeness.toFixed(2)}% delivered, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${result.cpuSeconds.toFixed(2)} CPU-s`);
     } catch (error) {
@@ -114,6 +131,17 @@ async function main(): Promise<void> {
       errors.push({ workload: name, error: message });
       log(`  FAILED: ${message}`);
     }
+  }
+
+  if (redis) {
+    try {
+      log('— most publishes one channel takes on Redis (engine alone, 64 in flight)');
+      ceiling = await publishCeiling(redis, quick ? 1 : 5);
+      log(`  ${Math.round(ceiling.publishesPerSec)} publishes/s, redis-server at ${(ceiling.redisCoreShare * 100).toFixed(0)}% of a core`);
+    } catch (error) {
+      errors.push({ workload: 'redis ceiling', error: error instanceof Error ? error.message : String(error) });
+    }
+    await redis.close();
   }
 
   const r = ratios(results);
@@ -126,6 +154,7 @@ async function main(): Promise<void> {
   const ratioText = ratioLines(r);
   if (ratioText.length) console.log(['', 'Ratios (fan-out):', ...ratioText].join('\n'));
   if (checks.length) console.log(['', 'Targets (fan-out):', ...targetLines(checks, subscribers)].join('\n'));
+  if (ceiling) console.log(['', 'Redis engine, one channel:', ...ceilingLines(ceiling)].join('\n'));
   // Other processes (or other guests, as steal time) on the server's core: more than 5% of
   // the window means the figures are not the server's alone, latency above all.
   const interference = (x: WorkloadResult) => (x.otherLoadOnServerCore ?? 0) + (x.stealOnServerCore ?? 0);
@@ -158,7 +187,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only }, results, ratios: r, targets: checks, profiles, errors },
+      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only, engine, instances }, results, ratios: r, targets: checks, ceiling, profiles, errors },
       null,
       2,
     ) + '\n',

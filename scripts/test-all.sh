@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-chromium.sh || exit 1
+bash scripts/ensure-packages.sh || exit 1
 mkdir -p test-results
 
 export NEXT_TELEMETRY_DISABLED=1

@@ -10,6 +10,7 @@ import { LiveBadge } from '@/components/LiveBadge';
 import { ConnectionsTable } from './ConnectionsTable';
 import { ErrorsPanel } from './ErrorsPanel';
 import { REFRESH_MS, recentErrors } from './history';
+import { InstancesPanel } from './InstancesPanel';
 import { KeyPrompt } from './KeyPrompt';
 import { LatencyPanel } from './LatencyPanel';
 import { Overview } from './Overview';
@@ -98,6 +99,7 @@ export function StatusConsole() {
                   <TenantsPanel byTenant={stats.connections.byTenant} total={stats.connections.total} />
                   <ErrorsPanel total={stats.errors} recent={recent} />
                   <ServerPanel stats={stats} />
+                  <InstancesPanel stats={stats} />
                 </div>
               </div>
             )}

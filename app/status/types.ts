@@ -25,6 +25,20 @@ export interface ServerStats {
   /** Error code → count since start. */
   errors: Record<string, number>;
   slowConsumers: number;
+  /** Every live instance sharing the engine (just this one without Redis). */
+  cluster: {
+    instances: InstanceSummary[];
+    connections: number;
+    subscriptions: number;
+  };
+}
+
+export interface InstanceSummary {
+  instance: string;
+  startedAt: number;
+  uptimeS: number;
+  connections: number;
+  subscriptions: number;
 }
 
 /** One entry of `GET /api/ws/connections`. */

@@ -12,12 +12,16 @@ export interface LocalRedisOptions {
   /** `aof`: every write is fsynced to an append-only file, so a restart loses nothing. */
   persistence?: 'none' | 'aof';
   port?: number;
+  /** CPUs to pin the server to (`taskset -c`), to keep it off a measured process's core. */
+  cpus?: string;
 }
 
 export interface LocalRedis {
   url: string;
   port: number;
   dir: string;
+  /** The running server's process id (undefined while it is stopped). */
+  readonly pid: number | undefined;
   /** Stops the server (SIGKILL: no save on the way out) and waits for it to exit. */
   kill(): Promise<void>;
   /** Starts it again on the same port and directory. */
@@ -38,7 +42,8 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
 
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // taskset execs the server, so the child's pid is the server's.
+    child = options.cpus ? spawn('taskset', ['-c', options.cpus, REDIS_SERVER, ...args], { stdio: ['ignore', 'ignore', 'inherit'] }) : spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     const failed = new Promise<never>((_, reject) => {
       child!.once('error', (error) => reject(new Error(`cannot start ${REDIS_SERVER}: ${error.message}`)));
       child!.once('exit', (code) => reject(new Error(`${REDIS_SERVER} exited with ${code}`)));
@@ -60,6 +65,9 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
+    get pid() {
+      return child?.pid;
+    },
     kill,
     restart: launch,
     async stop() {

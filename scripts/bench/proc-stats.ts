@@ -56,3 +56,15 @@ export function threadCpuSeconds(): { mainUser: number; mainSystem: number; othe
     return undefined;
   }
 }
+
+/** CPU seconds (user + system) of another process so far, from /proc/<pid>/stat; NaN where missing. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}

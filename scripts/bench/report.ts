@@ -2,6 +2,7 @@
  * The printed table, the Pulseboard / baseline ratios and the issue's performance targets.
  * Pure functions of the results, so the JSON file and the table always say the same thing.
  */
+import type { PublishCeiling } from './redis';
 import type { WorkloadResult } from './run';
 
 /** The targets as the issue states them, for fan-out at 5,000 subscribers on one server core. */
@@ -11,6 +12,8 @@ export const TARGETS = {
   cpuPerFrameVsFloor: 1.3,
   updatesPerCpuVsSocketIo: 10,
   idleKBPerConnection: 12,
+  /** Hub CPU per delivered frame on the Redis engine, relative to the memory engine's. */
+  redisCpuPerFrameVsMemory: 1.2,
 };
 
 export interface Ratios {
@@ -26,6 +29,10 @@ export interface Ratios {
   p99VsFloor?: number;
   idleMemoryVsSocketIo?: number;
   idleMemoryVsFloor?: number;
+  /** Hub CPU per delivered frame, Redis engine ÷ memory engine (redis-server's own CPU not included). */
+  redisCpuPerFrameVsMemory?: number;
+  /** The same with redis-server's CPU added to the hubs'. */
+  redisWithServerCpuPerFrameVsMemory?: number;
 }
 
 export interface TargetCheck {
@@ -45,6 +52,14 @@ export function ratios(results: WorkloadResult[]): Ratios {
     if (pulse.cpuPerMegabyte !== null && floor.cpuPerMegabyte !== null) out.cpuPerByteVsFloor = pulse.cpuPerMegabyte / floor.cpuPerMegabyte;
     out.p99VsFloor = pulse.latencyMs.p99 / floor.latencyMs.p99;
     out.idleMemoryVsFloor = pulse.memory.idlePerConnectionKB / floor.memory.idlePerConnectionKB;
+  }
+  const onRedis = find('redis');
+  if (pulse && onRedis) {
+    out.redisCpuPerFrameVsMemory = onRedis.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
+    if (onRedis.redis) {
+      const withServer = ((onRedis.cpuSeconds + onRedis.redis.cpuSeconds) / onRedis.frames) * 1e3;
+      out.redisWithServerCpuPerFrameVsMemory = withServer / pulse.cpuPerThousandFrames;
+    }
   }
   if (pulse && io) {
     out.updatesPerCpuVsSocketIo = pulse.updatesPerCpuSecond / io.updatesPerCpuSecond;
@@ -85,7 +100,30 @@ export function checkTargets(results: WorkloadResult[], r: Ratios): TargetCheck[
       met: pulse.memory.idlePerConnectionKB <= TARGETS.idleKBPerConnection,
     },
   ];
+  const onRedis = results.find((x) => x.name === 'redis');
+  if (onRedis) {
+    checks.push(
+      {
+        target: 'all updates delivered on Redis',
+        value: `${fmtPercent(onRedis.completeness)} (${onRedis.subscribersComplete}/${onRedis.connected} subscribers complete)`,
+        met: onRedis.subscribersComplete === onRedis.connected && onRedis.delivered === onRedis.expected && onRedis.published === onRedis.publishTarget,
+      },
+      {
+        target: `hub CPU per delivered frame on Redis ≤ ${TARGETS.redisCpuPerFrameVsMemory}× memory`,
+        value: r.redisCpuPerFrameVsMemory === undefined ? 'memory fan-out not run' : `${fmt(r.redisCpuPerFrameVsMemory, 2)}×`,
+        met: r.redisCpuPerFrameVsMemory === undefined ? null : r.redisCpuPerFrameVsMemory <= TARGETS.redisCpuPerFrameVsMemory,
+      },
+    );
+  }
   return checks;
+}
+
+export function ceilingLines(c: PublishCeiling): string[] {
+  return [
+    `  publishes/s one channel takes (${c.inFlight} in flight)`.padEnd(68) + ` ${fmt(c.publishesPerSec, 0)}`,
+    `  redis-server CPU per 1k publishes (ms)`.padEnd(68) + ` ${fmt(c.redisCpuPerThousand * 1000, 1)}`,
+    `  redis-server share of one core at that rate`.padEnd(68) + ` ${fmt(c.redisCoreShare * 100, 0)}%`,
+  ];
 }
 
 // ---- formatting ------------------------------------------------------------------------------
@@ -106,6 +144,7 @@ const SHORT: Record<string, string> = {
   channels: 'channels',
   socketio: 'Socket.IO',
   floor: 'ws floor',
+  redis: 'Redis',
 };
 
 /** The results as a fixed-width table: one row per figure, one column per workload. */
@@ -146,6 +185,11 @@ export function table(results: WorkloadResult[]): string {
     ['hypervisor steal on server core (s)', (r) => fmt(r.stealOnServerCore, 2)],
     ['subscriber cores busy, all (s)', (r) => fmt(r.subscriberCoresBusy, 1)],
     ['load average at start / end', (r) => `${fmt(r.loadAverage[0], 1)} / ${fmt(r.loadAverage[1], 1)}`],
+    ['Redis: instances', (r) => (r.redis ? fmt(r.redis.instances, 0) : '–')],
+    ['  redis-server CPU (s)', (r) => (r.redis ? fmt(r.redis.cpuSeconds, 2) : '–')],
+    ['  redis-server CPU per 1k publishes (ms)', (r) => (r.redis ? fmt(r.redis.cpuPerThousandPublishes * 1000, 1) : '–')],
+    ['  round trips per publish', (r) => (r.redis ? fmt(r.redis.roundTripsPerPublish, 2) : '–')],
+    ['  Redis commands per publish', (r) => (r.redis ? fmt(r.redis.commandsPerPublish, 1) : '–')],
     ['RSS baseline (MiB)', (r) => fmt(r.memory.baselineMiB, 1)],
     ['RSS idle, connected (MiB)', (r) => fmt(r.memory.idleMiB, 1)],
     ['RSS under load, max (MiB)', (r) => fmt(r.memory.loadMiB, 1)],
@@ -174,6 +218,8 @@ export function ratioLines(r: Ratios): string[] {
   add('latency p99, Pulseboard / floor', r.p99VsFloor);
   add('RSS per idle connection, Pulseboard / Socket.IO', r.idleMemoryVsSocketIo);
   add('RSS per idle connection, Pulseboard / floor', r.idleMemoryVsFloor);
+  add('hub CPU per delivered frame, Redis engine / memory engine', r.redisCpuPerFrameVsMemory);
+  add('  with redis-server CPU counted too', r.redisWithServerCpuPerFrameVsMemory);
   return lines;
 }
 

@@ -95,6 +95,16 @@ export interface WorkloadResult {
    * of the hub's delivery-latency bucket). Null for Socket.IO.
    */
   serverSide: { meanTickMs: number; writtenP50Ms: number; writtenP99Ms: number } | null;
+  /** On the Redis engine: redis-server's CPU over the window and the commands it ran per publish. */
+  redis: {
+    instances: number;
+    cpuSeconds: number;
+    /** Scripts run per publish: the publish's round trips (1 by design; catch-ups add reads). */
+    roundTripsPerPublish: number;
+    /** Commands Redis executed per publish, inside scripts included. */
+    commandsPerPublish: number;
+    cpuPerThousandPublishes: number;
+  } | null;
   profile?: string;
 }
 
@@ -109,7 +119,14 @@ export interface RunOptions {
    * with `--cpu-prof` and covers its whole life, connection set-up included.
    */
   profile?: { dir: string; mode: 'window' | 'process' };
+  /** The redis-server of Redis workloads, to measure its share. */
+  redis?: RedisProbe;
   log(line: string): void;
+}
+
+/** Reads a redis-server's CPU time and the number of commands it has run. */
+export interface RedisProbe {
+  read(): Promise<{ cpuSeconds: number; commands: number; scripts: number }>;
 }
 
 const SERVER_SCRIPTS: Record<Workload['system'], string> = {
@@ -143,7 +160,8 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Wor
   const k = clients.length;
   const crashed = () => [server, ...clients].find((c) => c.crashed);
   try {
-    const started = await server.call<{ port: number; path: string; pid: number }>('start', { workload: w }, 120_000);
+    const started = await server.call<{ port: number; ports?: number[]; path: string; pid: number }>('start', { workload: w }, 120_000);
+    const ports = started.ports ?? [started.port];
     log(`server pid ${started.pid}${placement.serverCpus ? ` on cpu ${placement.serverCpus}` : ''}, port ${started.port}`);
     const baseline = await server.call<ServerStats>('stats', { gc: true });
 
@@ -154,7 +172,7 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Wor
       clients.map((c, i) =>
         c.call<{ ready: number; failed: number; errors: string[] }>(
           'connect',
-          { system: w.system, port: started.port, path: started.path, workload: w, from: i * share, to: Math.min(w.subscribers, (i + 1) * share), concurrency: options.concurrency },
+          { system: w.system, port: ports[i % ports.length], path: started.path, workload: w, from: i * share, to: Math.min(w.subscribers, (i + 1) * share), concurrency: options.concurrency },
           connectTimeout,
         ),
       ),
@@ -175,9 +193,11 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Wor
     const loadStart = loadavg()[0];
     const coresStart = coreTimes();
     const windowStart = Date.now();
+    const redisStart = w.engine === 'redis' ? await options.redis?.read() : undefined;
     const pub = await server.call<PublishReport>('publish', { rate: w.rate, seconds: w.seconds }, w.seconds * 1000 + 120_000);
     const drainMs = Math.max(15_000, w.seconds * 3000);
     const reports = await Promise.all(clients.map((c) => c.call<ClientReport>('finish', { published: pub.published, timeoutMs: drainMs }, drainMs + 60_000)));
+    const redisEnd = redisStart ? await options.redis!.read() : undefined;
     const end = await server.call<ServerStats>('stats', { gc: false });
     const loadEnd = loadavg()[0];
     const coresEnd = coreTimes();
@@ -261,6 +281,17 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Wor
       },
       maxPublisherTickGapMs: pub.maxTickGapMs,
       serverSide: serverSide(idle.flush, end.flush),
+      redis:
+        redisStart && redisEnd
+          ? {
+              instances: w.instances,
+              cpuSeconds: redisEnd.cpuSeconds - redisStart.cpuSeconds,
+              roundTripsPerPublish: (redisEnd.scripts - redisStart.scripts) / Math.max(1, pub.published),
+              // The probe's own INFO call is one of them.
+              commandsPerPublish: (redisEnd.commands - redisStart.commands - 1) / Math.max(1, pub.published),
+              cpuPerThousandPublishes: ((redisEnd.cpuSeconds - redisStart.cpuSeconds) / Math.max(1, pub.published)) * 1000,
+            }
+          : null,
       ...(profile ? { profile } : {}),
     };
   } catch (error) {

@@ -26,7 +26,7 @@ export interface Update {
 
 export interface BenchServer {
   /** Starts listening on 127.0.0.1 and seeds the workload's records. */
-  start(w: Workload): Promise<{ port: number; path: string }>;
+  start(w: Workload): Promise<{ port: number; path: string; ports?: number[] }>;
   /** Publishes one update to a channel; a returned promise that rejects counts as an error. */
   publish(channel: string, update: Update): void | Promise<unknown>;
   /** Open connections as the server counts them. */

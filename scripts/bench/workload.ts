@@ -11,9 +11,9 @@
  */
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
-export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis';
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor'];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis'];
 
 export interface Workload {
   name: WorkloadName;
@@ -29,6 +29,10 @@ export interface Workload {
   groups: number;
   /** Flush interval of the batching systems (Pulseboard, floor). */
   batchMs: number;
+  /** Pulseboard's engine; with Redis, `instances` hubs share it and the subscribers are spread over them. */
+  engine: 'memory' | 'redis';
+  instances: number;
+  redisUrl?: string;
 }
 
 /** Groups records are spread over; the filtered workload has one view per group. */
@@ -41,13 +45,21 @@ export interface WorkloadOptions {
   seconds: number;
   rate: number;
   batchMs: number;
+  /** For the `redis` workload: the redis-server to use and how many hub instances share it. */
+  redisUrl?: string;
+  instances?: number;
 }
 
 export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
-  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs };
+  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1 };
   switch (name) {
     case 'fanout':
       return { ...base, label: 'Pulseboard fan-out', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0 };
+    case 'redis': {
+      const instances = o.instances ?? 1;
+      const label = `Pulseboard fan-out on Redis${instances > 1 ? `, ${instances} instances` : ''}`;
+      return { ...base, label, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0, engine: 'redis', instances, redisUrl: o.redisUrl };
+    }
     case 'filtered':
       return { ...base, label: `Pulseboard filtered (${RECORD_GROUPS} views)`, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: RECORD_GROUPS };
     case 'channels':

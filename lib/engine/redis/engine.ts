@@ -44,6 +44,8 @@ interface Watched {
   flowing: boolean;
   /** Last commit handed to listeners. */
   delivered: StreamPosition | undefined;
+  /** `delivered` as the previous periodic check saw it (the same object: nothing arrived since). */
+  checked: StreamPosition | undefined;
 }
 
 interface WireCommit {
@@ -181,7 +183,7 @@ export class RedisEngine implements Engine {
     const keys = this.keys.channel(tenant, channel);
     const existing = this.watched.get(keys.commits);
     if (existing) return existing.flowing ? undefined : existing.subscribed;
-    const entry: Watched = { tenant, channel, keys, delivered: undefined, subscribed: Promise.resolve(), flowing: false };
+    const entry: Watched = { tenant, channel, keys, delivered: undefined, checked: undefined, subscribed: Promise.resolve(), flowing: false };
     entry.subscribed = viaRedis(() => this.link.subscriber.subscribe(keys.commits)).then(
       () => {
         entry.flowing = true;
@@ -292,16 +294,24 @@ export class RedisEngine implements Engine {
     }
   }
 
-  /** Periodic check: a watched channel ahead of what was delivered missed a message (or Redis restarted). */
+  /**
+   * Periodic check: a watched channel that Redis shows ahead of what was delivered, while no
+   * commit arrived for a whole interval, missed a message (or Redis lost its data). On a busy
+   * channel Redis is always a little ahead of pub/sub (commits in flight); that is not stale.
+   */
   private async check(): Promise<void> {
     if (!this.up || this.watched.size === 0) return;
     try {
-      const before = new Map([...this.watched].map(([name, entry]) => [name, entry.delivered]));
+      const quiet = new Set<string>();
+      for (const [name, entry] of this.watched) {
+        if (entry.delivered === entry.checked) quiet.add(name);
+        entry.checked = entry.delivered;
+      }
       const positions = await this.positions();
       for (const [name, position] of positions) {
         const entry = this.watched.get(name);
-        const delivered = before.get(name);
-        if (!entry || entry.delivered !== delivered) continue;
+        if (!entry || !quiet.has(name) || entry.delivered !== entry.checked) continue;
+        const delivered = entry.delivered;
         if (!delivered || delivered.epoch !== position.epoch || delivered.seq < position.seq) this.stale(entry, position);
       }
     } catch (error) {
@@ -315,7 +325,7 @@ export class RedisEngine implements Engine {
     const keys = [this.keys.epoch, ...entries.map(([, entry]) => entry.keys.meta)];
     const known = entries.map(([, entry]) => this.knownSeqs.get(channelKey(entry.tenant, entry.channel)) ?? 0);
     const [epoch, seqs] = await viaRedis(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), this.knownEpoch, ...known));
-    if (epoch !== this.knownEpoch) this.log?.warn({ previous: this.knownEpoch || undefined, epoch }, 'redis history lineage renewed');
+    if (this.knownEpoch && epoch !== this.knownEpoch) this.log?.warn({ previous: this.knownEpoch, epoch }, 'redis history lineage renewed');
     const result = new Map<string, StreamPosition>();
     entries.forEach(([name, entry], i) => {
       this.saw(channelKey(entry.tenant, entry.channel), epoch, seqs[i]);
