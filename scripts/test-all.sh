@@ -15,7 +15,7 @@ typecheck=0
 npx tsc --noEmit || typecheck=1
 # Unit and integration suites in parallel workers; browser tests one at a time (each drives
 # a whole server and a Chromium, and timing matters to them).
-npx jest --ci --selectProjects unit integration --json --outputFile=test-results/node.json || status=1
+npx jest --ci --selectProjects unit integration integration-redis --json --outputFile=test-results/node.json || status=1
 npx jest --ci --selectProjects browser --runInBand --json --outputFile=test-results/browser.json || status=1
 
 # The benchmark harness, small: its figures are printed, not asserted (npm run bench measures).
