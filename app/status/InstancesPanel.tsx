@@ -21,7 +21,7 @@ export function InstancesPanel({ stats }: { stats: ServerStats }) {
       <div className="pb-panel__body">
         <ul className="pb-status-bars">
           {rows.map((row) => (
-            <li key={row.instance} className="pb-status-bars__row">
+            <li key={row.instance} className="pb-status-bars__row" data-instance={row.instance}>
               <span className="pb-status-bars__name pb-mono">{row.instance}</span>
               <span className="pb-status-bars__track" aria-hidden="true">
                 <span className="pb-status-bars__fill" style={{ width: `${largest ? Math.max(2, (row.connections / largest) * 100) : 0}%` }} />

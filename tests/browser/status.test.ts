@@ -89,6 +89,11 @@ it('shows connections and subscriptions as clients come and go, and kicks one wi
   await waitForText(COUNT, '3');
   await waitForText(CONNECTIONS_CARD, '3');
   await waitForText('section[aria-label="Subscriptions"] .pb-kpi__number', '3');
+  // The Instances panel: this server alone (memory engine), with its three connections.
+  const instanceRow = `[data-instance="${a.welcome.instance}"]`;
+  await page.waitForFunction((s) => /^3 ·/.test(document.querySelector(`${s} .pb-status-bars__count`)?.textContent?.trim() ?? ''), instanceRow);
+  expect(await page.locator(instanceRow).textContent()).toContain('this page');
+  expect(await page.locator('[data-instance]').count()).toBe(1);
   for (const client of [a, b, c]) {
     const row = page.locator(`tr[data-connection-id="${client.welcome.connectionId}"]`);
     await row.waitFor();
