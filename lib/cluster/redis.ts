@@ -75,18 +75,24 @@ export class RedisCluster implements Cluster {
     this.redis.hincrby(this.keys.tenantConnections(tenant), this.member.instance, -1).catch(() => {});
   }
 
+  /** Live instances; while Redis is unreachable only this one is known (stats keep working). */
   async instances(): Promise<InstanceInfo[]> {
     const self = this.member.describe();
     if (!this.link.isUp) return [self];
-    const ids = await viaRedis(() => this.redis.zrange(this.keys.instances, 0, -1));
-    const others = ids.filter((id) => id !== self.instance);
-    if (others.length === 0) return [self];
-    const beats = await viaRedis(() => this.redis.mget(others.map((id) => this.keys.instance(id))));
-    const live: InstanceInfo[] = [];
-    const gone: string[] = [];
-    beats.forEach((beat, i) => (beat ? live.push(JSON.parse(beat) as InstanceInfo) : gone.push(others[i])));
-    if (gone.length > 0) this.redis.zrem(this.keys.instances, ...gone).catch(() => {});
-    return [self, ...live];
+    try {
+      const ids = await this.redis.zrange(this.keys.instances, 0, -1);
+      const others = ids.filter((id) => id !== self.instance);
+      if (others.length === 0) return [self];
+      const beats = await this.redis.mget(others.map((id) => this.keys.instance(id)));
+      const live: InstanceInfo[] = [];
+      const gone: string[] = [];
+      beats.forEach((beat, i) => (beat ? live.push(JSON.parse(beat) as InstanceInfo) : gone.push(others[i])));
+      if (gone.length > 0) this.redis.zrem(this.keys.instances, ...gone).catch(() => {});
+      return [self, ...live];
+    } catch (error) {
+      this.log?.debug({ err: error }, 'cluster view unavailable');
+      return [self];
+    }
   }
 
   async kick(id: string): Promise<boolean> {

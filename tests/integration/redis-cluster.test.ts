@@ -14,7 +14,7 @@ jest.setTimeout(60_000);
 describe('three instances on one Redis', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster(3, { PULSE_BATCH_MS: '20', PULSE_MAX_CONNECTIONS_PER_TENANT: '1000' });
+    cluster = await startCluster(3, { PULSE_BATCH_MS: '20', PULSE_MAX_CONNECTIONS_PER_TENANT: '1000', PULSE_RATE_LIMIT: '10000' });
   });
   afterAll(() => cluster.close());
   const at = (i: number) => cluster.instances[i];
@@ -98,7 +98,7 @@ describe('three instances on one Redis', () => {
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const pick = <T,>(items: T[]) => items[Math.floor(random() * items.length)];
     const pubs = await Promise.all(cluster.instances.map((server) => connectPublisher(server.wsUrl, TEST_SECRET)));
-    const mirrors = Array.from({ length: 6 }, () => new ChannelMirror('storm'));
+    const mirrors = Array.from({ length: 8 }, () => new ChannelMirror('storm'));
     const clients = await Promise.all(mirrors.map(async (mirror) => (await MirroringClient.connect(pick(cluster.instances).wsUrl, mirror)).mc));
     let running = true;
     const publishing = pubs.map(async (pub) => {
@@ -109,7 +109,7 @@ describe('three instances on one Redis', () => {
         await sleep(Math.floor(random() * 5));
       }
     });
-    for (let hop = 0; hop < 24; hop++) {
+    for (let hop = 0; hop < 60; hop++) {
       await sleep(Math.floor(random() * 60));
       const i = Math.floor(random() * clients.length);
       await clients[i].close();

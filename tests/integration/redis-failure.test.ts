@@ -67,6 +67,11 @@ for (const persistence of ['none', 'aof'] as const) {
       expect(refusedHttp.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: expect.stringMatching(/engine unavailable/) } });
       const refusedWs = await pub.request({ type: 'publish', channel: 'outage', upsert: [{ id: 'refused-ws', v: 1 }] });
       expect(refusedWs).toMatchObject({ ok: false, error: { code: 'INTERNAL_ERROR' } });
+      // Operators still see this instance's figures; reads that need Redis are refused.
+      const stats = await http(a.url, 'GET', '/api/ws/stats', { headers: bearer(TEST_API_KEY) });
+      expect(stats.status).toBe(200);
+      expect(stats.body.cluster.instances.map((i: Msg) => i.instance)).toEqual([a.hub.instance]);
+      expect((await http(a.url, 'GET', '/api/channels/outage/snapshot')).status).toBe(503);
       // A new subscription is refused too, and the sockets stay open.
       const refusedSub = await clients[1].client.request({ type: 'subscribe', channel: 'other' });
       expect(refusedSub).toMatchObject({ ok: false, error: { code: 'INTERNAL_ERROR' } });
@@ -127,6 +132,7 @@ describe('Redis restored from an older state', () => {
     const mirror = new ChannelMirror('rollback');
     const { mc } = await MirroringClient.connect(a.wsUrl, mirror);
     const first = await publishOk(pub, 'rollback', { upsert: [{ id: 'x', v: 2 }] });
+    const untouched = await publishOk(pub, 'untouched', { upsert: [{ id: 'y', v: 1 }] });
     await settledSnapshot(a.url, mirror);
     // The channel's seq goes back behind what the instance and its client saw, as after a
     // restore from an old snapshot: the next publish must not reuse seq 2.
@@ -137,6 +143,8 @@ describe('Redis restored from an older state', () => {
     await raw.quit();
     const next = await publishOk(pub, 'rollback', { upsert: [{ id: 'x', v: 3 }] });
     expect(next.epoch).not.toBe(first.epoch);
+    // Only the channel that lost history gets a new epoch.
+    expect(await publishOk(pub, 'untouched', { upsert: [{ id: 'y', v: 2 }] })).toMatchObject({ epoch: untouched.epoch, seq: untouched.seq + 1 });
     const snapshot = await settledSnapshot(a.url, mirror);
     expect(mirror.epoch).toBe(snapshot.epoch);
     expect(mirror.sorted()).toEqual(sortById(snapshot.records as Array<{ id: string }>));

@@ -5,9 +5,10 @@
  * publishes the commit, and every instance watching the channel (it has subscribers there)
  * receives it over pub/sub, in Redis's order, and feeds it to its broadcaster.
  *
- * Instances remember the highest seq they saw per channel. A Redis that comes back behind it
- * (restored from an older snapshot) gets a new epoch, so no seq is ever used twice; a Redis
- * that comes back empty gets one anyway, since the epoch key is gone with the rest.
+ * Each channel's epoch lives in Redis. Instances remember the highest position they saw per
+ * channel; a channel that Redis brings back behind it (restored from an older snapshot) gets
+ * a new epoch, so no seq is ever used twice. A Redis that comes back empty has lost the base
+ * epoch with the rest, so every channel comes back under a new one.
  */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -32,7 +33,7 @@ type Scripted = Redis & {
   pulsePublish(...args: Array<string | number>): Promise<string>;
   pulseSnapshot(...args: Array<string | number>): Promise<[string, number, string[], string[]]>;
   pulseSince(...args: Array<string | number>): Promise<[0, string, number] | [1, string, number, string[], string[], string[]]>;
-  pulsePositions(...args: Array<string | number>): Promise<[string, number[]]>;
+  pulsePositions(...args: Array<string | number>): Promise<[string[], number[]]>;
 };
 
 interface Watched {
@@ -66,9 +67,8 @@ export class RedisEngine implements Engine {
   private readonly staleListeners = new Set<(tenant: string, channel: string, position: StreamPosition) => void>();
   /** Watched channels by their commits pub/sub channel. */
   private readonly watched = new Map<string, Watched>();
-  /** The lineage this instance last saw, and under it the highest seq seen per channel. */
-  private knownEpoch = '';
-  private readonly knownSeqs = new Map<string, number>();
+  /** Per channel key, the highest position this instance saw (under the channel's latest epoch). */
+  private readonly known = new Map<string, StreamPosition>();
   /** False while Redis is unreachable, and while a reconnect is being verified. */
   private up = false;
   private readonly checkTimer: NodeJS.Timeout;
@@ -101,7 +101,7 @@ export class RedisEngine implements Engine {
     const key = channelKey(tenant, channel);
     const args: Array<string | number> = [
       this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history, this.keys.tenantChannels(tenant),
-      newEpoch(), this.knownEpoch, this.knownSeqs.get(key) ?? 0,
+      newEpoch(), this.known.get(key)?.epoch ?? '', this.known.get(key)?.seq ?? 0,
       this.options.historySize, this.options.historyTtlMs, keys.commits, channel,
     ];
     const upserts = input.upsert ?? [];
@@ -260,13 +260,10 @@ export class RedisEngine implements Engine {
 
   // ---- lineage and recovery --------------------------------------------------------------
 
-  /** Records a position seen in Redis: a new lineage forgets what the old one reached. */
+  /** Records a position seen in Redis: a new epoch replaces what the old one reached. */
   private saw(key: string, epoch: string, seq: number): void {
-    if (epoch !== this.knownEpoch) {
-      this.knownEpoch = epoch;
-      this.knownSeqs.clear();
-    }
-    if (seq > (this.knownSeqs.get(key) ?? 0)) this.knownSeqs.set(key, seq);
+    const known = this.known.get(key);
+    if (!known || known.epoch !== epoch || known.seq < seq) this.known.set(key, { epoch, seq });
   }
 
   /**
@@ -281,7 +278,7 @@ export class RedisEngine implements Engine {
       const positions = await this.positions();
       if (!this.link.isUp) return;
       this.up = true;
-      this.log?.info({ watched: channels.length, epoch: this.knownEpoch }, 'redis engine ready');
+      this.log?.info({ watched: channels.length }, 'redis engine ready');
       for (const [name, position] of positions) {
         const entry = this.watched.get(name);
         if (entry) this.stale(entry, position);
@@ -319,19 +316,24 @@ export class RedisEngine implements Engine {
     }
   }
 
-  /** Reads every watched channel's position in one script, renewing the lineage if history was lost. */
+  /** Reads every watched channel's position in one script, renewing epochs where history was lost. */
   private async positions(): Promise<Map<string, StreamPosition>> {
     const entries = [...this.watched.entries()];
-    const keys = [this.keys.epoch, ...entries.map(([, entry]) => entry.keys.meta)];
-    const known = entries.map(([, entry]) => this.knownSeqs.get(channelKey(entry.tenant, entry.channel)) ?? 0);
-    const [epoch, seqs] = await viaRedis(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), this.knownEpoch, ...known));
-    if (this.knownEpoch && epoch !== this.knownEpoch) this.log?.warn({ previous: this.knownEpoch, epoch }, 'redis history lineage renewed');
     const result = new Map<string, StreamPosition>();
-    entries.forEach(([name, entry], i) => {
-      this.saw(channelKey(entry.tenant, entry.channel), epoch, seqs[i]);
-      result.set(name, { epoch, seq: seqs[i] });
+    if (entries.length === 0) return result;
+    const keys = [this.keys.epoch, ...entries.map(([, entry]) => entry.keys.meta)];
+    const known = entries.flatMap(([, entry]) => {
+      const position = this.known.get(channelKey(entry.tenant, entry.channel));
+      return [position?.epoch ?? '', position?.seq ?? 0];
     });
-    if (entries.length === 0) this.saw('', epoch, 0);
+    const [epochs, seqs] = await viaRedis(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), ...known));
+    entries.forEach(([name, entry], i) => {
+      const key = channelKey(entry.tenant, entry.channel);
+      const before = this.known.get(key);
+      if (before && before.epoch !== epochs[i]) this.log?.warn({ tenant: entry.tenant, channel: entry.channel, previous: before.epoch, epoch: epochs[i] }, 'redis history lost: new epoch');
+      this.saw(key, epochs[i], seqs[i]);
+      result.set(name, { epoch: epochs[i], seq: seqs[i] });
+    });
     return result;
   }
 

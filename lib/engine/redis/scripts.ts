@@ -10,15 +10,25 @@
  * their texts are.
  */
 
-/** Shared helpers: the history lineage and the clock. */
+/**
+ * Shared helpers: the history lineage and the clock. Each channel has its own epoch in its
+ * meta hash, set by its first publish. Until then a channel answers with the base epoch (one
+ * per Redis dataset, made when first needed), and its first publish takes that one over, so a
+ * subscriber that saw the empty channel continues without a gap. A Redis that lost everything
+ * has lost the base epoch too, so every channel comes back under a new one.
+ */
 const COMMON = `
-local function current_epoch(key, candidate)
+local function base_epoch(key, candidate)
   local epoch = redis.call('GET', key)
   if not epoch then
     epoch = candidate
     redis.call('SET', key, epoch)
   end
   return epoch
+end
+
+local function channel_epoch(meta, base, candidate)
+  return redis.call('HGET', meta, 'epoch') or base_epoch(base, candidate)
 end
 
 local function now_ms()
@@ -114,23 +124,28 @@ end
 `;
 
 /**
- * One publish. KEYS: epoch, meta, records, live, tombstones, history, tenant channels.
+ * One publish. KEYS: base epoch, meta, records, live, tombstones, history, tenant channels.
  * ARGV: epoch candidate, known epoch, known seq, history size, history TTL ms, commits
  * pub/sub channel, channel name, then the upserts (count, then id JSON and patch JSON
  * pairs), the deletions (count, then id JSON), the events (count, then each event's JSON
  * without its opening brace, so seq and ts go first). Returns the commit as JSON text, which
  * it also publishes.
  *
- * "Known" is the highest seq this instance saw on the channel: a lower seq in Redis means
- * Redis lost history (restored from an older snapshot), so the lineage is renewed instead of
- * a seq being used twice.
+ * "Known" is the highest position this instance saw on the channel: the same epoch at a lower
+ * seq in Redis means Redis lost history (restored from an older snapshot), so the channel
+ * gets a new epoch instead of a seq being used twice. So does a channel the tenant's channel
+ * set names but whose state is gone.
  */
 export const PUBLISH_SCRIPT = `${COMMON}${MERGE_PATCH}
-local epoch = current_epoch(KEYS[1], ARGV[1])
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+if not epoch then
+  if redis.call('SISMEMBER', KEYS[7], ARGV[7]) == 1 then epoch = ARGV[1] else epoch = base_epoch(KEYS[1], ARGV[1]) end
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
+end
 local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
 if ARGV[2] == epoch and seq < tonumber(ARGV[3]) then
   epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
 end
 seq = seq + 1
 local ts = now_ms()
@@ -184,11 +199,11 @@ return commit
 `;
 
 /**
- * A channel's state. KEYS: epoch, meta, records, history. ARGV: epoch candidate, history TTL
- * ms. Returns { epoch, seq, record JSON texts, event-array JSON texts }.
+ * A channel's state. KEYS: base epoch, meta, records, history. ARGV: epoch candidate,
+ * history TTL ms. Returns { epoch, seq, record JSON texts, event-array JSON texts }.
  */
 export const SNAPSHOT_SCRIPT = `${COMMON}
-local epoch = current_epoch(KEYS[1], ARGV[1])
+local epoch = channel_epoch(KEYS[2], KEYS[1], ARGV[1])
 local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
 local records = redis.call('HVALS', KEYS[3])
 local events = {}
@@ -199,13 +214,13 @@ return { epoch, seq, records, events }
 `;
 
 /**
- * What changed after a position. KEYS: epoch, meta, records, live, tombstones, history.
+ * What changed after a position. KEYS: base epoch, meta, records, live, tombstones, history.
  * ARGV: epoch candidate, history TTL ms, position epoch, position seq. Returns
  * { 0, epoch, seq } when the position cannot be answered exactly, else
  * { 1, epoch, seq, record JSON texts, deleted id JSON texts, event-array JSON texts }.
  */
 export const SINCE_SCRIPT = `${COMMON}
-local epoch = current_epoch(KEYS[1], ARGV[1])
+local epoch = channel_epoch(KEYS[2], KEYS[1], ARGV[1])
 local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
 local from = tonumber(ARGV[4])
 if ARGV[3] ~= epoch or from > seq then return { 0, epoch, seq } end
@@ -229,25 +244,24 @@ return { 1, epoch, seq, records, deleted, events }
 `;
 
 /**
- * Where channels are now, for a reconnect or a periodic check. KEYS: epoch, then one meta key
- * per channel. ARGV: epoch candidate, known epoch, then the known seq of each channel. Renews
- * the lineage when any channel is behind what this instance saw (history lost). Returns
- * { epoch, seq of each channel }.
+ * Where channels are now, for a reconnect or a periodic check. KEYS: base epoch, then one
+ * meta key per channel. ARGV: epoch candidate, then the known epoch and seq of each channel.
+ * A channel behind what this instance saw under the same epoch (history lost) gets a new
+ * epoch. Returns { epochs, seqs }, one of each per channel.
  */
 export const POSITIONS_SCRIPT = `${COMMON}
-local epoch = current_epoch(KEYS[1], ARGV[1])
-local seqs = {}
-local lost = false
+local epochs, seqs = {}, {}
 for i = 2, #KEYS do
+  local epoch = channel_epoch(KEYS[i], KEYS[1], ARGV[1])
   local seq = tonumber(redis.call('HGET', KEYS[i], 'seq') or '0')
+  if ARGV[2 * i - 2] == epoch and seq < tonumber(ARGV[2 * i - 1]) then
+    epoch = ARGV[1] .. '.' .. (i - 1)
+    redis.call('HSET', KEYS[i], 'epoch', epoch)
+  end
+  epochs[#epochs + 1] = epoch
   seqs[#seqs + 1] = seq
-  if ARGV[2] == epoch and seq < tonumber(ARGV[i + 1]) then lost = true end
 end
-if lost then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-end
-return { epoch, seqs }
+return { epochs, seqs }
 `;
 
 /**
