@@ -7,13 +7,16 @@ import next from 'next';
 import { ConfigError, loadConfig, type Config } from './lib/config';
 import { createLogger } from './lib/log';
 import { startPulseServer } from './lib/server/start';
+import { loadSources, SourcesConfigError, type SourceConfig } from './lib/sources/declared';
 import { startSimulator } from './lib/sources/simulator';
+import { startSources } from './lib/sources/start';
 
-function readConfig(): Config {
+function readConfig(): { config: Config; sources: SourceConfig[] } {
   try {
-    return loadConfig();
+    const config = loadConfig();
+    return { config, sources: config.sourcesPath ? loadSources(config.sourcesPath) : [] };
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof SourcesConfigError) {
       console.error(error.message);
       process.exit(1);
     }
@@ -22,7 +25,7 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const { config, sources: declared } = readConfig();
   const log = createLogger(config.logLevel);
   const app = next({ dev: !config.production, hostname: config.host, port: config.port, dir: __dirname });
   await app.prepare();
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
   });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
   const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
+  const sources = declared.length ? startSources(pulse.hub, declared, log) : undefined;
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     simulator?.stop();
+    await sources?.stop();
     await pulse.close();
     await app.close?.();
     process.exit(0);
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Announced only once the signal handlers are in place: a supervisor may stop us right after.
-  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator }, 'Pulseboard ready');
+  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator, sources: declared.map((s) => s.name) }, 'Pulseboard ready');
 }
 
 main().catch((error) => {

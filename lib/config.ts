@@ -34,6 +34,7 @@ const schema = z.object({
   PULSE_ANONYMOUS: flag.optional(),
   PULSE_DEV_TOKENS: flag.optional(),
   PULSE_SIMULATOR: flag.optional(),
+  PULSE_SOURCES: z.string().min(1).optional(),
   PULSE_SIMULATOR_RATE: z.coerce.number().positive().max(100_000).default(20),
   PULSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -72,7 +73,10 @@ export interface Config {
   apiKey: string | undefined;
   anonymous: boolean;
   devTokens: boolean;
+  /** The demo simulator: on unless turned off, or unless sources are declared. */
   simulator: boolean;
+  /** Path of the declared sources file (docs/sources.md). */
+  sourcesPath: string | undefined;
   simulatorRate: number;
   logLevel: Raw['PULSE_LOG_LEVEL'];
   redisUrl: string | undefined;
@@ -137,7 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKey: raw.PULSE_API_KEY,
     anonymous: raw.PULSE_ANONYMOUS ?? !production,
     devTokens: raw.PULSE_DEV_TOKENS ?? !production,
-    simulator: raw.PULSE_SIMULATOR ?? true,
+    simulator: raw.PULSE_SIMULATOR ?? raw.PULSE_SOURCES === undefined,
+    sourcesPath: raw.PULSE_SOURCES,
     simulatorRate: raw.PULSE_SIMULATOR_RATE,
     logLevel: raw.PULSE_LOG_LEVEL,
     redisUrl: raw.REDIS_URL,

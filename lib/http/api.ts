@@ -253,6 +253,7 @@ export async function statsBody(hub: Hub) {
     latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
     errors: { ...stats.errors },
     slowConsumers: hub.broadcaster.slowConsumers,
+    sources: hub.sources.map((source) => source.toJSON()),
     cluster: {
       instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),
       connections: instances.reduce((sum, info) => sum + info.connections, 0),

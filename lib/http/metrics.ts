@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Hub } from '../hub/hub';
 import type { LatencyHistogram } from '../hub/stats';
+import type { SourceStatus } from '../sources/status';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -57,6 +58,39 @@ function createRegistry(hub: Hub): Registry {
   mirroredCounter(registry, 'pulse_engine_seq_repairs_total', 'Commits that arrived after a gap in seq and were repaired from the history', () => hub.engine.counters().seqJumps);
   mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => stats.flushes);
   mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => stats.flushSeconds);
+
+  const bySource = { labelNames: ['source', 'kind'], registers: [registry] };
+  const sourceGauge = (name: string, help: string, read: (source: SourceStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      ...bySource,
+      collect() {
+        for (const source of hub.sources) this.set({ source: source.name, kind: source.kind }, read(source));
+      },
+    });
+  const sourceCounter = (name: string, help: string, read: (source: SourceStatus) => number) => {
+    const last = new Map<SourceStatus, number>();
+    new Counter({
+      name,
+      help,
+      ...bySource,
+      collect() {
+        for (const source of hub.sources) {
+          const delta = read(source) - (last.get(source) ?? 0);
+          if (delta > 0) this.inc({ source: source.name, kind: source.kind }, delta);
+          last.set(source, read(source));
+        }
+      },
+    });
+  };
+  sourceGauge('pulse_source_up', 'Source state: 1 live, 0 connecting or failing', (s) => (s.state === 'live' ? 1 : 0));
+  sourceGauge('pulse_source_lag_seconds', 'Upstream data received to its publish accepted, last publish', (s) => (s.lagMs ?? 0) / 1000);
+  sourceGauge('pulse_source_last_success_timestamp_seconds', 'When a source last succeeded (Unix time, 0 never)', (s) => (s.lastSuccessAt ?? 0) / 1000);
+  sourceCounter('pulse_source_records_published_total', 'Records a source upserted or deleted', (s) => s.recordsPublished);
+  sourceCounter('pulse_source_events_published_total', 'Events a source published', (s) => s.eventsPublished);
+  sourceCounter('pulse_source_errors_total', 'Upstream failures of a source', (s) => s.errors);
+  sourceCounter('pulse_source_invalid_total', 'Rows or messages a source skipped as invalid', (s) => s.invalid);
 
   const lastErrors: Record<string, number> = {};
   new Counter({

@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import { MemoryEngine } from '../engine/memory';
 import type { ChannelInfo, Engine } from '../engine/types';
 import { SingleCluster } from '../cluster/single';
+import type { SourceStatus } from '../sources/status';
 import type { Cluster, ClusterFactory, ClusterMember, InstanceInfo } from '../cluster/types';
 import { createLogger, type Logger } from '../log';
 import {
@@ -71,6 +72,8 @@ export class Hub implements HubContext, ClusterMember {
   readonly broadcaster: Broadcaster;
   readonly cluster: Cluster;
   readonly connections = new Map<string, Connection>();
+  /** Statuses of the declared sources publishing into this hub (`startSources` adds them). */
+  readonly sources: SourceStatus[] = [];
   private readonly tenantCounts = new Map<string, number>();
   private readonly wss: WebSocketServer;
   private heartbeatTimer: NodeJS.Timeout | undefined;

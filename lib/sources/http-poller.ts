@@ -1,0 +1,135 @@
+/**
+ * The HTTP poller (docs/sources.md): fetches a JSON endpoint every `intervalMs` and keeps a
+ * channel equal to the rows it lists, publishing only what changed beyond the thresholds,
+ * deleting rows that vanished, and turning large moves into alert events.
+ *
+ * Conditional requests (`If-None-Match`, `If-Modified-Since`) spare unchanged bodies. A
+ * failure (unreachable, timeout, a status other than 2xx or 304, a body that is not JSON or
+ * has no row array, a listing that is suddenly empty) publishes nothing and retries after a
+ * jittered backoff; the validators are kept only once a body was published, so the next
+ * attempt after a failure always gets the whole body.
+ */
+import { backoff } from '../client/backoff';
+import type { Logger } from '../log';
+import type { ChannelRecord } from '../protocol';
+import type { HttpSourceConfig } from './declared';
+import { toRecord } from './rows';
+import { SourceStatus } from './status';
+import { ChannelWriter, type SourceHub } from './writer';
+
+/** Backoff after failures: from the interval up to a minute (or the interval, if longer). */
+const MAX_BACKOFF_MS = 60_000;
+
+class PollFailure extends Error {}
+
+export class HttpPoller {
+  readonly status: SourceStatus;
+  private readonly writer: ChannelWriter;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private validators: { etag?: string; lastModified?: string } = {};
+  private stopped = false;
+  private inFlight: AbortController | undefined;
+
+  constructor(
+    private readonly config: HttpSourceConfig,
+    hub: SourceHub,
+    private readonly log: Logger,
+  ) {
+    this.status = new SourceStatus(config.name, 'http', config.tenant, config.channel);
+    this.writer = new ChannelWriter(hub, this.status);
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.status.state = 'stopped';
+    clearTimeout(this.timer);
+    this.inFlight?.abort();
+  }
+
+  /** One poll, then the next one scheduled: the interval after a success, a backoff after a failure. */
+  async poll(): Promise<void> {
+    const context = { source: this.config.name };
+    try {
+      await this.fetchAndPublish();
+      if (this.failures > 0) this.log.info(context, 'source recovered');
+      this.failures = 0;
+      this.status.succeeded();
+      this.schedule(this.config.intervalMs);
+    } catch (error) {
+      if (this.stopped) return;
+      const message = error instanceof PollFailure ? error.message : `publish refused: ${(error as Error).message}`;
+      this.status.failed(message);
+      const delay = this.config.intervalMs + backoff(this.failures++, { min: this.config.intervalMs, max: Math.max(MAX_BACKOFF_MS, this.config.intervalMs) });
+      this.log.warn({ ...context, reason: message, retryInMs: delay }, 'source poll failed');
+      this.schedule(delay);
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer.unref();
+  }
+
+  private async fetchAndPublish(): Promise<void> {
+    const { url, headers, timeoutMs } = this.config;
+    const controller = new AbortController();
+    this.inFlight = controller;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let body: unknown;
+    let response: Response;
+    try {
+      const conditional: Record<string, string> = {};
+      if (this.validators.etag) conditional['if-none-match'] = this.validators.etag;
+      if (this.validators.lastModified) conditional['if-modified-since'] = this.validators.lastModified;
+      response = await fetch(url, { headers: { accept: 'application/json', ...headers, ...conditional }, signal: controller.signal });
+      if (response.status === 304) return;
+      if (!response.ok) throw new PollFailure(`HTTP ${response.status}`);
+      body = await response.json().catch((error: Error) => {
+        if (controller.signal.aborted) throw error;
+        throw new PollFailure('body is not JSON');
+      });
+    } catch (error) {
+      if (error instanceof PollFailure) throw error;
+      throw new PollFailure(controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `unreachable (${(error as Error).cause ?? (error as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight = undefined;
+    }
+    const receivedAt = Date.now();
+    const records = await this.records(body);
+    await this.writer.replaceAll(records, { thresholds: { threshold: this.config.threshold, perField: this.config.thresholds }, alerts: this.config.alerts }, receivedAt);
+    this.validators = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
+  }
+
+  /** The body's rows as records; refuses a body that would wipe the channel by mistake. */
+  private async records(body: unknown): Promise<ChannelRecord[]> {
+    const { rowsPath, allowEmpty } = this.config;
+    const rows = rowsPath ? rowsPath.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | null)?.[key], body) : body;
+    if (!Array.isArray(rows)) throw new PollFailure(rowsPath ? `no array at "${rowsPath}"` : 'body is not an array');
+    const records: ChannelRecord[] = [];
+    let invalid: string | undefined;
+    for (const row of rows) {
+      const mapped = toRecord(row, this.config);
+      if (mapped.ok) records.push(mapped.record);
+      else {
+        this.status.invalid++;
+        invalid ??= mapped.reason;
+      }
+    }
+    if (invalid) this.log.warn({ source: this.config.name, invalid: rows.length - records.length, reason: invalid }, 'source rows skipped');
+    // A listing whose every row is unusable, or that is empty where rows were, is an upstream
+    // fault far more often than the truth: publishing it would delete the whole channel.
+    if (rows.length > 0 && records.length === 0) throw new PollFailure(`no usable rows (${invalid})`);
+    if (rows.length === 0 && !allowEmpty && (await this.writer.count()) > 0) {
+      throw new PollFailure('empty listing refused (set allowEmpty to accept one)');
+    }
+    return records;
+  }
+}

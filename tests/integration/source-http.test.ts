@@ -1,0 +1,201 @@
+/**
+ * The HTTP poller against a real local HTTP server: thresholds, ETag, vanished rows,
+ * upstream errors and timeouts (nothing published, state kept), alert rules, and what it
+ * shows in stats and metrics.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@/lib/log';
+import { parseSources } from '@/lib/sources/declared';
+import { startSources, type RunningSources } from '@/lib/sources/start';
+import { bearer, byId, http, sleep, subscribe } from '../helpers/http';
+import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server';
+import { TestClient, type Msg } from '../helpers/ws-client';
+
+jest.setTimeout(30_000);
+
+interface Upstream {
+  url: string;
+  rows: unknown;
+  status: number;
+  delayMs: number;
+  etag: string | undefined;
+  requests: IncomingMessage[];
+  notModified: number;
+  close(): Promise<void>;
+}
+
+async function startUpstream(): Promise<Upstream> {
+  const state: Omit<Upstream, 'url' | 'close'> = { rows: [], status: 200, delayMs: 0, etag: undefined, requests: [], notModified: 0 };
+  const server: Server = createServer(async (req, res) => {
+    state.requests.push(req);
+    if (state.delayMs) await sleep(state.delayMs);
+    if (res.destroyed) return;
+    if (state.etag && req.headers['if-none-match'] === state.etag) {
+      state.notModified++;
+      res.writeHead(304).end();
+      return;
+    }
+    const body = JSON.stringify({ data: { items: state.rows } });
+    res.writeHead(state.status, { 'content-type': 'application/json', ...(state.etag ? { etag: state.etag } : {}) }).end(state.status === 200 ? body : '{"error":"boom"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const upstream = Object.assign(state, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/countries`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+  return upstream as Upstream;
+}
+
+let server: TestServer;
+let upstream: Upstream;
+let sources: RunningSources;
+let viewer: TestClient;
+
+const snapshot = async () => (await http(server.url, 'GET', '/api/channels/countries/snapshot')).body;
+const status = () => sources.sources[0].status;
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached; source status ${JSON.stringify(status().toJSON())}`);
+    await sleep(20);
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ PULSE_API_KEY: TEST_API_KEY, PULSE_BATCH_MS: '20' });
+  upstream = await startUpstream();
+  upstream.rows = [
+    { code: 'NL', name: 'Netherlands', gdp: 1000, vitality: 80, junk: 1 },
+    { code: 'BE', name: 'Belgium', gdp: 600, vitality: 75, junk: 2 },
+  ];
+  const [config] = parseSources({
+    sources: [
+      {
+        name: 'countries',
+        kind: 'http',
+        channel: 'countries',
+        url: upstream.url,
+        intervalMs: 100,
+        timeoutMs: 300,
+        headers: { 'x-api-key': 'k1' },
+        rowsPath: 'data.items',
+        id: 'code',
+        rename: { name: 'label' },
+        fields: ['label', 'gdp', 'vitality'],
+        threshold: 0.01,
+        alerts: [
+          { field: 'gdp', direction: 'down', percent: 5, type: 'alert.economic', priority: 'high' },
+          { field: 'vitality', direction: 'down', points: 10, type: 'alert.vitality', priority: 'critical' },
+        ],
+      },
+    ],
+  });
+  sources = startSources(server.hub, [config], createLogger('silent'));
+  viewer = await TestClient.connect(server.wsUrl);
+  await until(async () => (await snapshot()).seq >= 1);
+  await subscribe(viewer, 'countries');
+});
+
+afterAll(async () => {
+  await sources.stop();
+  await viewer.close();
+  await upstream.close();
+  await server.close();
+});
+
+it('loads the rows as records: id from the key, fields renamed and kept, headers sent', async () => {
+  expect(byId((await snapshot()).records)).toEqual({
+    NL: { id: 'NL', label: 'Netherlands', gdp: 1000, vitality: 80 },
+    BE: { id: 'BE', label: 'Belgium', gdp: 600, vitality: 75 },
+  });
+  expect(upstream.requests[0].headers['x-api-key']).toBe('k1');
+  expect(status().state).toBe('live');
+});
+
+it('publishes nothing for moves within the threshold, and the changed field beyond it', async () => {
+  const { seq } = await snapshot();
+  upstream.rows = [
+    { code: 'NL', name: 'Netherlands', gdp: 1005, vitality: 80 },
+    { code: 'BE', name: 'Belgium', gdp: 600, vitality: 75 },
+  ];
+  const polls = upstream.requests.length;
+  await until(() => upstream.requests.length >= polls + 3);
+  expect((await snapshot()).seq).toBe(seq);
+
+  upstream.rows = [
+    { code: 'NL', name: 'Netherlands', gdp: 1020, vitality: 80 },
+    { code: 'BE', name: 'Belgium', gdp: 600, vitality: 75 },
+  ];
+  const delta = await viewer.next((m) => m.type === 'delta' && m.seq > seq);
+  expect(delta.upsert).toEqual([{ id: 'NL', gdp: 1020 }]);
+  expect(delta.delete).toBeUndefined();
+});
+
+it('turns large moves into alert events with their priority', async () => {
+  upstream.rows = [
+    { code: 'NL', name: 'Netherlands', gdp: 900, vitality: 80 },
+    { code: 'BE', name: 'Belgium', gdp: 600, vitality: 60 },
+  ];
+  const delta = await viewer.next((m) => m.type === 'delta' && (m.events?.length ?? 0) > 0);
+  const events = delta.events.map((e: Msg) => [e.type, e.priority, e.data.id]).sort();
+  expect(events).toEqual([
+    ['alert.economic', 'high', 'NL'],
+    ['alert.vitality', 'critical', 'BE'],
+  ]);
+  expect(delta.events.find((e: Msg) => e.type === 'alert.economic').data).toMatchObject({ field: 'gdp', from: 1020, to: 900 });
+});
+
+it('deletes rows that vanished', async () => {
+  upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 900, vitality: 80 }];
+  const delta = await viewer.next((m) => m.type === 'delta' && m.delete?.includes('BE'));
+  expect(delta.delete).toEqual(['BE']);
+  expect(Object.keys(byId((await snapshot()).records))).toEqual(['NL']);
+});
+
+it('sends If-None-Match and takes 304 as nothing changed', async () => {
+  upstream.etag = '"v1"';
+  await until(() => upstream.notModified >= 2);
+  const last = upstream.requests[upstream.requests.length - 1];
+  expect(last.headers['if-none-match']).toBe('"v1"');
+  expect(status().state).toBe('live');
+  upstream.etag = undefined;
+});
+
+it('publishes nothing on upstream errors, empty listings or timeouts, shows failing, and recovers', async () => {
+  const before = await snapshot();
+  const errors = status().errors;
+  upstream.status = 500;
+  await until(() => status().state === 'failing');
+  expect(status().lastError).toBe('HTTP 500');
+
+  upstream.status = 200;
+  upstream.rows = [];
+  await until(() => status().lastError === 'empty listing refused (set allowEmpty to accept one)');
+
+  upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 900, vitality: 80 }];
+  upstream.delayMs = 600;
+  await until(() => status().lastError === 'timed out after 300 ms', 8000);
+  expect(status().errors).toBeGreaterThan(errors + 2);
+  expect(await snapshot()).toMatchObject({ seq: before.seq, records: before.records });
+
+  upstream.delayMs = 0;
+  upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 800, vitality: 80 }];
+  await until(() => status().state === 'live', 10_000);
+  await until(async () => byId((await snapshot()).records).NL?.gdp === 800);
+});
+
+it('shows in stats and metrics', async () => {
+  const stats = (await http(server.url, 'GET', '/api/ws/stats', { headers: bearer(TEST_API_KEY) })).body;
+  expect(stats.sources).toEqual([
+    expect.objectContaining({ name: 'countries', kind: 'http', tenant: 'demo', channel: 'countries', state: 'live', lastSuccessAt: expect.any(Number), recordsPublished: expect.any(Number) }),
+  ]);
+  expect(stats.sources[0].errors).toBeGreaterThan(0);
+  const metrics = (await http(server.url, 'GET', '/metrics', { headers: bearer(TEST_API_KEY) })).body as string;
+  expect(metrics).toMatch(/^pulse_source_up\{source="countries",kind="http"\} 1$/m);
+  expect(metrics).toMatch(/^pulse_source_errors_total\{source="countries",kind="http"\} [1-9]/m);
+  expect(metrics).toMatch(/^pulse_source_records_published_total\{source="countries",kind="http"\} [1-9]/m);
+});
