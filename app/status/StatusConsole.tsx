@@ -15,6 +15,7 @@ import { KeyPrompt } from './KeyPrompt';
 import { LatencyPanel } from './LatencyPanel';
 import { Overview } from './Overview';
 import { ServerPanel } from './ServerPanel';
+import { SourcesPanel } from './SourcesPanel';
 import { StatusBanner } from './StatusBanner';
 import { StatusHeader } from './StatusHeader';
 import { TenantsPanel } from './TenantsPanel';
@@ -100,6 +101,7 @@ export function StatusConsole() {
                   <ErrorsPanel total={stats.errors} recent={recent} />
                   <ServerPanel stats={stats} />
                   <InstancesPanel stats={stats} />
+                  <SourcesPanel stats={stats} now={refreshedAt ?? Date.now()} />
                 </div>
               </div>
             )}

@@ -25,12 +25,29 @@ export interface ServerStats {
   /** Error code → count since start. */
   errors: Record<string, number>;
   slowConsumers: number;
+  /** Declared data sources publishing into this instance (docs/sources.md). */
+  sources: SourceSummary[];
   /** Every live instance sharing the engine (just this one without Redis). */
   cluster: {
     instances: InstanceSummary[];
     connections: number;
     subscriptions: number;
   };
+}
+
+export interface SourceSummary {
+  name: string;
+  kind: 'http' | 'mqtt' | 'postgres';
+  tenant: string;
+  channel: string;
+  state: 'connecting' | 'live' | 'failing' | 'stopped';
+  lastSuccessAt: number | null;
+  lastError: string | null;
+  recordsPublished: number;
+  eventsPublished: number;
+  errors: number;
+  invalid: number;
+  lagMs: number | null;
 }
 
 export interface InstanceSummary {

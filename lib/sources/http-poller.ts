@@ -97,7 +97,8 @@ export class HttpPoller {
       });
     } catch (error) {
       if (error instanceof PollFailure) throw error;
-      throw new PollFailure(controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `unreachable (${(error as Error).cause ?? (error as Error).message})`);
+      const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+      throw new PollFailure(controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`);
     } finally {
       clearTimeout(timer);
       this.inFlight = undefined;

@@ -185,7 +185,7 @@ it('publishes nothing on upstream errors, empty listings or timeouts, shows fail
   upstream.delayMs = 0;
   upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 800, vitality: 80 }];
   await until(() => status().state === 'live', 10_000);
-  await until(async () => byId((await snapshot()).records).NL?.gdp === 800);
+  await until(async () => (byId((await snapshot()).records) as Record<string, Msg>).NL?.gdp === 800);
 });
 
 it('shows in stats and metrics', async () => {

@@ -58,6 +58,10 @@ describe('declared sources', () => {
     expect(loadSources(join(dir, 'ok.json'))).toHaveLength(1);
   });
 
+  it('accepts the example file the repository ships', () => {
+    expect(loadSources(join(__dirname, '../../examples/sources.json')).map((s) => s.kind)).toEqual(['http', 'mqtt', 'postgres']);
+  });
+
   it('turns the simulator off when sources are declared, unless asked for', () => {
     expect(loadConfig({}).simulator).toBe(true);
     expect(loadConfig({ PULSE_SOURCES: 'sources.json' }).simulator).toBe(false);
