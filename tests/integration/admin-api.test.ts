@@ -73,6 +73,7 @@ describe('with PULSE_API_KEY', () => {
       latencyMs: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) },
       errors: expect.objectContaining({ NOT_SUBSCRIBED: 1 }),
       slowConsumers: 0,
+      sources: [],
       cluster: {
         instances: [{ instance: server.hub.instance, startedAt: expect.any(Number), uptimeS: expect.any(Number), connections: 3, subscriptions: 3 }],
         connections: 3,

@@ -20,24 +20,26 @@ interface Upstream {
   status: number;
   delayMs: number;
   etag: string | undefined;
+  lastModified: string | undefined;
   requests: IncomingMessage[];
   notModified: number;
   close(): Promise<void>;
 }
 
 async function startUpstream(): Promise<Upstream> {
-  const state: Omit<Upstream, 'url' | 'close'> = { rows: [], status: 200, delayMs: 0, etag: undefined, requests: [], notModified: 0 };
+  const state: Omit<Upstream, 'url' | 'close'> = { rows: [], status: 200, delayMs: 0, etag: undefined, lastModified: undefined, requests: [], notModified: 0 };
   const server: Server = createServer(async (req, res) => {
     state.requests.push(req);
     if (state.delayMs) await sleep(state.delayMs);
     if (res.destroyed) return;
-    if (state.etag && req.headers['if-none-match'] === state.etag) {
+    const fresh = (state.etag && req.headers['if-none-match'] === state.etag) || (state.lastModified && req.headers['if-modified-since'] === state.lastModified);
+    if (fresh) {
       state.notModified++;
       res.writeHead(304).end();
       return;
     }
     const body = JSON.stringify({ data: { items: state.rows } });
-    res.writeHead(state.status, { 'content-type': 'application/json', ...(state.etag ? { etag: state.etag } : {}) }).end(state.status === 200 ? body : '{"error":"boom"}');
+    res.writeHead(state.status, { 'content-type': 'application/json', ...(state.etag ? { etag: state.etag } : {}), ...(state.lastModified ? { 'last-modified': state.lastModified } : {}) }).end(state.status === 200 ? body : '{"error":"boom"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const upstream = Object.assign(state, {
@@ -163,6 +165,14 @@ it('sends If-None-Match and takes 304 as nothing changed', async () => {
   expect(last.headers['if-none-match']).toBe('"v1"');
   expect(status().state).toBe('live');
   upstream.etag = undefined;
+});
+
+it('sends If-Modified-Since with the Last-Modified it was given', async () => {
+  upstream.lastModified = 'Wed, 02 Dec 2026 10:00:00 GMT';
+  const seen = upstream.notModified;
+  await until(() => upstream.notModified >= seen + 2);
+  expect(upstream.requests[upstream.requests.length - 1].headers['if-modified-since']).toBe('Wed, 02 Dec 2026 10:00:00 GMT');
+  upstream.lastModified = undefined;
 });
 
 it('publishes nothing on upstream errors, empty listings or timeouts, shows failing, and recovers', async () => {
