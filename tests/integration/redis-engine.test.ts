@@ -117,6 +117,29 @@ describe('RedisEngine, compared with MemoryEngine', () => {
     await r.close();
   });
 
+  it('shares concurrent reads of one channel, but never one that began before a publish', async () => {
+    const { redis: r } = await enginePair();
+    await r.publish('t', 'storm', { upsert: [{ id: 'a', v: 1 }] });
+    const { default: Redis } = await import('ioredis');
+    const raw = new Redis(redis.url);
+    const scripts = async () => {
+      const stats = await raw.info('commandstats');
+      return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await scripts();
+    const states = await Promise.all(Array.from({ length: 50 }, () => r.snapshot('t', 'storm')));
+    expect(await scripts()).toBe(before + 1);
+    expect(new Set(states).size).toBe(1);
+
+    const early = r.snapshot('t', 'storm');
+    await r.publish('t', 'storm', { upsert: [{ id: 'a', v: 2 }] });
+    const late = await r.snapshot('t', 'storm');
+    expect(late.records).toEqual([{ id: 'a', v: 2 }]);
+    expect((await early).seq).toBeLessThanOrEqual(late.seq);
+    await raw.quit();
+    await r.close();
+  });
+
   it('lets history expire by age', async () => {
     const { redis: r } = await enginePair(100, 150);
     await r.publish('t', 'ttl', { upsert: [{ id: 'a' }], events: [{ type: 'note' }] });

@@ -72,6 +72,9 @@ export class RedisEngine implements Engine {
   /** False while Redis is unreachable, and while a reconnect is being verified. */
   private up = false;
   private readonly checkTimer: NodeJS.Timeout;
+  private readonly reads = new Map<string, Promise<unknown>>();
+  /** Publishes of this instance completed so far (see `shared`). */
+  private publishes = 0;
   private readonly log?: Logger;
 
   constructor(private readonly options: RedisEngineOptions) {
@@ -116,11 +119,36 @@ export class RedisEngine implements Engine {
       args.push(JSON.stringify({ type, priority: priority ?? 'normal', ...(data === undefined ? {} : { data }) }).slice(1));
     }
     const wire = JSON.parse(await viaRedis(() => this.redis.pulsePublish(...args))) as WireCommit;
+    this.publishes++;
     this.saw(key, wire.epoch, wire.seq);
     return toCommit(tenant, channel, wire);
   }
 
-  async snapshot(tenant: string, channel: string): Promise<ChannelState> {
+  snapshot(tenant: string, channel: string): Promise<ChannelState> {
+    return this.shared(`s ${this.publishes} ${channelKey(tenant, channel)}`, () => this.readSnapshot(tenant, channel));
+  }
+
+  since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
+    return this.shared(`r ${this.publishes} ${channelKey(tenant, channel)} ${position.epoch} ${position.seq}`, () => this.readSince(tenant, channel, position));
+  }
+
+  /**
+   * Reads already on their way to Redis are shared by concurrent callers asking the same
+   * thing: a subscribe storm or a reconnect after an outage costs one script per channel (and
+   * position), not one per client. Any answer read after the caller asked is a valid one (the
+   * broadcaster brings subscribers up to date from whatever position they start at), and
+   * engine answers are immutable. A read never shares one that began before a publish of this
+   * instance completed, so whoever publishes and then reads sees their publish.
+   */
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const pending = this.reads.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const promise = read().finally(() => this.reads.delete(key));
+    this.reads.set(key, promise);
+    return promise;
+  }
+
+  private async readSnapshot(tenant: string, channel: string): Promise<ChannelState> {
     this.assertUp();
     const keys = this.keys.channel(tenant, channel);
     const [epoch, seq, records, events] = await viaRedis(() =>
@@ -130,7 +158,7 @@ export class RedisEngine implements Engine {
     return { epoch, seq, records: records.map(parseRecord), events: events.flatMap(parseEvents) };
   }
 
-  async since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
+  private async readSince(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
     this.assertUp();
     const keys = this.keys.channel(tenant, channel);
     const answer = await viaRedis(() =>
