@@ -30,6 +30,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   /** Times a connection was lost after having been up. */
   outages = 0;
   private wasUp = false;
+  private closing = false;
 
   constructor(url: string, private readonly log?: Logger) {
     super();
@@ -85,11 +86,13 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.removeAllListeners();
     await Promise.all([this.command, this.subscriber].map((client) => client.quit().catch(() => client.disconnect())));
   }
 
   private changed(): void {
+    if (this.closing) return;
     const up = this.isUp;
     if (up === this.wasUp) return;
     this.wasUp = up;
