@@ -19,6 +19,8 @@ const schema = z.object({
   PULSE_SNAPSHOT_EVENTS: int(0, 10_000).default(50),
   PULSE_HISTORY_SIZE: int(1).default(1000),
   PULSE_HISTORY_TTL_MS: int(1).default(300_000),
+  PULSE_PRESENCE_GRACE_MS: int(0, 600_000).default(3000),
+  PULSE_PRESENCE_MAX_USERS: int(1, 10_000).default(100),
   PULSE_BATCH_MS: int(1, 60_000).default(100),
   PULSE_MAX_SUBSCRIPTIONS: int(1).default(100),
   PULSE_RATE_LIMIT: int(1).default(100),
@@ -57,6 +59,10 @@ export interface Config {
   snapshotEvents: number;
   historySize: number;
   historyTtlMs: number;
+  /** A user whose last connection left is listed this long before the leave is announced. */
+  presenceGraceMs: number;
+  /** Users listed in presence per channel; beyond it, counts only. */
+  presenceMaxUsers: number;
   batchMs: number;
   maxSubscriptions: number;
   rateLimit: number;
@@ -127,6 +133,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     snapshotEvents: raw.PULSE_SNAPSHOT_EVENTS,
     historySize: raw.PULSE_HISTORY_SIZE,
     historyTtlMs: raw.PULSE_HISTORY_TTL_MS,
+    presenceGraceMs: raw.PULSE_PRESENCE_GRACE_MS,
+    presenceMaxUsers: raw.PULSE_PRESENCE_MAX_USERS,
     batchMs: raw.PULSE_BATCH_MS,
     maxSubscriptions: raw.PULSE_MAX_SUBSCRIPTIONS,
     rateLimit: raw.PULSE_RATE_LIMIT,

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Hub } from '../hub/hub';
 import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
-import { ErrorCode, TENANT_ID, describeIssue, type PublishInput } from '../protocol';
+import { CHANNEL_NAME, ErrorCode, TENANT_ID, describeIssue, isChannelName, type PublishInput } from '../protocol';
+import { channelKey } from '../hub/subscription';
 import { isLoopback, readJsonBody, sendError, sendJson } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
 
@@ -119,6 +120,20 @@ export function createApiHandler(hub: Hub): ApiHandler {
           }
         }
         sendJson(res, 200, await hub.snapshot(who.tenant, channel, filter));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/channels\/([^/]+)\/presence$/,
+      async run(req, res, [channel]) {
+        const who = await caller(req);
+        if (!canRead(who, channel) || (who.kind === 'token' && !who.session.canSeePresence(channel))) {
+          throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
+        }
+        if (!hub.presenceAvailable) throw new HubError(ErrorCode.INVALID_MESSAGE, 'presence is not available on the Redis engine yet', 501);
+        if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, `channel must match ${CHANNEL_NAME.source}`);
+        const { count, users, truncated } = hub.presence.list(channelKey(who.tenant, channel), channel);
+        sendJson(res, 200, { channel, count, users, truncated });
       },
     },
     {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { ErrorCode, TENANT_ID } from '../protocol';
+import { ErrorCode, TENANT_ID, type Json } from '../protocol';
 import { ALLOW_ALL, compilePatterns, DENY_ALL } from './permissions';
 
 export interface Session {
@@ -17,7 +17,14 @@ export interface Session {
   expiresAt: number | null;
   canSubscribe(channel: string): boolean;
   canPublish(channel: string): boolean;
+  /** May see who is watching the channel (presence). */
+  canSeePresence(channel: string): boolean;
+  /** Shown to others in presence: the token's `info` claim. */
+  info?: Json;
 }
+
+/** Largest `info` claim shown in presence (bytes of JSON); a larger one is left out. */
+export const MAX_PRESENCE_INFO_BYTES = 1024;
 
 export interface AuthOptions {
   secret: string;
@@ -38,8 +45,10 @@ const claimsSchema = z.object({
     .object({
       subscribe: z.array(z.string().max(256)).max(256).optional(),
       publish: z.array(z.string().max(256)).max(256).optional(),
+      presence: z.array(z.string().max(256)).max(256).optional(),
     })
     .optional(),
+  info: z.unknown().optional(),
 });
 
 export type TokenClaims = z.infer<typeof claimsSchema>;
@@ -66,6 +75,7 @@ export class Authenticator {
           expiresAt: null,
           canSubscribe: ALLOW_ALL,
           canPublish: DENY_ALL,
+          canSeePresence: ALLOW_ALL,
         },
       };
     }
@@ -81,7 +91,7 @@ export class Authenticator {
       const issue = claims.error.issues[0];
       return { ok: false, code: ErrorCode.AUTH_FAILED, message: `bad claim ${issue.path.join('.') || 'payload'}: ${issue.message}` };
     }
-    const { sub, tenant, exp, channels } = claims.data;
+    const { sub, tenant, exp, channels, info } = claims.data;
     if (exp === undefined && this.options.requireExp) {
       return { ok: false, code: ErrorCode.AUTH_FAILED, message: 'token must carry exp' };
     }
@@ -96,13 +106,16 @@ export class Authenticator {
         // With `channels`, a missing list grants nothing.
         canSubscribe: channels ? compilePatterns(channels.subscribe ?? []) : ALLOW_ALL,
         canPublish: channels ? compilePatterns(channels.publish ?? []) : DENY_ALL,
+        // Presence: where `channels.presence` allows, else wherever the token may subscribe.
+        canSeePresence: channels?.presence ? compilePatterns(channels.presence) : channels ? compilePatterns(channels.subscribe ?? []) : ALLOW_ALL,
+        ...(presenceInfo(info) === undefined ? {} : { info: presenceInfo(info) }),
       },
     };
   }
 
   /** Signs a token with the server's secret (development tokens, tests). */
   async sign(claims: Omit<TokenClaims, 'exp'>, ttlSeconds: number): Promise<string> {
-    return new SignJWT({ tenant: claims.tenant, ...(claims.channels ? { channels: claims.channels } : {}) })
+    return new SignJWT({ tenant: claims.tenant, ...(claims.channels ? { channels: claims.channels } : {}), ...(claims.info === undefined ? {} : { info: claims.info }) })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(claims.sub)
       .setIssuedAt()
@@ -117,4 +130,11 @@ function describeJoseError(error: unknown): string {
   if (error instanceof errors.JWTClaimValidationFailed) return `token claim ${error.claim} invalid`;
   if (error instanceof errors.JOSEError) return 'token malformed';
   return 'token invalid';
+}
+
+/** The `info` claim as presence shows it: any JSON up to `MAX_PRESENCE_INFO_BYTES`, else nothing. */
+function presenceInfo(info: unknown): Json | undefined {
+  if (info === undefined || info === null) return undefined;
+  const text = JSON.stringify(info);
+  return text !== undefined && Buffer.byteLength(text) <= MAX_PRESENCE_INFO_BYTES ? (info as Json) : undefined;
 }

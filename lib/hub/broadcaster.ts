@@ -58,6 +58,8 @@ export class Broadcaster {
     private readonly stats: HubStats,
     private readonly options: BroadcasterOptions,
     private readonly log?: Logger,
+    /** Runs at the end of every tick (presence flushes on the same beat). */
+    private readonly afterTick?: () => void,
   ) {}
 
   start(): void {
@@ -112,6 +114,7 @@ export class Broadcaster {
     const started = performance.now();
     this.flushAll();
     this.serviceStalled(Date.now());
+    this.afterTick?.();
     this.stats.flushes++;
     const elapsedMs = performance.now() - started;
     this.stats.flushSeconds += elapsedMs / 1000;

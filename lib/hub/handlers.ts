@@ -22,6 +22,7 @@ import type { Broadcaster } from './broadcaster';
 import type { Connection } from './connection';
 import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
+import type { PresenceBook } from './presence';
 import type { HubStats } from './stats';
 import { channelKey, Subscription, type SubscriptionIndex } from './subscription';
 
@@ -33,6 +34,9 @@ export interface HubContext {
   readonly index: SubscriptionIndex;
   readonly broadcaster: Broadcaster;
   readonly stats: HubStats;
+  readonly presence: PresenceBook;
+  /** False where presence cannot be exact yet (the Redis engine: it would be this instance's only). */
+  readonly presenceAvailable: boolean;
   readonly log: Logger;
   publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult>;
   /** Registers an authenticated connection under its tenant; false when the tenant is full. */
@@ -137,7 +141,9 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
     hub.log.warn({ ...connection.logContext, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
-  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}));
+  if (request.presence && !hub.presenceAvailable) throw new HubError(ErrorCode.INVALID_MESSAGE, 'presence is not available on the Redis engine yet');
+  if (request.presence && !session.canSeePresence(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
+  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}), request.presence === true);
   hub.index.add(sub);
   try {
     await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
@@ -146,6 +152,9 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
     hub.index.remove(sub);
     throw error;
   }
+  if (!sub.active) return;
+  hub.presence.join(sub);
+  if (sub.presence) hub.presence.start(sub);
 }
 
 function subscription(connection: Connection, channel: string): Subscription {

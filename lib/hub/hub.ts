@@ -39,6 +39,7 @@ import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
 import { authenticate, fail, handleRequest, type HubContext } from './handlers';
 import { isOriginAllowed } from './origin';
+import { PresenceBook } from './presence';
 import { consume, createRateState } from './rate-limit';
 import { HubStats } from './stats';
 import { channelKey, SubscriptionIndex } from './subscription';
@@ -71,6 +72,8 @@ export class Hub implements HubContext, ClusterMember {
   readonly index: SubscriptionIndex;
   readonly broadcaster: Broadcaster;
   readonly cluster: Cluster;
+  readonly presence: PresenceBook;
+  readonly presenceAvailable: boolean;
   readonly connections = new Map<string, Connection>();
   /** Statuses of the declared sources publishing into this hub (`startSources` adds them). */
   readonly sources: SourceStatus[] = [];
@@ -88,8 +91,13 @@ export class Hub implements HubContext, ClusterMember {
     this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs });
     this.auth = new Authenticator({ secret: config.jwtSecret, anonymous: config.anonymous, requireExp: config.production });
     // A channel is watched while it has subscribers here (the subscribe watches it first).
-    this.index = new SubscriptionIndex((sub) => this.engine.unwatch(sub.tenant, sub.channel));
-    this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log);
+    this.index = new SubscriptionIndex((sub, last) => {
+      this.presence.leave(sub);
+      if (last) this.engine.unwatch(sub.tenant, sub.channel);
+    });
+    this.presenceAvailable = this.engine.kind === 'memory';
+    this.presence = new PresenceBook(this.index, { graceMs: config.presenceGraceMs, maxUsers: config.presenceMaxUsers, slowConsumerBytes: config.slowConsumerBytes });
+    this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log, () => this.presence.flush());
     this.cluster = options.cluster?.(this) ?? new SingleCluster(this);
     this.engineListeners = [
       this.engine.onCommit((commit) => this.broadcaster.ingest(commit)),

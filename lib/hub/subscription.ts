@@ -20,6 +20,10 @@ export class Subscription {
   busy = true;
   /** False once unsubscribed, replaced or disconnected. */
   active = true;
+  /** Counted in the channel's presence. */
+  present = false;
+  /** Receives presence once its first data went out. */
+  presenceReady = false;
 
   constructor(
     readonly connection: Connection,
@@ -27,6 +31,8 @@ export class Subscription {
     readonly channel: string,
     readonly key: string,
     readonly filter: CompiledFilter,
+    /** Asked to see who is watching (`presence: true`). */
+    readonly presence = false,
   ) {}
 }
 
@@ -34,8 +40,8 @@ export class SubscriptionIndex {
   private readonly byChannel = new Map<string, Set<Subscription>>();
   private count = 0;
 
-  /** `onIdle` is called with the last subscription removed from a channel. */
-  constructor(private readonly onIdle?: (last: Subscription) => void) {}
+  /** `onRemoved` is called for every subscription removed, `last` true when the channel has no other. */
+  constructor(private readonly onRemoved?: (sub: Subscription, last: boolean) => void) {}
 
   get size(): number {
     return this.count;
@@ -73,10 +79,8 @@ export class SubscriptionIndex {
     const set = this.byChannel.get(sub.key);
     if (set?.delete(sub)) {
       this.count--;
-      if (set.size === 0) {
-        this.byChannel.delete(sub.key);
-        this.onIdle?.(sub);
-      }
+      if (set.size === 0) this.byChannel.delete(sub.key);
+      this.onRemoved?.(sub, set.size === 0);
     }
     if (sub.connection.subscriptions.get(sub.channel) === sub) sub.connection.subscriptions.delete(sub.channel);
   }

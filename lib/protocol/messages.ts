@@ -50,6 +50,8 @@ export interface SubscribeRequest {
   channel: string;
   filter?: Filter;
   since?: StreamPosition;
+  /** Also receive who is watching the channel (`presence`, then `presence_diff`). */
+  presence?: boolean;
 }
 export interface UnsubscribeRequest { type: 'unsubscribe'; ref?: Ref; channel: string }
 export interface PublishInput {
@@ -116,7 +118,38 @@ export interface DeltaMessage {
   recovery?: true;
 }
 
-export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | SnapshotMessage | DeltaMessage;
+/** One user watching a channel: all of their connections subscribed to it count as one. */
+export interface PresenceUser {
+  user: string;
+  connections: number;
+  /** When the user's first connection joined (ms). */
+  joinedAt: number;
+  /** The token's `info` claim, when it has one. */
+  info?: Json;
+}
+
+/** Who is watching a channel, sent after a `subscribe` with `presence: true` and after a gap. */
+export interface PresenceMessage {
+  type: 'presence';
+  channel: string;
+  /** Users watching, all of them. */
+  count: number;
+  /** Up to the server's list limit, earliest joined first. */
+  users: PresenceUser[];
+  /** True when `users` is cut at the limit (only `count` then follows changes exactly). */
+  truncated: boolean;
+}
+
+/** Who joined and left since the last presence message, batched per tick. */
+export interface PresenceDiffMessage {
+  type: 'presence_diff';
+  channel: string;
+  count: number;
+  joins: PresenceUser[];
+  leaves: string[];
+}
+
+export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | SnapshotMessage | DeltaMessage | PresenceMessage | PresenceDiffMessage;
 
 // ---- successful reply payloads, per request ----------------------------------------------
 

@@ -48,7 +48,7 @@ export const publishBodySchema = z
 
 const schemas = {
   auth: z.object({ token: z.string().max(16_384).optional() }),
-  subscribe: z.object({ channel, filter: z.unknown().optional(), since: since.optional() }),
+  subscribe: z.object({ channel, filter: z.unknown().optional(), since: since.optional(), presence: z.boolean().optional() }),
   unsubscribe: z.object({ channel }),
   publish: z.object({ channel }).and(publishBodySchema),
   resync: z.object({ channel }),

@@ -93,11 +93,12 @@ export class TestClient {
 /** Signs an HS256 token for tests. */
 export async function signToken(
   secret: string,
-  claims: { sub: string; tenant: string; channels?: { subscribe?: string[]; publish?: string[] } },
+  claims: { sub: string; tenant: string; channels?: { subscribe?: string[]; publish?: string[]; presence?: string[] }; info?: unknown },
   options: { expiresInS?: number; alg?: string } = {},
 ): Promise<string> {
   const { SignJWT } = await import('jose');
-  const jwt = new SignJWT({ tenant: claims.tenant, ...(claims.channels ? { channels: claims.channels } : {}) })
+  const { sub: _sub, ...rest } = claims;
+  const jwt = new SignJWT(rest)
     .setProtectedHeader({ alg: options.alg ?? 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt();
