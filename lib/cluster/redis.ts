@@ -11,12 +11,16 @@ import type { KeyLayout } from '../engine/redis/keys';
 import { ADMIT_SCRIPT } from '../engine/redis/scripts';
 import { viaRedis, type RedisLink } from '../redis/link';
 import type Redis from 'ioredis';
+import type { PresenceBook } from '../hub/presence';
+import { RedisPresence } from './redis-presence';
 import type { Cluster, ClusterMember, InstanceInfo } from './types';
 
 const HEARTBEAT_MS = 1000;
 /** A heartbeat key outlives a few missed beats, not more. */
 const HEARTBEAT_TTL_MS = 5000;
 const KICK_TIMEOUT_MS = 1000;
+/** A stopped instance stays in the index this long, so that every instance notices it stopped. */
+const INDEX_RETENTION_MS = 60_000;
 
 type ControlMessage =
   | { type: 'kick'; request: string; from: string; id: string }
@@ -39,6 +43,9 @@ export class RedisCluster implements Cluster {
   /** Tenants this instance has written a count for, so a count that went to zero is removed. */
   private readonly countedTenants = new Set<string>();
   private closed = false;
+  private presence: RedisPresence | undefined;
+  /** Instances already found stopped. */
+  private readonly reaped = new Set<string>();
 
   constructor(
     private readonly member: ClusterMember,
@@ -86,13 +93,16 @@ export class RedisCluster implements Cluster {
       const beats = await this.redis.mget(others.map((id) => this.keys.instance(id)));
       const live: InstanceInfo[] = [];
       const gone: string[] = [];
-      beats.forEach((beat, i) => (beat ? live.push(JSON.parse(beat) as InstanceInfo) : gone.push(others[i])));
-      if (gone.length > 0) this.redis.zrem(this.keys.instances, ...gone).catch(() => {});
+      for (const beat of beats) if (beat) live.push(JSON.parse(beat) as InstanceInfo);
       return [self, ...live];
     } catch (error) {
       this.log?.debug({ err: error }, 'cluster view unavailable');
       return [self];
     }
+  }
+
+  sharePresence(book: PresenceBook): void {
+    this.presence = new RedisPresence(book, this.link, this.keys, this.log);
   }
 
   async kick(id: string): Promise<boolean> {
@@ -127,7 +137,8 @@ export class RedisCluster implements Cluster {
     this.closed = true;
     clearInterval(this.timer);
     if (!this.link.isUp) return;
-    const pipeline = this.redis.pipeline().del(this.keys.instance(this.member.instance)).zrem(this.keys.instances, this.member.instance);
+    // The index keeps this instance until the others have reaped it (and dropped its presence).
+    const pipeline = this.redis.pipeline().del(this.keys.instance(this.member.instance));
     for (const tenant of this.countedTenants) pipeline.hdel(this.keys.tenantConnections(tenant), this.member.instance);
     await pipeline.exec().catch(() => {});
   }
@@ -135,8 +146,9 @@ export class RedisCluster implements Cluster {
   /** On (re)connecting: listen for control messages and announce this instance. */
   private async join(): Promise<void> {
     try {
-      await this.link.subscriber.subscribe(this.keys.control);
+      await this.link.subscriber.subscribe(this.keys.control, this.keys.presence);
       await this.beat();
+      this.presence?.rejoin();
     } catch (error) {
       this.log?.warn({ err: error }, 'cluster join failed');
     }
@@ -160,6 +172,38 @@ export class RedisCluster implements Cluster {
       }
     }
     await pipeline.exec().catch((error) => this.log?.debug({ err: error }, 'heartbeat failed'));
+    await this.reap().catch((error) => this.log?.debug({ err: error }, 'instance reaping failed'));
+  }
+
+  /**
+   * Finds instances whose heartbeat expired: their presence goes (each instance drops it from
+   * its own view), and the index forgets them once every instance has had time to notice.
+   */
+  private async reap(): Promise<void> {
+    const entries = await this.redis.zrange(this.keys.instances, 0, -1, 'WITHSCORES');
+    const ids: string[] = [];
+    const seen = new Map<string, number>();
+    for (let i = 0; i < entries.length; i += 2) {
+      if (entries[i] === this.member.instance) continue;
+      ids.push(entries[i]);
+      seen.set(entries[i], Number(entries[i + 1]));
+    }
+    if (ids.length === 0) return;
+    const beats = await this.redis.mget(ids.map((id) => this.keys.instance(id)));
+    const forget: string[] = [];
+    ids.forEach((id, i) => {
+      if (beats[i]) return void this.reaped.delete(id);
+      if (!this.reaped.has(id)) {
+        this.reaped.add(id);
+        this.log?.info({ instance: id }, 'instance stopped');
+        this.presence?.instanceGone(id);
+      }
+      if (Date.now() - seen.get(id)! > INDEX_RETENTION_MS) forget.push(id);
+    });
+    if (forget.length > 0) {
+      await this.redis.zrem(this.keys.instances, ...forget);
+      for (const id of forget) this.reaped.delete(id);
+    }
   }
 
   private control(text: string): void {

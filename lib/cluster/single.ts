@@ -20,5 +20,7 @@ export class SingleCluster implements Cluster {
     return this.member.kickLocal(id);
   }
 
+  sharePresence(): void {}
+
   async close(): Promise<void> {}
 }

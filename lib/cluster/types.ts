@@ -5,6 +5,8 @@
  * tenant connection counts, and where a connection lives.
  */
 
+import type { PresenceBook } from '../hub/presence';
+
 /** What one instance reports about itself. */
 export interface InstanceInfo {
   instance: string;
@@ -38,6 +40,8 @@ export interface Cluster {
   instances(): Promise<InstanceInfo[]>;
   /** Closes connection `id` on whichever instance holds it; false when none does. */
   kick(id: string): Promise<boolean>;
+  /** Shares presence with the other instances (nothing to do alone). */
+  sharePresence(book: PresenceBook): void;
   close(): Promise<void>;
 }
 

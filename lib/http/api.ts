@@ -130,9 +130,8 @@ export function createApiHandler(hub: Hub): ApiHandler {
         if (!canRead(who, channel) || (who.kind === 'token' && !who.session.canSeePresence(channel))) {
           throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
         }
-        if (!hub.presenceAvailable) throw new HubError(ErrorCode.INVALID_MESSAGE, 'presence is not available on the Redis engine yet', 501);
         if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, `channel must match ${CHANNEL_NAME.source}`);
-        const { count, users, truncated } = hub.presence.list(channelKey(who.tenant, channel), channel);
+        const { count, users, truncated } = await hub.presence.read(channelKey(who.tenant, channel), channel);
         sendJson(res, 200, { channel, count, users, truncated });
       },
     },

@@ -35,8 +35,6 @@ export interface HubContext {
   readonly broadcaster: Broadcaster;
   readonly stats: HubStats;
   readonly presence: PresenceBook;
-  /** False where presence cannot be exact yet (the Redis engine: it would be this instance's only). */
-  readonly presenceAvailable: boolean;
   readonly log: Logger;
   publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult>;
   /** Registers an authenticated connection under its tenant; false when the tenant is full. */
@@ -141,7 +139,6 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
     hub.log.warn({ ...connection.logContext, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
-  if (request.presence && !hub.presenceAvailable) throw new HubError(ErrorCode.INVALID_MESSAGE, 'presence is not available on the Redis engine yet');
   if (request.presence && !session.canSeePresence(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
   const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}), request.presence === true);
   hub.index.add(sub);
@@ -154,7 +151,7 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   }
   if (!sub.active) return;
   hub.presence.join(sub);
-  if (sub.presence) hub.presence.start(sub);
+  if (sub.presence) await hub.presence.start(sub);
 }
 
 function subscription(connection: Connection, channel: string): Subscription {

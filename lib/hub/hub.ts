@@ -73,7 +73,6 @@ export class Hub implements HubContext, ClusterMember {
   readonly broadcaster: Broadcaster;
   readonly cluster: Cluster;
   readonly presence: PresenceBook;
-  readonly presenceAvailable: boolean;
   readonly connections = new Map<string, Connection>();
   /** Statuses of the declared sources publishing into this hub (`startSources` adds them). */
   readonly sources: SourceStatus[] = [];
@@ -95,10 +94,10 @@ export class Hub implements HubContext, ClusterMember {
       this.presence.leave(sub);
       if (last) this.engine.unwatch(sub.tenant, sub.channel);
     });
-    this.presenceAvailable = this.engine.kind === 'memory';
-    this.presence = new PresenceBook(this.index, { graceMs: config.presenceGraceMs, maxUsers: config.presenceMaxUsers, slowConsumerBytes: config.slowConsumerBytes });
+    this.presence = new PresenceBook(this.index, this.instance, { graceMs: config.presenceGraceMs, maxUsers: config.presenceMaxUsers, slowConsumerBytes: config.slowConsumerBytes });
     this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log, () => this.presence.flush());
     this.cluster = options.cluster?.(this) ?? new SingleCluster(this);
+    this.cluster.sharePresence(this.presence);
     this.engineListeners = [
       this.engine.onCommit((commit) => this.broadcaster.ingest(commit)),
       this.engine.onStale((tenant, channel, position) => this.broadcaster.stale(channelKey(tenant, channel), position)),

@@ -1,13 +1,19 @@
 /**
- * Presence (docs/protocol.md, "Presence"): who is watching each channel of this hub. Every
- * subscription counts, whether or not it asked to see presence; all of one user's
- * subscriptions to a channel (several tabs) count as one user. A user whose last
- * subscription goes stays listed for `graceMs`, so a reload or a reconnect does not flap.
+ * Presence (docs/protocol.md, "Presence"): who is watching each channel. Every subscription
+ * counts, whether or not it asked to see presence; all of one user's subscriptions to a
+ * channel (several tabs) count as one user. A user whose last subscription here goes keeps
+ * this instance's share for `graceMs`, so a reload or a reconnect does not flap.
  *
- * Joins and leaves are collected per channel and flushed on the broadcaster's tick: one
- * `presence_diff` per channel, serialized once, written to every subscription that asked for
- * presence. Past `maxUsers` users a channel sends counts only, so a crowded channel costs
- * nothing per viewer for the others.
+ * Two layers. The *local* one counts this instance's subscriptions per user and channel and
+ * says when this instance's share of a user starts, changes or ends. The *view* holds every
+ * instance's shares (just this one's in a single process; with Redis, the others' arrive
+ * through `PresenceShare`), versioned per instance and user so that updates applied in any
+ * order converge, and turns changes of the aggregate into joins and leaves.
+ *
+ * Joins and leaves are flushed on the broadcaster's tick: one `presence_diff` per channel,
+ * serialized once, written to every subscription here that asked for presence. Past
+ * `maxUsers` users a channel sends counts only, so a crowded channel costs nothing per viewer
+ * for the others.
  */
 import type { Json, PresenceDiffMessage, PresenceMessage, PresenceUser } from '../protocol';
 import type { Subscription, SubscriptionIndex } from './subscription';
@@ -19,17 +25,40 @@ export interface PresenceOptions {
   slowConsumerBytes: number;
 }
 
-interface Member {
-  user: string;
+/** One instance's share of a user's presence on a channel. */
+export interface PresenceEntry {
   connections: number;
   joinedAt: number;
   info?: Json;
+}
+
+/** Where this instance's shares go so that other instances see them (the Redis cluster). */
+export interface PresenceShare {
+  /** This instance's share of `user` on channel `key` is now `entry` (null: gone), at version `v`. */
+  publish(key: string, channel: string, user: string, entry: PresenceEntry | null, v: number): void;
+  /** Reads every instance's shares of a channel into the view (once per channel, when first needed). */
+  load(key: string, channel: string): Promise<void>;
+}
+
+interface LocalMember extends PresenceEntry {
+  user: string;
   leaveTimer?: NodeJS.Timeout;
 }
 
-interface ChannelPresence {
+interface Share {
+  entry: PresenceEntry | null;
+  v: number;
+  /** When it was applied (ms), to forget removals after a while. */
+  at: number;
+}
+
+/** Removals are remembered this long, against a late older update (a load racing a change). */
+const REMOVAL_MEMORY_MS = 10_000;
+
+interface ChannelView {
   channel: string;
-  members: Map<string, Member>;
+  /** user → instance → share (a null entry is a remembered removal, so older updates lose). */
+  users: Map<string, Map<string, Share>>;
   joins: Set<string>;
   leaves: Set<string>;
   /** Whether the last list sent was cut at the limit. */
@@ -37,81 +66,192 @@ interface ChannelPresence {
 }
 
 export class PresenceBook {
-  private readonly channels = new Map<string, ChannelPresence>();
+  private readonly local = new Map<string, Map<string, LocalMember>>();
+  private readonly views = new Map<string, ChannelView>();
   /** Watchers that missed a diff (their socket was full): they get the whole list next. */
   private readonly behind = new Set<Subscription>();
+  private version = 0;
+  private share: PresenceShare | undefined;
 
   constructor(
     private readonly index: SubscriptionIndex,
+    readonly instance: string,
     private readonly options: PresenceOptions,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Shares this instance's presence with others (and theirs with this one). */
+  shareWith(share: PresenceShare): void {
+    this.share = share;
+  }
+
+  // ---- local subscriptions ---------------------------------------------------------------
 
   /** Counts a subscription in its channel's presence (once per subscription). */
   join(sub: Subscription): void {
     const session = sub.connection.session;
     if (!session || sub.present) return;
     sub.present = true;
-    let channel = this.channels.get(sub.key);
-    if (!channel) {
-      channel = { channel: sub.channel, members: new Map(), joins: new Set(), leaves: new Set(), truncated: false };
-      this.channels.set(sub.key, channel);
-    }
-    const member = channel.members.get(session.user);
+    let members = this.local.get(sub.key);
+    if (!members) this.local.set(sub.key, (members = new Map()));
+    let member = members.get(session.user);
     if (member) {
       member.connections++;
       clearTimeout(member.leaveTimer);
       member.leaveTimer = undefined;
-      return;
+    } else {
+      member = { user: session.user, connections: 1, joinedAt: this.now(), ...(session.info === undefined ? {} : { info: session.info }) };
+      members.set(session.user, member);
     }
-    channel.members.set(session.user, { user: session.user, connections: 1, joinedAt: this.now(), ...(session.info === undefined ? {} : { info: session.info }) });
-    if (!channel.leaves.delete(session.user)) channel.joins.add(session.user);
+    this.changed(sub.key, sub.channel, member);
   }
 
-  /** A counted subscription ended; its user leaves after the grace period if it was their last. */
+  /** A counted subscription ended; this instance's share of its user ends after the grace period if it was the last. */
   leave(sub: Subscription): void {
     this.behind.delete(sub);
     const session = sub.connection.session;
     if (!session || !sub.present) return;
     sub.present = false;
-    const channel = this.channels.get(sub.key);
-    const member = channel?.members.get(session.user);
-    if (!channel || !member || --member.connections > 0) return;
-    if (this.options.graceMs === 0) return this.gone(sub.key, channel, member);
-    member.leaveTimer = setTimeout(() => this.gone(sub.key, channel, member), this.options.graceMs);
+    const members = this.local.get(sub.key);
+    const member = members?.get(session.user);
+    if (!members || !member) return;
+    member.connections--;
+    if (member.connections > 0) return this.changed(sub.key, sub.channel, member);
+    const end = () => {
+      if (members.get(member.user) !== member || member.connections > 0) return;
+      members.delete(member.user);
+      if (members.size === 0) this.local.delete(sub.key);
+      this.changed(sub.key, sub.channel, null, member.user);
+    };
+    if (this.options.graceMs === 0) return end();
+    member.leaveTimer = setTimeout(end, this.options.graceMs);
     member.leaveTimer.unref();
   }
 
-  /** The channel's presence as a `presence` message would carry it. */
-  list(key: string, channelName: string): PresenceMessage {
-    const channel = this.channels.get(key);
-    const members = channel ? [...channel.members.values()] : [];
-    members.sort((a, b) => a.joinedAt - b.joinedAt || a.user.localeCompare(b.user));
-    const truncated = members.length > this.options.maxUsers;
-    return {
-      type: 'presence',
-      channel: channelName,
-      count: members.length,
-      users: members.slice(0, this.options.maxUsers).map(view),
-      truncated,
-    };
+  private changed(key: string, channel: string, member: LocalMember | null, user = member!.user): void {
+    const v = ++this.version;
+    const entry = member && { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) };
+    this.apply(key, channel, this.instance, user, entry, v);
+    this.share?.publish(key, channel, user, entry, v);
   }
+
+  // ---- the view --------------------------------------------------------------------------
+
+  /** Makes sure the channel has a view (before loading it, so removals during the load are remembered). */
+  open(key: string, channel: string): void {
+    if (!this.views.has(key)) this.views.set(key, { channel, users: new Map(), joins: new Set(), leaves: new Set(), truncated: false });
+  }
+
+  /** Applies one instance's share of a user; a share older than the one held is ignored. */
+  apply(key: string, channel: string, instance: string, user: string, entry: PresenceEntry | null, v: number): void {
+    if (!entry && !this.views.has(key)) return;
+    this.open(key, channel);
+    const view = this.views.get(key)!;
+    let shares = view.users.get(user);
+    const held = shares?.get(instance);
+    if (held && held.v >= v) return;
+    const wasPresent = present(shares);
+    if (!shares) view.users.set(user, (shares = new Map()));
+    shares.set(instance, { entry, v, at: this.now() });
+    this.transition(view, user, wasPresent, present(shares));
+  }
+
+  /** Forgets every share of an instance that stopped (its heartbeat expired). */
+  dropInstance(instance: string): void {
+    for (const [key, view] of this.views) {
+      for (const [user, shares] of view.users) {
+        if (!shares.has(instance)) continue;
+        const wasPresent = present(shares);
+        shares.delete(instance);
+        this.transition(view, user, wasPresent, present(shares));
+      }
+    }
+  }
+
+  private transition(view: ChannelView, user: string, was: boolean, is: boolean): void {
+    if (was === is) return;
+    if (is && !view.leaves.delete(user)) view.joins.add(user);
+    if (!is && !view.joins.delete(user)) view.leaves.add(user);
+  }
+
+  /** The channel's presence as a `presence` message carries it, every instance's viewers loaded. */
+  async read(key: string, channel: string): Promise<PresenceMessage> {
+    await this.share?.load(key, channel);
+    return this.list(key, channel);
+  }
+
+  /** The channel's presence as this instance knows it now. */
+  list(key: string, channel: string): PresenceMessage {
+    const users = this.users(key);
+    return { type: 'presence', channel, count: users.length, users: users.slice(0, this.options.maxUsers), truncated: users.length > this.options.maxUsers };
+  }
+
+  /** Users watching the channel, earliest joined first. */
+  private users(key: string): PresenceUser[] {
+    const view = this.views.get(key);
+    if (!view) return [];
+    const users: PresenceUser[] = [];
+    for (const [user, shares] of view.users) {
+      const aggregate = combine(user, shares);
+      if (aggregate) users.push(aggregate);
+    }
+    return users.sort((a, b) => a.joinedAt - b.joinedAt || a.user.localeCompare(b.user));
+  }
+
+  count(key: string): number {
+    let n = 0;
+    for (const shares of this.views.get(key)?.users.values() ?? []) if (present(shares)) n++;
+    return n;
+  }
+
+  // ---- watchers --------------------------------------------------------------------------
 
   /**
    * Starts presence for a subscription that asked for it (after its first data): the whole
    * list, then the diffs of what changes after it. The channel's pending changes go out to the
    * other watchers first, so the new one never gets a diff of what its list already holds.
    */
-  start(sub: Subscription): void {
-    const channel = this.channels.get(sub.key);
-    if (channel) this.flushChannel(sub.key, channel);
+  async start(sub: Subscription): Promise<void> {
+    await this.share?.load(sub.key, sub.channel);
+    if (!sub.active) return;
+    const view = this.views.get(sub.key);
+    if (view) this.flushChannel(sub.key, view);
     sub.presenceReady = true;
     sub.connection.send(this.list(sub.key, sub.channel));
   }
 
+  /** This instance's shares, to publish again after Redis came back. */
+  localShares(): Array<{ key: string; channel: string; user: string; entry: PresenceEntry }> {
+    const shares: Array<{ key: string; channel: string; user: string; entry: PresenceEntry }> = [];
+    for (const [key, members] of this.local) {
+      const channel = this.views.get(key)?.channel;
+      if (!channel) continue;
+      for (const member of members.values()) {
+        shares.push({ key, channel, user: member.user, entry: { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) } });
+      }
+    }
+    return shares;
+  }
+
+  /** A fresh version for a share published again. */
+  nextVersion(): number {
+    return ++this.version;
+  }
+
+  /** The (channel, user) pairs an instance holds a share of. */
+  sharesOf(instance: string): Array<{ key: string; user: string }> {
+    const found: Array<{ key: string; user: string }> = [];
+    for (const [key, view] of this.views) for (const [user, shares] of view.users) if (shares.get(instance)?.entry) found.push({ key, user });
+    return found;
+  }
+
   /** Flushes the pending joins and leaves of every channel. Runs on the broadcaster's tick. */
   flush(): void {
-    for (const [key, channel] of this.channels) this.flushChannel(key, channel);
+    const now = this.now();
+    for (const [key, view] of this.views) {
+      this.flushChannel(key, view);
+      this.forget(key, view, now);
+    }
     for (const sub of this.behind) {
       if (!sub.active) this.behind.delete(sub);
       else if (this.writable(sub)) {
@@ -121,12 +261,11 @@ export class PresenceBook {
     }
   }
 
-  private flushChannel(key: string, channel: ChannelPresence): void {
-    if (channel.joins.size === 0 && channel.leaves.size === 0) return;
-    const frame = this.frame(key, channel);
-    channel.joins.clear();
-    channel.leaves.clear();
-    if (channel.members.size === 0) this.channels.delete(key);
+  private flushChannel(key: string, view: ChannelView): void {
+    if (view.joins.size === 0 && view.leaves.size === 0) return;
+    const frame = this.frame(key, view);
+    view.joins.clear();
+    view.leaves.clear();
     for (const sub of this.index.of(key) ?? []) {
       if (!sub.presence || !sub.presenceReady) continue;
       if (!this.writable(sub)) {
@@ -137,35 +276,35 @@ export class PresenceBook {
     }
   }
 
-  /** Users listed on the channel right now (for /status and tests). */
-  count(key: string): number {
-    return this.channels.get(key)?.members.size ?? 0;
+  /** Drops removals old enough, users with nothing left, and views nobody needs. */
+  private forget(key: string, view: ChannelView, now: number): void {
+    for (const [user, shares] of view.users) {
+      for (const [instance, share] of shares) if (!share.entry && now - share.at > REMOVAL_MEMORY_MS) shares.delete(instance);
+      if (shares.size === 0) view.users.delete(user);
+    }
+    if (view.users.size === 0 && !this.index.of(key) && !this.local.has(key)) this.views.delete(key);
   }
 
-  private frame(key: string, channel: ChannelPresence): Buffer {
-    const truncated = channel.members.size > this.options.maxUsers;
+  private frame(key: string, view: ChannelView): Buffer {
+    const count = this.count(key);
+    const truncated = count > this.options.maxUsers;
     // Crossing the limit either way: the whole (cut) list, so clients know which mode they are in.
-    if (truncated !== channel.truncated) {
-      channel.truncated = truncated;
-      return Buffer.from(JSON.stringify(this.list(key, channel.channel)));
+    if (truncated !== view.truncated) {
+      view.truncated = truncated;
+      return Buffer.from(JSON.stringify(this.list(key, view.channel)));
     }
     const message: PresenceDiffMessage = {
       type: 'presence_diff',
-      channel: channel.channel,
-      count: channel.members.size,
+      channel: view.channel,
+      count,
       // Past the limit, counts only.
-      joins: truncated ? [] : [...channel.joins].flatMap((user) => (channel.members.has(user) ? [view(channel.members.get(user)!)] : [])),
-      leaves: truncated ? [] : [...channel.leaves],
+      joins: truncated ? [] : [...view.joins].flatMap((user) => {
+        const aggregate = combine(user, view.users.get(user));
+        return aggregate ? [aggregate] : [];
+      }),
+      leaves: truncated ? [] : [...view.leaves],
     };
     return Buffer.from(JSON.stringify(message));
-  }
-
-  private gone(key: string, channel: ChannelPresence, member: Member): void {
-    if (channel.members.get(member.user) !== member || member.connections > 0) return;
-    channel.members.delete(member.user);
-    if (!channel.joins.delete(member.user)) channel.leaves.add(member.user);
-    // An empty channel is forgotten once nothing about it is left to send.
-    if (channel.members.size === 0 && channel.leaves.size === 0 && channel.joins.size === 0) this.channels.delete(key);
   }
 
   private writable(sub: Subscription): boolean {
@@ -173,6 +312,19 @@ export class PresenceBook {
   }
 }
 
-function view({ user, connections, joinedAt, info }: Member): PresenceUser {
-  return { user, connections, joinedAt, ...(info === undefined ? {} : { info }) };
+function present(shares: Map<string, Share> | undefined): boolean {
+  if (shares) for (const share of shares.values()) if (share.entry) return true;
+  return false;
+}
+
+/** A user as all instances' shares make them: connections summed, the earliest join, the first info. */
+function combine(user: string, shares: Map<string, Share> | undefined): PresenceUser | undefined {
+  let result: PresenceUser | undefined;
+  for (const { entry } of shares?.values() ?? []) {
+    if (!entry) continue;
+    if (!result) result = { user, connections: 0, joinedAt: entry.joinedAt, ...(entry.info === undefined ? {} : { info: entry.info }) };
+    result.connections += entry.connections;
+    result.joinedAt = Math.min(result.joinedAt, entry.joinedAt);
+  }
+  return result;
 }

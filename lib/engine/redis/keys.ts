@@ -14,6 +14,8 @@
  *   {prefix}instance:{id}              string  the instance's heartbeat (JSON), expires when it stops
  *   {prefix}tenant-connections:{tenant} hash   instance id → connections of the tenant there
  *   {prefix}control                    pub/sub requests between instances (kick)
+ *   {prefix}{tenant/channel}:presence  hash    instance|user → that instance's share of the user (JSON)
+ *   {prefix}presence                   pub/sub every instance's presence changes
  */
 import { channelKey } from '../../hub/subscription';
 
@@ -64,5 +66,15 @@ export class KeyLayout {
 
   get control(): string {
     return `${this.prefix}control`;
+  }
+
+  /** The pub/sub channel carrying every instance's presence changes. */
+  get presence(): string {
+    return `${this.prefix}presence`;
+  }
+
+  /** A channel's presence hash (`instance|user` → share), from the channel key (`tenant/channel`). */
+  presenceOf(channelKey: string): string {
+    return `${this.prefix}{${channelKey}}:presence`;
   }
 }
