@@ -6,3 +6,4 @@ export { useChannel, useChannelData, useStableFilter, type ChannelView, type Use
 export { useRecord, useRecordIds, type RecordView } from './useRecord';
 export { useChannelEvents, type ChannelEventsView, type UseChannelEventsOptions } from './useChannelEvents';
 export { useConnectionState, useConnectionStatus, type ConnectionStatus } from './useConnectionStatus';
+export { usePresence } from './usePresence';

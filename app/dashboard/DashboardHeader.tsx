@@ -9,6 +9,7 @@ import { useStore } from 'zustand';
 import { usePulse, useConnectionStatus } from '@/hooks';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import { LiveBadge } from '@/components/LiveBadge';
+import { Watchers } from '@/components/Watchers';
 import { own } from '@/lib/store/dict';
 import type { PulseStoreState } from '@/lib/store/store';
 import { CHANNELS } from './config';
@@ -72,6 +73,7 @@ export function DashboardHeader() {
   return (
     <DashboardBar>
       <div className="pb-header__meta">
+        <Watchers channel={CHANNELS.kpi} />
         <span className="pb-dash-header__fresh">
           <span className="pb-dash-header__label">Data</span>
           <LiveBadge updatedAt={updatedAt} />

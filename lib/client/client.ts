@@ -40,6 +40,7 @@ import {
   type Unsubscribe,
   type WebSocketConstructor,
   type WebSocketLike,
+  PresenceState,
 } from './types';
 
 /** Close codes the client itself uses when it abandons a socket (seen in `disconnect` events). */
@@ -95,6 +96,8 @@ export interface PulseClient {
   subscribe(channel: string, options?: SubscribeOptions): Unsubscribe;
   /** The channel's last applied position, if subscribed. */
   position(channel: string): StreamPosition | undefined;
+  /** Who is watching the channel, once a subscriber asked for presence and the list arrived. */
+  presence(channel: string): PresenceState | undefined;
 
   /**
    * Sends a request and resolves with its reply's fields, or rejects with a `PulseClientError`
@@ -255,6 +258,10 @@ class Client implements PulseClient {
 
   position(channel: string): StreamPosition | undefined {
     return this.subscriptions.position(channel);
+  }
+
+  presence(channel: string): PresenceState | undefined {
+    return this.subscriptions.presence(channel);
   }
 
   request<T extends RequestType>(type: T, fields: RequestFields<T>, options: RequestOptions = {}): Promise<RequestResult<T>> {
@@ -661,6 +668,12 @@ class Client implements PulseClient {
         return;
       case 'delta':
         this.subscriptions.handleDelta(message);
+        return;
+      case 'presence':
+        this.subscriptions.handlePresence(message);
+        return;
+      case 'presence_diff':
+        this.subscriptions.handlePresenceDiff(message);
         return;
     }
   }

@@ -7,6 +7,9 @@ import type {
   ChannelEvent,
   DeltaMessage,
   ErrorMessage,
+  PresenceDiffMessage,
+  PresenceMessage,
+  PresenceUser,
   ReplyMessage,
   ServerMessage,
   SnapshotMessage,
@@ -50,10 +53,20 @@ export function decodeServerMessage(raw: unknown): ServerMessage | null {
       return decodeSnapshot(raw);
     case 'delta':
       return decodeDelta(raw);
+    case 'presence':
+      return typeof raw.channel === 'string' && isSeq(raw.count) && Array.isArray(raw.users) && raw.users.every(isPresenceUser) && typeof raw.truncated === 'boolean'
+        ? (raw as unknown as PresenceMessage)
+        : null;
+    case 'presence_diff':
+      return typeof raw.channel === 'string' && isSeq(raw.count) && Array.isArray(raw.joins) && raw.joins.every(isPresenceUser) && Array.isArray(raw.leaves) && raw.leaves.every((u) => typeof u === 'string')
+        ? (raw as unknown as PresenceDiffMessage)
+        : null;
     default:
       return null;
   }
 }
+
+const isPresenceUser = (v: unknown): v is PresenceUser => isObject(v) && typeof v.user === 'string' && isSeq(v.connections) && typeof v.joinedAt === 'number';
 
 function decodeWelcome(raw: Obj): WelcomeMessage | null {
   if (raw.ref !== undefined && !isRef(raw.ref)) return null;

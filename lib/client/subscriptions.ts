@@ -7,9 +7,9 @@
  * is someone else's job: this module talks to it through a `SubscriptionPort`.
  */
 import type { Filter } from '../protocol/filter';
-import type { DeltaMessage, SnapshotMessage, StreamPosition, SubscribeRequest, ClientMessage } from '../protocol/messages';
+import type { DeltaMessage, PresenceDiffMessage, PresenceMessage, PresenceUser, SnapshotMessage, StreamPosition, SubscribeRequest, ClientMessage } from '../protocol/messages';
 import { ClientErrorCode, PulseClientError } from './errors';
-import type { ClientEvents, SubscribeOptions, SubscribedEvent, Unsubscribe } from './types';
+import type { ClientEvents, PresenceState, SubscribeOptions, SubscribedEvent, Unsubscribe } from './types';
 
 /** What the subscriptions need from the connection. */
 export interface SubscriptionPort {
@@ -86,6 +86,12 @@ interface Entry {
   /** Data arrived since the last subscribe went out (tolerates a server that sends it before the reply). */
   synced: boolean;
   recovered: boolean | null;
+  /** Some listener follows presence: the subscribe asks for it. */
+  presence: boolean;
+  /** Who is watching, by user, once the server sent the list. */
+  people: Map<string, PresenceUser> | undefined;
+  peopleCount: number;
+  truncated: boolean;
 }
 
 const noop = () => {};
@@ -110,12 +116,23 @@ export class Subscriptions {
         generation: 0,
         synced: false,
         recovered: null,
+        presence: options.presence === true,
+        people: undefined,
+        peopleCount: 0,
+        truncated: false,
       };
       this.entries.set(channel, entry);
       if (this.port.isOpen()) this.subscribe(entry);
     } else {
       entry.listeners.push(listener);
       if (listener.filterKey !== entry.filterKey) this.refilter(entry, listener);
+      else if (options.presence && !entry.presence) {
+        // Subscribe again, resuming from the position, now asking for presence.
+        entry.presence = true;
+        if (this.port.isOpen()) this.subscribe(entry);
+      } else if (options.presence && entry.people) {
+        safeCall(options.onPresence, this.presenceState(entry)!);
+      }
     }
 
     const owner = entry;
@@ -131,6 +148,41 @@ export class Subscriptions {
   position(channel: string): StreamPosition | undefined {
     const position = this.entries.get(channel)?.position;
     return position ? { ...position } : undefined;
+  }
+
+  /** Who is watching `channel`, once a listener asked and the server answered. */
+  presence(channel: string): PresenceState | undefined {
+    const entry = this.entries.get(channel);
+    return entry ? this.presenceState(entry) : undefined;
+  }
+
+  handlePresence(message: PresenceMessage): void {
+    const entry = this.entries.get(message.channel);
+    if (!entry) return;
+    entry.people = new Map(message.users.map((user) => [user.user, user]));
+    entry.peopleCount = message.count;
+    entry.truncated = message.truncated;
+    this.presenceChanged(entry);
+  }
+
+  handlePresenceDiff(message: PresenceDiffMessage): void {
+    const entry = this.entries.get(message.channel);
+    if (!entry?.people) return;
+    for (const user of message.leaves) entry.people.delete(user);
+    for (const user of message.joins) entry.people.set(user.user, user);
+    entry.peopleCount = message.count;
+    this.presenceChanged(entry);
+  }
+
+  private presenceChanged(entry: Entry): void {
+    const state = this.presenceState(entry)!;
+    for (const listener of [...entry.listeners]) if (listener.options.presence) safeCall(listener.options.onPresence, state);
+  }
+
+  private presenceState(entry: Entry): PresenceState | undefined {
+    if (!entry.people) return undefined;
+    const users = [...entry.people.values()].sort((a, b) => a.joinedAt - b.joinedAt || a.user.localeCompare(b.user));
+    return { channel: entry.channel, count: entry.peopleCount, users, truncated: entry.truncated };
   }
 
   /** Subscribed channel names. */
@@ -216,6 +268,7 @@ export class Subscriptions {
     const message: SubscribeRequest = { type: 'subscribe', channel: entry.channel };
     if (entry.filter && entry.filterKey) message.filter = entry.filter;
     if (since) message.since = { epoch: since.epoch, seq: since.seq };
+    if (entry.presence) message.presence = true;
 
     this.port.send(message, {
       resolve: (value) => {

@@ -5,6 +5,7 @@ import type { Filter } from '../protocol/filter';
 import type {
   ClientMessage,
   DeltaMessage,
+  PresenceUser,
   PingResult,
   PublishResult,
   ResyncResult,
@@ -201,6 +202,20 @@ export interface SubscribeOptions {
   onSubscribed?: (event: SubscribedEvent) => void;
   /** The subscribe was refused or timed out. */
   onError?: (error: PulseClientError) => void;
+  /** Also follow who is watching the channel (one listener asking is enough for the channel). */
+  presence?: boolean;
+  /** Who is watching changed (a listener with `presence: true`); also called once the list arrives. */
+  onPresence?: (state: PresenceState) => void;
+}
+
+/** Who is watching a channel, as the client holds it (kept across reconnects: the server sends the list again). */
+export interface PresenceState {
+  channel: string;
+  /** Users watching, all of them. */
+  count: number;
+  /** Listed users, earliest joined first (cut at the server's limit when `truncated`). */
+  users: readonly PresenceUser[];
+  truncated: boolean;
 }
 
 /** Removes what it was returned for; calling it twice does nothing. */

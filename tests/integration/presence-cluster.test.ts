@@ -24,7 +24,7 @@ afterAll(async () => {
   await cluster.close();
 });
 
-async function user(wsUrl: string, name: string): Promise<TestClient> {
+async function user(wsUrl: string, name: string): Promise<TestClient & { welcome: Msg }> {
   const client = await TestClient.connect(wsUrl, await signToken(TEST_SECRET, { sub: name, tenant: 'demo' }, { expiresInS: 600 }));
   open.push(client);
   return client;
@@ -95,7 +95,7 @@ it('after randomized churn on both instances, every instance lists the same user
   const [a, b] = cluster.instances;
   let state = 7;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const clients: TestClient[] = [];
+  const clients: Array<TestClient & { welcome: Msg }> = [];
   for (let step = 0; step < 60; step++) {
     if (clients.length && random() < 0.4) {
       const [gone] = clients.splice(Math.floor(random() * clients.length), 1);
