@@ -20,6 +20,7 @@ import { StatusBanner } from './StatusBanner';
 import { StatusHeader } from './StatusHeader';
 import { TenantsPanel } from './TenantsPanel';
 import { TrafficPanel } from './TrafficPanel';
+import { ViewersPanel } from './ViewersPanel';
 import { useAdminAccess } from './useAdminAccess';
 import { useStatusFeed } from './useStatusFeed';
 
@@ -98,6 +99,7 @@ export function StatusConsole() {
                   <TrafficPanel stats={stats} history={feed.history} />
                   <LatencyPanel stats={stats} history={feed.history} />
                   <TenantsPanel byTenant={stats.connections.byTenant} total={stats.connections.total} />
+                  <ViewersPanel viewers={stats.viewers} />
                   <ErrorsPanel total={stats.errors} recent={recent} />
                   <ServerPanel stats={stats} />
                   <InstancesPanel stats={stats} />

@@ -25,6 +25,8 @@ export interface ServerStats {
   /** Error code → count since start. */
   errors: Record<string, number>;
   slowConsumers: number;
+  /** Users watching each channel that has subscribers on this instance. */
+  viewers: Array<{ tenant: string; channel: string; users: number }>;
   /** Declared data sources publishing into this instance (docs/sources.md). */
   sources: SourceSummary[];
   /** Every live instance sharing the engine (just this one without Redis). */

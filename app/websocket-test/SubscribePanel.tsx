@@ -52,6 +52,7 @@ function checkFilter(text: string): Check {
 export function SubscribePanel({ model, view, draft }: { model: TesterModel; view: TesterView; draft: SubscribeDraft | null }) {
   const [channel, setChannel] = useState('kpi');
   const [filterText, setFilterText] = useState('{}');
+  const [presence, setPresence] = useState(false);
   const [epoch, setEpoch] = useState('');
   const [seq, setSeq] = useState('');
   const [skipCheck, setSkipCheck] = useState(false);
@@ -82,7 +83,7 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
     event.preventDefault();
     if (!canSend) return;
     const filter = check.kind === 'ok' ? check.filter : (check.raw as Filter);
-    setResult(await model.subscribeChannel(channel.trim(), filter, since));
+    setResult(await model.subscribeChannel(channel.trim(), filter, since, presence));
   }
 
   return (
@@ -153,6 +154,11 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
           </button>
           {sinceError && <span className="pb-tester-error pb-tester-since__error">{sinceError}</span>}
         </fieldset>
+
+        <label className="pb-tester-check">
+          <input type="checkbox" checked={presence} onChange={(e) => setPresence(e.target.checked)} data-testid="subscribe-presence" />
+          Follow presence (<code>presence: true</code>: who is watching, then joins and leaves)
+        </label>
 
         <label className="pb-tester-check">
           <input type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />

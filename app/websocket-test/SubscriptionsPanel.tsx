@@ -45,6 +45,9 @@ export function SubscriptionsPanel({
                 <th scope="col" className="pb-num">
                   Events
                 </th>
+                <th scope="col" className="pb-num" title="Users watching (subscribed with presence)">
+                  Watching
+                </th>
                 <th scope="col">Recovered</th>
                 <th scope="col">
                   <span className="pb-visually-hidden">Actions</span>
@@ -81,6 +84,9 @@ export function SubscriptionsPanel({
                     {formatInteger(s.records)}
                   </td>
                   <td className="pb-num">{formatInteger(s.events)}</td>
+                  <td className="pb-num" data-testid="watching">
+                    {s.watching === null ? <span className="pb-muted">—</span> : formatInteger(s.watching)}
+                  </td>
                   <td data-testid="recovered">
                     {s.recovered === null ? (
                       <span className="pb-muted">—</span>

@@ -119,6 +119,14 @@ function describeServerMessage(m: Obj, request: SentRequest | undefined): string
       if (m.recovery === true) parts.push('recovery');
       return parts.join(' · ');
     }
+    case 'presence':
+      return [String(m.channel), `${String(m.count)} watching`, plural(count(m.users), 'user') + ' listed', ...(m.truncated === true ? ['truncated'] : [])].join(' · ');
+    case 'presence_diff': {
+      const parts = [String(m.channel), `${String(m.count)} watching`];
+      if (count(m.joins)) parts.push(`+${count(m.joins)} joined`);
+      if (count(m.leaves)) parts.push(`−${count(m.leaves)} left`);
+      return parts.join(' · ');
+    }
     default:
       return '';
   }

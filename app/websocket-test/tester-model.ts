@@ -9,7 +9,7 @@
 import { createPulseClient, type PulseClient } from '@/lib/client/client';
 import { filterKey } from '@/lib/client/subscriptions';
 import type { ClientState } from '@/lib/client/states';
-import type { DisconnectEvent, FrameEvent, GetToken, ReconnectEvent, Unsubscribe } from '@/lib/client/types';
+import type { DisconnectEvent, FrameEvent, GetToken, PresenceState, ReconnectEvent, Unsubscribe } from '@/lib/client/types';
 import { isPulseClientError } from '@/lib/client/errors';
 import type { Filter } from '@/lib/protocol/filter';
 import type { DeltaMessage, PublishInput, SnapshotMessage, StreamPosition, WelcomeMessage } from '@/lib/protocol/messages';
@@ -80,6 +80,8 @@ export interface SubscriptionView {
   position: StreamPosition | undefined;
   error: string | null;
   updatedAt: number | null;
+  /** Users watching (subscribed with presence), null otherwise or before the list arrived. */
+  watching: number | null;
 }
 
 export interface TokenView {
@@ -120,6 +122,9 @@ interface SubscriptionRecord {
   channel: string;
   filter: Filter | undefined;
   since: StreamPosition | undefined;
+  presence: boolean;
+  /** Users watching, once presence was asked for and arrived. */
+  watching: number | null;
   dispose: Unsubscribe;
   status: 'subscribing' | 'live' | 'error';
   recovered: boolean | null;
@@ -340,11 +345,11 @@ export class TesterModel {
    * channel already subscribed with another filter gets one replacing `subscribe`; otherwise
    * (same filter, or a `since` to resume from) it is unsubscribed first.
    */
-  async subscribeChannel(channel: string, filter: Filter | undefined, since: StreamPosition | undefined): Promise<ActionResult> {
+  async subscribeChannel(channel: string, filter: Filter | undefined, since: StreamPosition | undefined, presence = false): Promise<ActionResult> {
     const existing = this.subscriptions.get(channel);
     if (existing && !since && filterKey(filter) !== filterKey(existing.filter)) {
       try {
-        this.attach(channel, filter, undefined);
+        this.attach(channel, filter, undefined, presence);
       } catch (error) {
         return failure(error);
       }
@@ -358,18 +363,20 @@ export class TesterModel {
       await nextTask();
     }
     try {
-      this.attach(channel, filter, since);
+      this.attach(channel, filter, since, presence);
     } catch (error) {
       return failure(error);
     }
     return { ok: true, at: Date.now(), text: `subscribing to ${channel}` };
   }
 
-  private attach(channel: string, filter: Filter | undefined, since: StreamPosition | undefined): void {
+  private attach(channel: string, filter: Filter | undefined, since: StreamPosition | undefined, presence = false): void {
     const record: SubscriptionRecord = {
       channel,
       filter,
       since,
+      presence,
+      watching: null,
       dispose: () => {},
       status: 'subscribing',
       recovered: null,
@@ -382,6 +389,16 @@ export class TesterModel {
     record.dispose = this.client.subscribe(channel, {
       ...(filter ? { filter } : {}),
       ...(since ? { since } : {}),
+      ...(presence
+        ? {
+            presence: true,
+            onPresence: (state: PresenceState) => {
+              if (!mine()) return;
+              record.watching = state.count;
+              this.changed();
+            },
+          }
+        : {}),
       onSubscribed: ({ recovered }) => {
         if (!mine()) return;
         record.status = 'live';
@@ -616,6 +633,7 @@ export class TesterModel {
         position: this.client.position(r.channel),
         error: r.error,
         updatedAt: r.updatedAt,
+        watching: r.presence ? r.watching : null,
       })),
       log,
       logTotal: this.logTotal,

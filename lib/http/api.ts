@@ -255,6 +255,13 @@ export async function statsBody(hub: Hub) {
   const { stats } = hub;
   const rates = stats.rates();
   const instances = await hub.cluster.instances();
+  // Users watching each channel that has subscribers here (across the cluster with Redis).
+  const viewers = await Promise.all(
+    Object.keys(hub.index.counts()).map(async (key) => {
+      const [tenant, channel] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      return { tenant, channel, users: (await hub.presence.read(key, channel)).count };
+    }),
+  );
   return {
     instance: hub.instance,
     engine: hub.engine.kind,
@@ -268,6 +275,7 @@ export async function statsBody(hub: Hub) {
     errors: { ...stats.errors },
     slowConsumers: hub.broadcaster.slowConsumers,
     sources: hub.sources.map((source) => source.toJSON()),
+    viewers: viewers.sort((a, b) => b.users - a.users || a.channel.localeCompare(b.channel) || a.tenant.localeCompare(b.tenant)),
     cluster: {
       instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),
       connections: instances.reduce((sum, info) => sum + info.connections, 0),

@@ -74,6 +74,11 @@ describe('with PULSE_API_KEY', () => {
       errors: expect.objectContaining({ NOT_SUBSCRIBED: 1 }),
       slowConsumers: 0,
       sources: [],
+      viewers: [
+        { tenant: 'demo', channel: 'fleet', users: 1 },
+        { tenant: 'acme', channel: 'kpi', users: 1 },
+        { tenant: 'demo', channel: 'kpi', users: 1 },
+      ],
       cluster: {
         instances: [{ instance: server.hub.instance, startedAt: expect.any(Number), uptimeS: expect.any(Number), connections: 3, subscriptions: 3 }],
         connections: 3,
