@@ -8,6 +8,7 @@
  *   npm run bench -- --quick           200 subscribers, 3 s each (a harness check, about 30 s)
  *   npm run bench -- --subscribers 2000 --seconds 10 --rate 500 --only fanout,floor
  *   npm run bench -- --only fanout --profile     CPU profile of the publishing phase
+ *   npm run bench -- --only fanout,presence   fan-out with presence (every subscriber watching, viewers churning) beside without
  *   npm run bench -- --engine redis [--instances 2]   fan-out on the Redis engine beside the
  *                                      memory engine, plus the most publishes one channel takes
  *
@@ -26,7 +27,7 @@ import { describeMachine, placeProcesses } from './bench/system';
 import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
 
 /** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
-const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'floor', 'socketio', 'filtered', 'channels'];
+const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'presence', 'floor', 'socketio', 'filtered', 'channels'];
 /** What runs without --only: everything on the memory engine, or with --engine redis the fan-out on both engines. */
 const DEFAULT_RUN: Record<'memory' | 'redis', WorkloadName[]> = { memory: ['fanout', 'floor', 'socketio', 'filtered', 'channels'], redis: ['fanout', 'redis'] };
 

@@ -70,6 +70,8 @@ export class PresenceBook {
   private readonly views = new Map<string, ChannelView>();
   /** Watchers that missed a diff (their socket was full): they get the whole list next. */
   private readonly behind = new Set<Subscription>();
+  /** Watchers that get their first list at the next tick. */
+  private readonly starting = new Set<Subscription>();
   private version = 0;
   private share: PresenceShare | undefined;
 
@@ -109,6 +111,7 @@ export class PresenceBook {
   /** A counted subscription ended; this instance's share of its user ends after the grace period if it was the last. */
   leave(sub: Subscription): void {
     this.behind.delete(sub);
+    this.starting.delete(sub);
     const session = sub.connection.session;
     if (!session || !sub.present) return;
     sub.present = false;
@@ -207,17 +210,15 @@ export class PresenceBook {
   // ---- watchers --------------------------------------------------------------------------
 
   /**
-   * Starts presence for a subscription that asked for it (after its first data): the whole
-   * list, then the diffs of what changes after it. The channel's pending changes go out to the
-   * other watchers first, so the new one never gets a diff of what its list already holds.
+   * Starts presence for a subscription that asked for it (after its first data): at the next
+   * tick, right after that tick's diffs went to the others, it gets the whole list, then the
+   * diffs of what changes after it. So it never gets a diff of what its list already holds,
+   * and a storm of new watchers costs one list per channel per tick, not a diff to everyone
+   * per newcomer.
    */
   async start(sub: Subscription): Promise<void> {
     await this.share?.load(sub.key, sub.channel);
-    if (!sub.active) return;
-    const view = this.views.get(sub.key);
-    if (view) this.flushChannel(sub.key, view);
-    sub.presenceReady = true;
-    sub.connection.send(this.list(sub.key, sub.channel));
+    if (sub.active) this.starting.add(sub);
   }
 
   /** This instance's shares, to publish again after Redis came back. */
@@ -252,6 +253,17 @@ export class PresenceBook {
       this.flushChannel(key, view);
       this.forget(key, view, now);
     }
+    // One list frame per channel for every watcher that started since the last tick.
+    const lists = new Map<string, Buffer>();
+    for (const sub of this.starting) {
+      if (!sub.active) continue;
+      let frame = lists.get(sub.key);
+      if (!frame) lists.set(sub.key, (frame = Buffer.from(JSON.stringify(this.list(sub.key, sub.channel)))));
+      sub.presenceReady = true;
+      if (this.writable(sub)) sub.connection.sendFrame(frame);
+      else this.behind.add(sub);
+    }
+    this.starting.clear();
     for (const sub of this.behind) {
       if (!sub.active) this.behind.delete(sub);
       else if (this.writable(sub)) {

@@ -45,6 +45,8 @@ interface Subscriber {
   chainBreaks: number;
   /** Catch-up deltas (`recovery: true`): the server held the subscriber back as a slow consumer. */
   recoveries: number;
+  /** `presence` and `presence_diff` frames received (presence workload). */
+  presenceFrames: number;
   /** Updates superseded by a later update of the same record inside one delta's range. */
   merged: number;
   /** Deltas whose entries differ from what their seq range must hold. */
@@ -90,6 +92,8 @@ export interface ClientReport {
   /** Subscribers that hold the final state with an unbroken `prevSeq` chain (some updates may have been merged). */
   consistent: number;
   recoveries: number;
+  /** `presence` and `presence_diff` frames received (presence workload). */
+  presenceFrames: number;
   merged: number;
   invalidFrames: number;
   delivered: number;
@@ -250,7 +254,7 @@ function newSubscriber(index: number): Subscriber {
   return {
     index, channel, group, view: `${channel}:${group}`,
     state: new Int32Array(workload.recordsPerChannel),
-    seq: -1, entries: 0, frames: 0, bytes: 0, chainBreaks: 0, recoveries: 0, merged: 0, invalidFrames: 0, foreign: 0,
+    seq: -1, entries: 0, frames: 0, bytes: 0, chainBreaks: 0, recoveries: 0, presenceFrames: 0, merged: 0, invalidFrames: 0, foreign: 0,
     ready: false, done: false, closedEarly: false, error: undefined,
     close: () => undefined,
   };
@@ -268,11 +272,13 @@ function openPulse(sub: Subscriber, url: string): Promise<void> {
       const message = JSON.parse(frame.toString('utf8'));
       if (message.type === 'welcome') {
         const filter = subscriberFilter(workload, sub.index);
-        ws.send(JSON.stringify({ type: 'subscribe', ref: 1, channel: channelName(workload, sub.channel), ...(filter ? { filter } : {}) }));
+        ws.send(JSON.stringify({ type: 'subscribe', ref: 1, channel: channelName(workload, sub.channel), ...(filter ? { filter } : {}), ...(workload.presence ? { presence: true } : {}) }));
       } else if (message.type === 'snapshot') {
         applySnapshot(sub, message.records, message.seq);
         sub.ready = true;
         resolve();
+      } else if (message.type === 'presence' || message.type === 'presence_diff') {
+        sub.presenceFrames++;
       } else if (message.type === 'error' || (message.type === 'reply' && !message.ok)) {
         const error = message.error ?? message;
         sub.error = `${error.code}: ${error.message}`;
@@ -402,7 +408,7 @@ async function finish(args: { published: number; timeoutMs: number }): Promise<C
   }
   measuring = false;
   const report: ClientReport = {
-    subscribers: subscribers.length, complete: 0, consistent: 0, recoveries: 0, merged: 0, invalidFrames: 0, delivered: 0, expected: 0, frames: 0, bytes: 0,
+    subscribers: subscribers.length, complete: 0, consistent: 0, recoveries: 0, presenceFrames: 0, merged: 0, invalidFrames: 0, delivered: 0, expected: 0, frames: 0, bytes: 0,
     chainBreaks: 0, foreign: 0, closedEarly: 0, firstRecv, lastRecv, latency: histogram.toSparse(), incomplete: [],
     cpuSeconds: cpuSeconds() - marked.cpu, runQueueSeconds: runQueueSeconds() - marked.runQueue,
   };
@@ -414,6 +420,7 @@ async function finish(args: { published: number; timeoutMs: number }): Promise<C
     report.bytes += sub.bytes;
     report.chainBreaks += sub.chainBreaks;
     report.recoveries += sub.recoveries;
+    report.presenceFrames += sub.presenceFrames;
     report.merged += sub.merged;
     report.invalidFrames += sub.invalidFrames;
     report.foreign += sub.foreign;

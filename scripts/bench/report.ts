@@ -33,6 +33,9 @@ export interface Ratios {
   redisCpuPerFrameVsMemory?: number;
   /** The same with redis-server's CPU added to the hubs'. */
   redisWithServerCpuPerFrameVsMemory?: number;
+  /** Hub CPU per delivered delta frame, with presence and churn ÷ without. */
+  presenceCpuPerFrameVsFanout?: number;
+  presenceP99VsFanout?: number;
 }
 
 export interface TargetCheck {
@@ -52,6 +55,11 @@ export function ratios(results: WorkloadResult[]): Ratios {
     if (pulse.cpuPerMegabyte !== null && floor.cpuPerMegabyte !== null) out.cpuPerByteVsFloor = pulse.cpuPerMegabyte / floor.cpuPerMegabyte;
     out.p99VsFloor = pulse.latencyMs.p99 / floor.latencyMs.p99;
     out.idleMemoryVsFloor = pulse.memory.idlePerConnectionKB / floor.memory.idlePerConnectionKB;
+  }
+  const withPresence = find('presence');
+  if (pulse && withPresence) {
+    out.presenceCpuPerFrameVsFanout = withPresence.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
+    out.presenceP99VsFanout = withPresence.latencyMs.p99 / pulse.latencyMs.p99;
   }
   const onRedis = find('redis');
   if (pulse && onRedis) {
@@ -145,6 +153,7 @@ const SHORT: Record<string, string> = {
   socketio: 'Socket.IO',
   floor: 'ws floor',
   redis: 'Redis',
+  presence: 'presence',
 };
 
 /** The results as a fixed-width table: one row per figure, one column per workload. */
@@ -160,6 +169,7 @@ export function table(results: WorkloadResult[]): string {
     ['  subscribers complete', (r) => `${fmt(r.subscribersComplete, 0)}/${fmt(r.connected, 0)}`],
     ['  consistent (merges allowed)', (r) => `${fmt(r.subscribersConsistent, 0)}/${fmt(r.connected, 0)}`],
     ['  catch-up deltas (slow readers)', (r) => (r.system === 'socketio' ? '–' : fmt(r.catchUps, 0))],
+    ['  presence frames received', (r) => (r.name === 'presence' ? fmt(r.presenceFrames, 0) : '–')],
     ['delivered updates/s', (r) => fmt(r.deliveredPerSec, 0)],
     ['delivered frames/s', (r) => fmt(r.framesPerSec, 0)],
     ['avg frame bytes', (r) => fmt(r.avgFrameBytes, 0)],
@@ -218,6 +228,8 @@ export function ratioLines(r: Ratios): string[] {
   add('latency p99, Pulseboard / floor', r.p99VsFloor);
   add('RSS per idle connection, Pulseboard / Socket.IO', r.idleMemoryVsSocketIo);
   add('RSS per idle connection, Pulseboard / floor', r.idleMemoryVsFloor);
+  add('hub CPU per delivered delta frame, presence with churn / without', r.presenceCpuPerFrameVsFanout);
+  add('latency p99, presence with churn / without', r.presenceP99VsFanout);
   add('hub CPU per delivered frame, Redis engine / memory engine', r.redisCpuPerFrameVsMemory);
   add('  with redis-server CPU counted too', r.redisWithServerCpuPerFrameVsMemory);
   return lines;

@@ -41,6 +41,8 @@ export interface WorkloadResult {
   invalidFrames: number;
   /** Catch-up deltas sent to subscribers the server held back as slow consumers. */
   catchUps: number;
+  /** Presence frames all subscribers received (presence workload). */
+  presenceFrames: number;
   chainBreaks: number;
   outsideFilter: number;
   closedEarly: number;
@@ -237,6 +239,7 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Wor
       merged: sum((r) => r.merged),
       invalidFrames: sum((r) => r.invalidFrames),
       catchUps: sum((r) => r.recoveries),
+      presenceFrames: sum((r) => r.presenceFrames),
       chainBreaks: sum((r) => r.chainBreaks),
       outsideFilter: sum((r) => r.foreign),
       closedEarly: sum((r) => r.closedEarly),

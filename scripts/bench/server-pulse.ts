@@ -7,6 +7,7 @@
  * first, and the CPU figures are all of them together.
  */
 import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
 import { startPulseServer, WS_PATH, type PulseServer } from '../../lib/server/start';
@@ -14,6 +15,33 @@ import { runServer } from './server-common';
 import { channelName, seedRecord, TENANT, type Workload } from './workload';
 
 let servers: PulseServer[] = [];
+let churn: { stop(): void } | undefined;
+
+/**
+ * Viewers coming and going: `perSec` anonymous connections a second subscribe to the channel
+ * and leave a second later, so presence has joins and leaves to send all the time.
+ */
+function startChurn(port: number, channel: string, perSec: number): { stop(): void } {
+  const sockets = new Set<WebSocket>();
+  const timer = setInterval(() => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`);
+    sockets.add(ws);
+    ws.on('open', () => ws.send('{"type":"auth"}'));
+    ws.on('message', (data) => {
+      if (String(data).includes('"welcome"')) ws.send(JSON.stringify({ type: 'subscribe', channel }));
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => sockets.delete(ws));
+    setTimeout(() => ws.close(), 1000).unref();
+  }, 1000 / perSec);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      for (const ws of sockets) ws.terminate();
+    },
+  };
+}
 
 runServer({
   async start(w: Workload) {
@@ -31,6 +59,7 @@ runServer({
     for (let i = 0; i < w.instances; i++) {
       servers.push(await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) }));
     }
+    if (w.presence) churn = startChurn(servers[servers.length - 1].port, channelName(w, 0), w.churnPerSec);
     const records = Array.from({ length: w.recordsPerChannel }, (_, r) => seedRecord(r));
     for (let c = 0; c < w.channels; c++) await servers[0].hub.publish(TENANT, channelName(w, c), { upsert: records });
     return { port: servers[0].port, ports: servers.map((s) => s.port), path: WS_PATH };
@@ -48,6 +77,7 @@ runServer({
     return { ticks: all[0].flushes, seconds: all.reduce((n, stats) => n + stats.flushSeconds, 0), buckets: all[0].latency.buckets, counts };
   },
   async close() {
+    churn?.stop();
     await Promise.all(servers.map((s) => s.close()));
     servers = [];
   },

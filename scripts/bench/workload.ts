@@ -11,9 +11,9 @@
  */
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
-export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence';
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis'];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence'];
 
 export interface Workload {
   name: WorkloadName;
@@ -33,7 +33,13 @@ export interface Workload {
   engine: 'memory' | 'redis';
   instances: number;
   redisUrl?: string;
+  /** Every subscriber follows presence, while viewers come and go at `churnPerSec`. */
+  presence: boolean;
+  churnPerSec: number;
 }
+
+/** Viewers joining (and, a second later, leaving) per second in the presence workload. */
+export const PRESENCE_CHURN_PER_SEC = 20;
 
 /** Groups records are spread over; the filtered workload has one view per group. */
 export const RECORD_GROUPS = 20;
@@ -51,10 +57,21 @@ export interface WorkloadOptions {
 }
 
 export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
-  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1 };
+  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1, presence: false, churnPerSec: 0 };
   switch (name) {
     case 'fanout':
       return { ...base, label: 'Pulseboard fan-out', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0 };
+    case 'presence':
+      return {
+        ...base,
+        label: `Pulseboard fan-out with presence (${PRESENCE_CHURN_PER_SEC} joins/s)`,
+        system: 'pulseboard',
+        channels: 1,
+        recordsPerChannel: 500,
+        groups: 0,
+        presence: true,
+        churnPerSec: PRESENCE_CHURN_PER_SEC,
+      };
     case 'redis': {
       const instances = o.instances ?? 1;
       const label = `Pulseboard fan-out on Redis${instances > 1 ? `, ${instances} instances` : ''}`;
