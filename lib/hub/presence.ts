@@ -63,7 +63,12 @@ interface ChannelView {
   leaves: Set<string>;
   /** Whether the last list sent was cut at the limit. */
   truncated: boolean;
+  /** When the last frame went out (counts only are sent at most once per COUNT_ONLY_INTERVAL_MS). */
+  countSentAt: number;
 }
+
+/** Past the list limit, how often watchers hear the count. */
+const COUNT_ONLY_INTERVAL_MS = 1000;
 
 export class PresenceBook {
   private readonly local = new Map<string, Map<string, LocalMember>>();
@@ -142,7 +147,7 @@ export class PresenceBook {
 
   /** Makes sure the channel has a view (before loading it, so removals during the load are remembered). */
   open(key: string, channel: string): void {
-    if (!this.views.has(key)) this.views.set(key, { channel, users: new Map(), joins: new Set(), leaves: new Set(), truncated: false });
+    if (!this.views.has(key)) this.views.set(key, { channel, users: new Map(), joins: new Set(), leaves: new Set(), truncated: false, countSentAt: 0 });
   }
 
   /** Applies one instance's share of a user; a share older than the one held is ignored. */
@@ -275,6 +280,11 @@ export class PresenceBook {
 
   private flushChannel(key: string, view: ChannelView): void {
     if (view.joins.size === 0 && view.leaves.size === 0) return;
+    // A crowd (counts only) hears about its size once a second, not on every tick: a frame
+    // to every watcher per tick would cost as much as the data itself.
+    const now = this.now();
+    if (view.truncated && this.count(key) > this.options.maxUsers && now - view.countSentAt < COUNT_ONLY_INTERVAL_MS) return;
+    view.countSentAt = now;
     const frame = this.frame(key, view);
     view.joins.clear();
     view.leaves.clear();
