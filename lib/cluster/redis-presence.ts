@@ -67,6 +67,10 @@ export class RedisPresence implements PresenceShare {
     return loading;
   }
 
+  forget(key: string): void {
+    this.loads.delete(key);
+  }
+
   /** After (re)connecting: every share of this instance again, under fresh versions. */
   rejoin(): void {
     for (const { key, channel, user, entry } of this.book.localShares()) this.publish(key, channel, user, entry, this.book.nextVersion());

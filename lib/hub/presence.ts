@@ -38,6 +38,8 @@ export interface PresenceShare {
   publish(key: string, channel: string, user: string, entry: PresenceEntry | null, v: number): void;
   /** Reads every instance's shares of a channel into the view (once per channel, when first needed). */
   load(key: string, channel: string): Promise<void>;
+  /** The view of a channel was dropped (nobody here needs it): load it again when needed. */
+  forget(key: string): void;
 }
 
 interface LocalMember extends PresenceEntry {
@@ -304,7 +306,10 @@ export class PresenceBook {
       for (const [instance, share] of shares) if (!share.entry && now - share.at > REMOVAL_MEMORY_MS) shares.delete(instance);
       if (shares.size === 0) view.users.delete(user);
     }
-    if (view.users.size === 0 && !this.index.of(key) && !this.local.has(key)) this.views.delete(key);
+    if (view.users.size === 0 && !this.index.of(key) && !this.local.has(key)) {
+      this.views.delete(key);
+      this.share?.forget(key);
+    }
   }
 
   private frame(key: string, view: ChannelView): Buffer {

@@ -147,8 +147,10 @@ describe('a flooding client (default PULSE_RATE_LIMIT=100)', () => {
     expect(report.answers.RATE_LIMITED).toBeGreaterThan(100);
     expect(report.firstRefusalMs).toBeLessThan(3000);
     expect(report.closeCode).toBe(1008);
-    // Closed once refusals spanned 10 consecutive seconds (the first of them may be partial).
-    expect(report.closedMs - report.firstRefusalMs!).toBeGreaterThanOrEqual(8500);
+    // Closed once refusals spanned 10 consecutive seconds (the first of them may be partial),
+    // counted from the start of the flood: the server refused nothing before it, whereas the
+    // busy flooder may read its first refusal late, which would shorten a span measured from it.
+    expect(report.closedMs).toBeGreaterThanOrEqual(8500);
     expect(report.closedMs - report.firstRefusalMs!).toBeLessThan(19_000);
     // Everything it sent within the bucket was answered normally (bad frames as INVALID_MESSAGE).
     expect(report.answers.INVALID_MESSAGE).toBeGreaterThan(0);
