@@ -54,11 +54,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   const kill = async () => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGKILL');
-    });
+    await stopProcess(running, 'SIGKILL');
   };
   await launch();
   return {
@@ -75,6 +71,15 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signals a child process (if it still runs) and resolves once it has exited. */
+export function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

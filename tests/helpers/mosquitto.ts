@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@/lib/redis/local-server';
+import { freePort, stopProcess } from '@/lib/redis/local-server';
 
 export const MOSQUITTO = process.env.PULSE_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
@@ -37,11 +37,7 @@ export async function startMosquitto(): Promise<LocalMosquitto> {
   const kill = async () => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGTERM');
-    });
+    await stopProcess(running, 'SIGTERM');
   };
   await launch();
   return {

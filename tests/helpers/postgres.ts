@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '@/lib/redis/local-server';
+import { freePort, stopProcess } from '@/lib/redis/local-server';
 
 export interface LocalPostgres {
   url: string;
@@ -57,12 +57,7 @@ export async function startPostgres(): Promise<LocalPostgres> {
   return {
     url,
     async stop() {
-      if (child.exitCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGINT');
-        });
-      }
+      await stopProcess(child, 'SIGINT'); // fast shutdown
       await rm(dir, { recursive: true, force: true });
     },
   };
