@@ -9,7 +9,7 @@ export function InstancesPanel({ stats }: { stats: ServerStats }) {
   const rows = [...instances].sort((a, b) => b.connections - a.connections || a.instance.localeCompare(b.instance));
 
   return (
-    <section className="pb-panel pb-span-12" aria-labelledby="pb-status-instances">
+    <section className="pb-panel pb-span-8" aria-labelledby="pb-status-instances">
       <div className="pb-panel__head">
         <h2 className="pb-panel__title" id="pb-status-instances">
           Instances

@@ -28,7 +28,7 @@ export function SourcesPanel({ stats, now }: { stats: ServerStats; now: number }
         </span>
       </div>
       <div className="pb-panel__body pb-panel__body--flush pb-table-wrap">
-        <table className="pb-table pb-status-table">
+        <table className="pb-table pb-status-table pb-status-table--plain">
           <thead>
             <tr>
               <th scope="col">Source</th>
