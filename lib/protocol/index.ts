@@ -3,3 +3,4 @@ export * from './messages';
 export * from './channel';
 export * from './filter';
 export * from './parse';
+export * from './json-bounds';
