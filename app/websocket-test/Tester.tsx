@@ -3,6 +3,7 @@
  * The protocol tester: one Pulseboard client (`lib/client`) driven by hand, with everything
  * that crosses its socket on show.
  */
+import './jitless';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import type { ClientState } from '@/lib/client/states';

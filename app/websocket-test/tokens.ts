@@ -2,6 +2,7 @@
  * Tokens on the tester page: reading a JWT's claims for display (never verifying it; the hub
  * does that) and asking the server for a development token (`POST /api/token`).
  */
+import { compilePatterns } from '@/lib/protocol/patterns';
 
 export interface TokenClaims {
   sub?: string;
@@ -33,7 +34,7 @@ export function readClaims(token: string): TokenClaims | null {
   }
 }
 
-/** What the token allows, in words, following PROTOCOL.md §2. */
+/** What the token allows, in words, following docs/protocol.md §2. */
 export function describeRights(claims: TokenClaims | null): { subscribe: string; publish: string } {
   if (!claims) return { subscribe: 'all channels of the tenant', publish: 'none' };
   if (!claims.channels) return { subscribe: 'all channels of the tenant', publish: 'none' };
@@ -41,12 +42,13 @@ export function describeRights(claims: TokenClaims | null): { subscribe: string;
   return { subscribe: list(claims.channels.subscribe), publish: list(claims.channels.publish) };
 }
 
-/** Whether `channel` matches one of `patterns` (`*` matches any run of characters). */
+/**
+ * Whether `channel` matches one of `patterns` (`*` matches any run of characters), decided by
+ * the hub's own matcher: the same answer, and linear time whatever the pattern (a regular
+ * expression made of `*a*a*a*a*b` backtracks for minutes).
+ */
 export function matchesPattern(patterns: readonly string[] | undefined, channel: string): boolean {
-  return (patterns ?? []).some((pattern) => {
-    const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-    return re.test(channel);
-  });
+  return compilePatterns(patterns ?? [])(channel);
 }
 
 export interface DevTokenRequest {

@@ -12,10 +12,18 @@ import { EventEmitter } from 'node:events';
 import Redis, { ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log';
 import { EngineUnavailableError } from '../engine/types';
+import { normalizeRedisUrl } from './url';
 
 const RECONNECT_CAP_MS = 2000;
 /** How long a health check waits for PING before calling Redis unreachable. */
 const PING_TIMEOUT_MS = 1000;
+/**
+ * Redis refusing the credentials: a missing password (`NOAUTH`), a wrong one (`WRONGPASS`, or
+ * `invalid password` before Redis 6). Retrying cannot help until the configuration is fixed.
+ */
+const AUTH_REFUSED = /\b(NOAUTH|WRONGPASS)\b|invalid password/i;
+/** At most one credentials error line per interval: the connections retry every 2 s. */
+const AUTH_LOG_INTERVAL_MS = 30_000;
 
 export interface RedisLinkEvents {
   /** Both connections are (again) usable. */
@@ -31,6 +39,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   outages = 0;
   private wasUp = false;
   private closing = false;
+  private authLoggedAt = -Infinity;
 
   constructor(url: string, private readonly log?: Logger) {
     super();
@@ -42,12 +51,12 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
       autoResubscribe: false,
       connectionName: 'pulseboard',
     };
-    this.command = new Redis(url, options);
-    this.subscriber = new Redis(url, options);
+    this.command = new Redis(normalizeRedisUrl(url), options);
+    this.subscriber = new Redis(normalizeRedisUrl(url), options);
     for (const [role, client] of [['command', this.command], ['subscriber', this.subscriber]] as const) {
       client.on('ready', () => this.changed());
       client.on('close', () => this.changed());
-      client.on('error', (error: Error) => this.log?.debug({ err: error, role }, 'redis connection error'));
+      client.on('error', (error: Error) => this.failed(role, error));
     }
   }
 
@@ -89,6 +98,21 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     this.closing = true;
     this.removeAllListeners();
     await Promise.all([this.command, this.subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  /**
+   * Logs a connection error by its message only: ioredis attaches the failed command to the
+   * error, and for `AUTH` its arguments are the credentials.
+   */
+  private failed(role: 'command' | 'subscriber', error: Error): void {
+    if (!AUTH_REFUSED.test(error.message)) {
+      this.log?.debug({ role, reason: error.message }, 'redis connection error');
+      return;
+    }
+    const now = Date.now();
+    if (now - this.authLoggedAt < AUTH_LOG_INTERVAL_MS) return;
+    this.authLoggedAt = now;
+    this.log?.error({ role, reason: error.message }, 'redis refused the credentials (check the password in REDIS_URL)');
   }
 
   private changed(): void {

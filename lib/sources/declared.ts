@@ -62,6 +62,8 @@ const httpSource = z
     alerts: z.array(alertRule).max(100).default([]),
     /** An empty array where rows were is taken as an upstream fault unless this is true. */
     allowEmpty: z.boolean().default(false),
+    /** Largest body read (decoded bytes); a larger one fails the poll without being read whole. */
+    maxBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
   })
   .strict();
 

@@ -4,10 +4,14 @@
  * deleting rows that vanished, and turning large moves into alert events.
  *
  * Conditional requests (`If-None-Match`, `If-Modified-Since`) spare unchanged bodies. A
- * failure (unreachable, timeout, a status other than 2xx or 304, a body that is not JSON or
- * has no row array, a listing that is suddenly empty) publishes nothing and retries after a
- * jittered backoff; the validators are kept only once a body was published, so the next
- * attempt after a failure always gets the whole body.
+ * failure (unreachable, timeout, a redirect, a status other than 2xx or 304, a body larger
+ * than `maxBytes`, not JSON or without a row array, a listing that is suddenly empty)
+ * publishes nothing and retries after a jittered backoff. The validators are kept only once a
+ * body was published and dropped on every failure, so the first attempt after a failure always
+ * gets the whole body.
+ *
+ * Redirects are not followed: the configured URL is the one upstream, and a redirect would
+ * carry the configured headers (credentials, often) to wherever it points.
  */
 import { backoff } from '../client/backoff';
 import type { Logger } from '../log';
@@ -19,6 +23,8 @@ import { ChannelWriter, type SourceHub } from './writer';
 
 /** Backoff after failures: from the interval up to a minute (or the interval, if longer). */
 const MAX_BACKOFF_MS = 60_000;
+/** How much of a redirect's `Location` a failure message quotes. */
+const MAX_LOCATION_SHOWN = 200;
 
 class PollFailure extends Error {}
 
@@ -62,6 +68,7 @@ export class HttpPoller {
       this.schedule(this.config.intervalMs);
     } catch (error) {
       if (this.stopped) return;
+      this.validators = {};
       const message = error instanceof PollFailure ? error.message : `publish refused: ${(error as Error).message}`;
       this.status.failed(message);
       const delay = this.config.intervalMs + backoff(this.failures++, { min: this.config.intervalMs, max: Math.max(MAX_BACKOFF_MS, this.config.intervalMs) });
@@ -78,23 +85,28 @@ export class HttpPoller {
   }
 
   private async fetchAndPublish(): Promise<void> {
-    const { url, headers, timeoutMs } = this.config;
+    const { url, headers, timeoutMs, maxBytes } = this.config;
     const controller = new AbortController();
     this.inFlight = controller;
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    let body: unknown;
+    let text: string;
     let response: Response;
     try {
       const conditional: Record<string, string> = {};
       if (this.validators.etag) conditional['if-none-match'] = this.validators.etag;
       if (this.validators.lastModified) conditional['if-modified-since'] = this.validators.lastModified;
-      response = await fetch(url, { headers: { accept: 'application/json', ...headers, ...conditional }, signal: controller.signal });
-      if (response.status === 304) return;
-      if (!response.ok) throw new PollFailure(`HTTP ${response.status}`);
-      body = await response.json().catch((error: Error) => {
-        if (controller.signal.aborted) throw error;
-        throw new PollFailure('body is not JSON');
-      });
+      response = await fetch(url, { headers: { accept: 'application/json', ...headers, ...conditional }, signal: controller.signal, redirect: 'manual' });
+      if (response.status === 304) return void discard(response);
+      if (response.status >= 300 && response.status < 400) {
+        discard(response);
+        const location = response.headers.get('location');
+        throw new PollFailure(`redirect refused: HTTP ${response.status}${location ? ` to ${location.slice(0, MAX_LOCATION_SHOWN)}` : ''}`);
+      }
+      if (!response.ok) {
+        discard(response);
+        throw new PollFailure(`HTTP ${response.status}`);
+      }
+      text = await readBody(response, maxBytes);
     } catch (error) {
       if (error instanceof PollFailure) throw error;
       const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
@@ -104,6 +116,14 @@ export class HttpPoller {
       this.inFlight = undefined;
     }
     const receivedAt = Date.now();
+    let body: unknown;
+    try {
+      // The body as a whole is bounded by `maxBytes`; each row is checked against the JSON
+      // bounds on its own (`toRecord`), so one bad row is skipped instead of the listing.
+      body = JSON.parse(text);
+    } catch {
+      throw new PollFailure('body is not JSON');
+    }
     const records = await this.records(body);
     await this.writer.replaceAll(records, { thresholds: { threshold: this.config.threshold, perField: this.config.thresholds }, alerts: this.config.alerts }, receivedAt);
     this.validators = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
@@ -116,15 +136,17 @@ export class HttpPoller {
     if (!Array.isArray(rows)) throw new PollFailure(rowsPath ? `no array at "${rowsPath}"` : 'body is not an array');
     const records: ChannelRecord[] = [];
     let invalid: string | undefined;
+    let logDue = false;
     for (const row of rows) {
       const mapped = toRecord(row, this.config);
-      if (mapped.ok) records.push(mapped.record);
-      else {
-        this.status.invalid++;
-        invalid ??= mapped.reason;
+      if (mapped.ok) {
+        records.push(mapped.record);
+        continue;
       }
+      invalid ??= mapped.reason;
+      if (this.status.skipped()) logDue = true;
     }
-    if (invalid) this.log.warn({ source: this.config.name, invalid: rows.length - records.length, reason: invalid }, 'source rows skipped');
+    if (logDue) this.log.warn({ source: this.config.name, skipped: rows.length - records.length, reason: invalid, invalid: this.status.invalid }, 'source rows skipped');
     // A listing whose every row is unusable, or that is empty where rows were, is an upstream
     // fault far more often than the truth: publishing it would delete the whole channel.
     if (rows.length > 0 && records.length === 0) throw new PollFailure(`no usable rows (${invalid})`);
@@ -133,4 +155,38 @@ export class HttpPoller {
     }
     return records;
   }
+}
+
+/**
+ * The body as text, refused as soon as it is known to be larger than `maxBytes` (declared
+ * length, or bytes read so far: the rest is not read). The count is of decoded bytes, so a
+ * compressed body cannot unpack past the cap either.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = () => new PollFailure(`body larger than ${maxBytes} bytes (maxBytes)`);
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (!response.headers.has('content-encoding') && declared > maxBytes) {
+    discard(response);
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Lets go of a body that will not be read, so its connection is not held. */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => undefined);
 }

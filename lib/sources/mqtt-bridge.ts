@@ -2,8 +2,9 @@
  * The MQTT bridge (docs/sources.md), on MQTT.js: subscribes to topic patterns at QoS 1 and
  * turns each message into a record patch (`nodes/{id}/position` → record `{id}` patched with
  * the JSON payload) or an event. Messages are published in the order they arrive. A payload
- * that is not JSON, or not an object where a record is expected, is counted and logged and
- * changes nothing. The client reconnects with a growing delay and subscribes again.
+ * that is not JSON, is past the JSON bounds (docs/protocol.md §1, as it will sit in the
+ * publish), or is not an object where a record is expected, is counted and logged and changes
+ * nothing. The client reconnects with a growing delay and subscribes again.
  *
  * The bridge keeps a session on the broker (a fixed client id, `clean: false`), so QoS 1
  * messages sent while it was away are delivered when it comes back, as long as the broker
@@ -13,15 +14,15 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { backoff } from '../client/backoff';
 import type { Logger } from '../log';
-import type { Json, PublishInput } from '../protocol';
+import { parseJson, type Json, type JsonLimits, type PublishInput } from '../protocol';
 import type { MqttSourceConfig } from './declared';
-import { toRecord } from './rows';
+import { ROW_LIMITS, toRecord } from './rows';
 import { SourceStatus } from './status';
 import { ChannelWriter, type SourceHub } from './writer';
 
 const RECONNECT = { min: 500, max: 30_000 };
-/** At most one "invalid payload" log line per source in this interval. */
-const INVALID_LOG_INTERVAL_MS = 10_000;
+/** An event's payload sits two levels below a record's (`{events: [{data: {payload}}]}`). */
+const EVENT_PAYLOAD_LIMITS: Readonly<JsonLimits> = Object.freeze({ ...ROW_LIMITS, maxDepth: ROW_LIMITS.maxDepth - 2 });
 
 interface CompiledTopic {
   rule: MqttSourceConfig['topics'][number];
@@ -58,7 +59,6 @@ export class MqttBridge {
   private client: MqttClient | undefined;
   private queue: Promise<void> = Promise.resolve();
   private attempts = 0;
-  private invalidLoggedAt = 0;
 
   constructor(
     private readonly config: MqttSourceConfig,
@@ -128,12 +128,9 @@ export class MqttBridge {
   private async receive(topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     const found = this.match(topic);
     if (!found) return;
-    let data: Json;
-    try {
-      data = JSON.parse(payload.toString('utf8')) as Json;
-    } catch {
-      return this.invalid(topic, 'payload is not JSON');
-    }
+    const parsed = parseJson(payload.toString('utf8'), found.topic.rule.as === 'event' ? EVENT_PAYLOAD_LIMITS : ROW_LIMITS, 'payload');
+    if (!parsed.ok) return this.invalid(topic, parsed.message);
+    const data = parsed.value as Json;
     let input: PublishInput;
     if (found.topic.rule.as === 'event') {
       const { type, priority } = found.topic.rule;
@@ -162,10 +159,7 @@ export class MqttBridge {
   }
 
   private invalid(topic: string, reason: string): void {
-    this.status.invalid++;
-    const now = Date.now();
-    if (now - this.invalidLoggedAt < INVALID_LOG_INTERVAL_MS) return;
-    this.invalidLoggedAt = now;
+    if (!this.status.skipped()) return;
     this.log.warn({ source: this.config.name, topic, reason, invalid: this.status.invalid }, 'source message skipped');
   }
 }

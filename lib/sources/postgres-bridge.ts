@@ -1,14 +1,17 @@
 /**
  * The Postgres bridge (docs/sources.md), on node-postgres: keeps a channel equal to a table
  * or view. It LISTENs first, then loads every row (so no change falls in between: changes
- * announced during the load are applied after it, in order), then applies each notification
- * of the shipped trigger (`sql/pulse-notify.sql`). A notification without its row (over the
- * 8000-byte NOTIFY limit) is followed by reading the row. After a lost connection it
- * reconnects with a growing delay, loads the table again and publishes the difference, so
- * the channel ends equal to the table whatever happened meanwhile.
+ * announced during the load are applied after it, in order), then follows the notifications
+ * of the shipped trigger (`sql/pulse-notify.sql`). After a lost connection it reconnects with
+ * a growing delay, loads the table again and publishes the difference, so the channel ends
+ * equal to the table whatever happened meanwhile.
  *
- * Rows are read as `to_jsonb(row)`, the representation the trigger sends, so a row loaded and
- * the same row announced compare equal.
+ * A notification is only a hint that the row with that key changed: the bridge reads the row
+ * from the table and publishes what it finds there, or deletes the record when the table has
+ * no such row. Any role that may connect can send a NOTIFY on the channel, so what the payload
+ * claims about the row (or the operation) is never trusted; only the table is.
+ *
+ * Rows are read as `to_jsonb(row)`, so numbers stay numbers and timestamps are ISO strings.
  */
 import pg from 'pg';
 import { backoff } from '../client/backoff';
@@ -21,11 +24,24 @@ import { ChannelWriter, type SourceHub } from './writer';
 
 const RECONNECT = { min: 500, max: 30_000 };
 
-interface Notification {
-  op: 'INSERT' | 'UPDATE' | 'DELETE';
-  key: string | number;
-  row?: Record<string, unknown>;
-  truncated?: boolean;
+type NotifiedKey = { ok: true; key: string } | { ok: false; reason: string };
+
+/**
+ * The key of the row a notification announces. Only `key` is read: the row the payload may
+ * carry is not used (the table's row is read and held to the JSON bounds instead), and
+ * PostgreSQL caps a payload at 8000 bytes, so the payload itself needs no other bound.
+ */
+export function notifiedKey(payload: string): NotifiedKey {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return { ok: false, reason: 'notification is not valid JSON' };
+  }
+  const key = typeof value === 'object' && value !== null && Object.hasOwn(value, 'key') ? (value as { key: unknown }).key : undefined;
+  if (typeof key === 'string' && key !== '') return { ok: true, key };
+  if (typeof key === 'number' && Number.isFinite(key)) return { ok: true, key: String(key) };
+  return { ok: false, reason: 'notification has no key (a string or a number)' };
 }
 
 function quoteIdent(name: string): string {
@@ -42,8 +58,8 @@ export class PostgresBridge {
   private readonly notifyChannel: string;
   private client: pg.Client | undefined;
   private queue: Promise<void> = Promise.resolve();
-  /** Notifications received while the table loads, applied after it. */
-  private pending: Array<{ notification: Notification; receivedAt: number }> | undefined;
+  /** Keys notified while the table loads, read after it. */
+  private pending: Array<{ key: string; receivedAt: number }> | undefined;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -79,16 +95,11 @@ export class PostgresBridge {
     client.on('end', () => this.lost(client, 'connection ended'));
     client.on('notification', (message) => {
       if (message.channel !== this.notifyChannel || !message.payload) return;
-      let notification: Notification;
-      try {
-        notification = JSON.parse(message.payload) as Notification;
-      } catch {
-        this.status.invalid++;
-        return;
-      }
+      const notified = notifiedKey(message.payload);
+      if (!notified.ok) return this.skipped(notified.reason);
       const receivedAt = Date.now();
-      if (this.pending) this.pending.push({ notification, receivedAt });
-      else this.queue = this.queue.then(() => this.apply(client, notification, receivedAt)).catch((error) => this.publishFailed(error));
+      if (this.pending) this.pending.push({ key: notified.key, receivedAt });
+      else this.queue = this.queue.then(() => this.apply(client, notified.key, receivedAt)).catch((error) => this.publishFailed(error));
     });
     try {
       await client.connect();
@@ -100,7 +111,7 @@ export class PostgresBridge {
       await this.writer.replaceAll(records);
       const pending = this.pending;
       this.pending = undefined;
-      for (const { notification, receivedAt } of pending) await this.apply(client, notification, receivedAt);
+      for (const { key, receivedAt } of pending) await this.apply(client, key, receivedAt);
       this.attempts = 0;
       this.status.succeeded();
       this.log.info({ source: this.config.name, rows: records.length }, 'source loaded');
@@ -110,22 +121,25 @@ export class PostgresBridge {
     }
   }
 
-  private async apply(client: pg.Client, notification: Notification, receivedAt: number): Promise<void> {
-    const id = String(notification.key);
-    let row = notification.row;
-    if (notification.op !== 'DELETE' && (notification.truncated || !row)) {
+  /** Makes the record of `key` equal to the table's row: published if there is one, deleted if not. */
+  private async apply(client: pg.Client, key: string, receivedAt: number): Promise<void> {
+    let found: Array<{ row: Record<string, unknown> }>;
+    try {
+      // Compared in the key column's own type, so its index serves the lookup.
       const result = await client.query<{ row: Record<string, unknown> }>(
-        `SELECT to_jsonb(t) AS row FROM ${quoteIdent(this.config.table)} t WHERE ${quoteIdent(this.config.key)}::text = $1`,
-        [id],
+        `SELECT to_jsonb(t) AS row FROM ${quoteIdent(this.config.table)} t WHERE ${quoteIdent(this.config.key)} = $1`,
+        [key],
       );
-      row = result.rows[0]?.row;
+      found = result.rows;
+    } catch (error) {
+      // A key the column's type cannot hold (22xxx, data exceptions) names no row: nothing to do.
+      if (String((error as { code?: unknown }).code).startsWith('22')) return this.skipped(`notification key is not a valid ${this.config.key}`);
+      throw error;
     }
-    if (notification.op === 'DELETE' || !row) {
-      await this.writer.remove([id], receivedAt);
-    } else {
-      const records = this.records([row]);
-      if (records.length) await this.writer.upsert(records, receivedAt);
-    }
+    // A row that cannot be a record (skipped) leaves the channel, as it would on a reload.
+    const records = this.records(found.map((r) => r.row));
+    if (records.length) await this.writer.upsert(records, receivedAt);
+    else await this.writer.remove([key], receivedAt);
     this.status.succeeded();
   }
 
@@ -134,9 +148,13 @@ export class PostgresBridge {
     for (const row of rows) {
       const mapped = toRecord(row, this.mapping);
       if (mapped.ok) records.push(mapped.record);
-      else this.status.invalid++;
+      else this.skipped(mapped.reason);
     }
     return records;
+  }
+
+  private skipped(reason: string): void {
+    if (this.status.skipped()) this.log.warn({ source: this.config.name, reason, invalid: this.status.invalid }, 'source rows skipped');
   }
 
   private publishFailed(error: unknown): void {

@@ -1,14 +1,21 @@
 /**
  * How upstream rows become records and publishes (docs/sources.md), as pure functions: the
- * mapping (id, kept and renamed fields), change thresholds, alert rules, and the difference
- * between what a channel holds and what upstream says now.
+ * mapping (id, kept and renamed fields), change thresholds, alert rules, the difference
+ * between what a channel holds and what upstream says now, and the split of a large difference
+ * into publishes the hub accepts.
  */
 import { diffMergePatch } from '../engine/merge-patch';
-import type { ChannelRecord, Json, Priority, PublishInput } from '../protocol';
+import { checkJson, checkPublishJson, JSON_LIMITS, MAX_ID_LENGTH, MAX_PUBLISH_ITEMS, type ChannelRecord, type Json, type JsonLimits, type Priority, type PublishInput } from '../protocol';
 import type { AlertRule, RecordMapping } from './declared';
 
-const MAX_ID_LENGTH = 256;
 const TEMPLATE = /\{([^{}]+)\}/g;
+
+/**
+ * The JSON bounds (docs/protocol.md §1) as they apply to one row: a record sits two levels
+ * down in a publish (`{upsert: [record]}`), so a row the hub would refuse is skipped here on
+ * its own instead of failing every publish of its source.
+ */
+export const ROW_LIMITS: Readonly<JsonLimits> = Object.freeze({ ...JSON_LIMITS, maxDepth: JSON_LIMITS.maxDepth - 2 });
 
 export type Mapped = { ok: true; record: ChannelRecord } | { ok: false; reason: string };
 
@@ -16,39 +23,39 @@ export type Mapped = { ok: true; record: ChannelRecord } | { ok: false; reason: 
  * One upstream row (a JSON object) as a record, or why it cannot be one. `context` holds
  * values from outside the row (an MQTT topic's levels) that the id may use; they win over the
  * row's fields of the same name and are not copied into the record.
+ *
+ * Field names are data, never looked up on prototypes: a field called `constructor` or
+ * `__proto__` is an ordinary field (renamed, kept or dropped like any other), and `fields` keeps
+ * only fields the row really has.
  */
 export function toRecord(row: unknown, mapping: RecordMapping, context: Record<string, string> = {}): Mapped {
   if (typeof row !== 'object' || row === null || Array.isArray(row)) return { ok: false, reason: 'row is not a JSON object' };
-  const source: Record<string, Json> = { ...(row as Record<string, Json>), ...context };
-  const id = recordId(source, mapping.id);
+  const bounds = checkJson(row, ROW_LIMITS, 'row');
+  if (!bounds.ok) return { ok: false, reason: bounds.message };
+  const fields = row as Record<string, Json>;
+  const lookup = (field: string): Json | undefined => (Object.hasOwn(context, field) ? context[field] : Object.hasOwn(fields, field) ? fields[field] : undefined);
+  const id = recordId(lookup, mapping.id);
   if (id === undefined) return { ok: false, reason: `no usable id from "${mapping.id}"` };
-  const renamed: Record<string, Json> = {};
-  for (const [field, value] of Object.entries(row as Record<string, Json>)) renamed[mapping.rename?.[field] ?? field] = value;
-  const record: Record<string, Json> = {};
-  if (mapping.fields) {
-    for (const field of mapping.fields) if (field in renamed) record[field] = renamed[field];
-  } else {
-    Object.assign(record, renamed);
-  }
-  return { ok: true, record: { ...record, id } as ChannelRecord };
+  if (id.length > MAX_ID_LENGTH) return { ok: false, reason: `id longer than ${MAX_ID_LENGTH} characters` };
+  const { rename, fields: keep } = mapping;
+  const renamed = new Map<string, Json>();
+  for (const [field, value] of Object.entries(fields)) renamed.set(rename && Object.hasOwn(rename, field) ? rename[field] : field, value);
+  const entries = keep ? keep.filter((field) => renamed.has(field)).map((field) => [field, renamed.get(field)!] as const) : [...renamed];
+  // Object.fromEntries defines own properties: a `__proto__` entry stays a field.
+  return { ok: true, record: Object.fromEntries([...entries, ['id', id]]) as ChannelRecord };
 }
 
-function recordId(row: Record<string, Json>, spec: string): string | undefined {
+function recordId(lookup: (field: string) => Json | undefined, spec: string): string | undefined {
   const part = (field: string) => {
-    const value = row[field];
+    const value = lookup(field);
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     return undefined;
   };
-  let id: string | undefined;
-  if (spec.includes('{')) {
-    let missing = false;
-    id = spec.replace(TEMPLATE, (_, field: string) => part(field) ?? ((missing = true), ''));
-    if (missing) return undefined;
-  } else {
-    id = part(spec);
-  }
-  return id && id.length <= MAX_ID_LENGTH ? id : undefined;
+  if (!spec.includes('{')) return part(spec);
+  let missing = false;
+  const id = spec.replace(TEMPLATE, (_, field: string) => part(field) ?? ((missing = true), ''));
+  return missing || id === '' ? undefined : id;
 }
 
 export interface Thresholds {
@@ -148,4 +155,46 @@ export function sync(held: ReadonlyMap<string, ChannelRecord>, rows: readonly Ch
     ...(events.length ? { events } : {}),
   };
   return { publish: upsert.length + deleted.length + events.length ? input : null, held: next };
+}
+
+/**
+ * `input` as publishes the hub accepts, in order (upserts, then deletions, then events): at
+ * most `MAX_PUBLISH_ITEMS` items each, all kinds together, and within the JSON bounds as a
+ * whole (the count of values adds up over a publish). Items within the bounds on their own
+ * always fit, at worst one per publish. A difference that needs several publishes is not
+ * atomic: subscribers may see the first before the next lands.
+ */
+export function splitPublish(input: PublishInput, maxItems = MAX_PUBLISH_ITEMS): PublishInput[] {
+  const items: Array<{ upsert: ChannelRecord } | { delete: string } | { event: NonNullable<PublishInput['events']>[number] }> = [
+    ...(input.upsert ?? []).map((upsert) => ({ upsert })),
+    ...(input.delete ?? []).map((id) => ({ delete: id })),
+    ...(input.events ?? []).map((event) => ({ event })),
+  ];
+  const publishes: PublishInput[] = [];
+  const build = (from: number, to: number): PublishInput => {
+    const part: Required<PublishInput> = { upsert: [], delete: [], events: [] };
+    for (let i = from; i < to; i++) {
+      const item = items[i];
+      if ('upsert' in item) part.upsert.push(item.upsert);
+      else if ('delete' in item) part.delete.push(item.delete);
+      else part.events.push(item.event);
+    }
+    return {
+      ...(part.upsert.length ? { upsert: part.upsert } : {}),
+      ...(part.delete.length ? { delete: part.delete } : {}),
+      ...(part.events.length ? { events: part.events } : {}),
+    };
+  };
+  const add = (from: number, to: number): void => {
+    const part = build(from, to);
+    if (to - from > 1 && !checkPublishJson(part).ok) {
+      const middle = from + Math.ceil((to - from) / 2);
+      add(from, middle);
+      add(middle, to);
+      return;
+    }
+    publishes.push(part);
+  };
+  for (let from = 0; from < items.length; from += maxItems) add(from, Math.min(items.length, from + maxItems));
+  return publishes;
 }

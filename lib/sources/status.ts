@@ -7,6 +7,9 @@ import type { SourceConfig } from './declared';
 
 export type SourceState = 'connecting' | 'live' | 'failing' | 'stopped';
 
+/** At most one "skipped" log line per source in this interval. */
+const SKIPPED_LOG_INTERVAL_MS = 10_000;
+
 export class SourceStatus {
   state: SourceState = 'connecting';
   /** When upstream last answered and what it said was published (ms). */
@@ -21,6 +24,7 @@ export class SourceStatus {
   invalid = 0;
   /** Upstream data received → its publish accepted, for the last publish (ms). */
   lagMs: number | null = null;
+  private skippedLoggedAt = -Infinity;
 
   constructor(readonly name: string, readonly kind: SourceConfig['kind'], readonly tenant: string, readonly channel: string) {}
 
@@ -33,6 +37,17 @@ export class SourceStatus {
     this.state = 'failing';
     this.errors++;
     this.lastError = message;
+  }
+
+  /**
+   * Counts a row or message that could not become a record. True when the caller should log
+   * it: at most once per interval, so an upstream sending nothing but bad rows cannot flood the log.
+   */
+  skipped(now = Date.now()): boolean {
+    this.invalid++;
+    if (now - this.skippedLoggedAt < SKIPPED_LOG_INTERVAL_MS) return false;
+    this.skippedLoggedAt = now;
+    return true;
   }
 
   toJSON() {

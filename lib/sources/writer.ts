@@ -4,9 +4,14 @@
  * from this source's point of view, starting from the channel's snapshot, and moves that only
  * when a publish was accepted: a refused publish (the engine away) leaves it as it was, and
  * the next attempt publishes the whole difference again.
+ *
+ * A difference larger than one publish may carry (`MAX_PUBLISH_ITEMS`, the JSON bounds) goes
+ * out as several publishes in a row. If one of them is refused after others were accepted,
+ * the writer forgets what it held and reads the channel's snapshot again before the next
+ * attempt, so that attempt publishes what is still missing.
  */
 import type { ChannelRecord, PublishInput } from '../protocol';
-import { sync, type SyncOptions } from './rows';
+import { splitPublish, sync, type SyncOptions } from './rows';
 import type { SourceStatus } from './status';
 
 /** What a source needs from the hub. */
@@ -68,9 +73,17 @@ export class ChannelWriter {
   }
 
   private async send(input: PublishInput, receivedAt: number): Promise<void> {
-    await this.hub.publish(this.status.tenant, this.status.channel, input);
-    this.status.recordsPublished += (input.upsert?.length ?? 0) + (input.delete?.length ?? 0);
-    this.status.eventsPublished += input.events?.length ?? 0;
+    const parts = splitPublish(input);
+    for (let i = 0; i < parts.length; i++) {
+      try {
+        await this.hub.publish(this.status.tenant, this.status.channel, parts[i]);
+      } catch (error) {
+        if (i > 0) this.held = undefined;
+        throw error;
+      }
+      this.status.recordsPublished += (parts[i].upsert?.length ?? 0) + (parts[i].delete?.length ?? 0);
+      this.status.eventsPublished += parts[i].events?.length ?? 0;
+    }
     this.status.lagMs = Date.now() - receivedAt;
   }
 }

@@ -21,25 +21,67 @@ interface Upstream {
   delayMs: number;
   etag: string | undefined;
   lastModified: string | undefined;
+  /** Answer every request with a 302 to this location. */
+  redirect: string | undefined;
+  /** Characters of filler added to the body. */
+  padding: number;
+  /** Send the body in chunks, without Content-Length. */
+  chunked: boolean;
   requests: IncomingMessage[];
+  /** The requests answered (not those given up), with the status each got, in order. */
+  served: Array<{ status: number; req: IncomingMessage }>;
   notModified: number;
   close(): Promise<void>;
 }
 
 async function startUpstream(): Promise<Upstream> {
-  const state: Omit<Upstream, 'url' | 'close'> = { rows: [], status: 200, delayMs: 0, etag: undefined, lastModified: undefined, requests: [], notModified: 0 };
+  const state: Omit<Upstream, 'url' | 'close'> = {
+    rows: [],
+    status: 200,
+    delayMs: 0,
+    etag: undefined,
+    lastModified: undefined,
+    redirect: undefined,
+    padding: 0,
+    chunked: false,
+    requests: [],
+    served: [],
+    notModified: 0,
+  };
   const server: Server = createServer(async (req, res) => {
     state.requests.push(req);
     if (state.delayMs) await sleep(state.delayMs);
     if (res.destroyed) return;
+    if (state.redirect) {
+      state.served.push({ status: 302, req });
+      res.writeHead(302, { location: state.redirect }).end();
+      return;
+    }
+    if (state.status !== 200) {
+      state.served.push({ status: state.status, req });
+      res.writeHead(state.status, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      return;
+    }
     const fresh = (state.etag && req.headers['if-none-match'] === state.etag) || (state.lastModified && req.headers['if-modified-since'] === state.lastModified);
     if (fresh) {
       state.notModified++;
+      state.served.push({ status: 304, req });
       res.writeHead(304).end();
       return;
     }
-    const body = JSON.stringify({ data: { items: state.rows } });
-    res.writeHead(state.status, { 'content-type': 'application/json', ...(state.etag ? { etag: state.etag } : {}), ...(state.lastModified ? { 'last-modified': state.lastModified } : {}) }).end(state.status === 200 ? body : '{"error":"boom"}');
+    state.served.push({ status: 200, req });
+    const body = JSON.stringify({ data: { items: state.rows }, ...(state.padding ? { padding: 'x'.repeat(state.padding) } : {}) });
+    const headers = { 'content-type': 'application/json', ...(state.etag ? { etag: state.etag } : {}), ...(state.lastModified ? { 'last-modified': state.lastModified } : {}) };
+    if (!state.chunked) {
+      res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    res.writeHead(200, headers);
+    for (let i = 0; i < body.length && !res.destroyed; i += 1024) {
+      res.write(body.slice(i, i + 1024));
+      await sleep(1);
+    }
+    res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const upstream = Object.assign(state, {
@@ -89,6 +131,7 @@ beforeAll(async () => {
         rename: { name: 'label' },
         fields: ['label', 'gdp', 'vitality'],
         threshold: 0.01,
+        maxBytes: 4096,
         alerts: [
           { field: 'gdp', direction: 'down', percent: 5, type: 'alert.economic', priority: 'high' },
           { field: 'vitality', direction: 'down', points: 10, type: 'alert.vitality', priority: 'critical' },
@@ -196,6 +239,72 @@ it('publishes nothing on upstream errors, empty listings or timeouts, shows fail
   upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 800, vitality: 80 }];
   await until(() => status().state === 'live', 10_000);
   await until(async () => (byId((await snapshot()).records) as Record<string, Msg>).NL?.gdp === 800);
+});
+
+it('drops the validators on a failure, so the first poll after it gets the whole body', async () => {
+  upstream.etag = '"v2"';
+  const seen = upstream.notModified;
+  await until(() => upstream.notModified >= seen + 2);
+  upstream.status = 500;
+  await until(() => status().lastError === 'HTTP 500');
+  const failedAt = upstream.served.length;
+  upstream.status = 200;
+  const after = () => upstream.served.slice(failedAt).filter((s) => s.status !== 500);
+  await until(() => after().length >= 2);
+  const [first, second] = after();
+  expect(first.req.headers['if-none-match']).toBeUndefined();
+  expect(first.status).toBe(200);
+  // Once a body is published again, its validators are sent again.
+  expect(second.req.headers['if-none-match']).toBe('"v2"');
+  expect(second.status).toBe(304);
+  upstream.etag = undefined;
+  await until(() => status().state === 'live');
+});
+
+it('refuses redirects without following them, naming the Location', async () => {
+  const before = await snapshot();
+  const elsewhere = upstream.url.replace('/countries', '/elsewhere');
+  upstream.redirect = elsewhere;
+  await until(() => status().lastError === `redirect refused: HTTP 302 to ${elsewhere}`);
+  expect(upstream.requests.some((req) => req.url === '/elsewhere')).toBe(false);
+  expect(status().state).toBe('failing');
+  expect(await snapshot()).toMatchObject({ seq: before.seq });
+  upstream.redirect = undefined;
+  await until(() => status().state === 'live', 10_000);
+});
+
+it('refuses a body larger than maxBytes, whether its length is declared or not', async () => {
+  const before = await snapshot();
+  upstream.rows = [{ code: 'NL', name: 'Netherlands', gdp: 700, vitality: 80 }];
+  upstream.padding = 8000;
+  await until(() => status().lastError === 'body larger than 4096 bytes (maxBytes)');
+  upstream.chunked = true;
+  const polls = upstream.served.length;
+  await until(() => upstream.served.length >= polls + 2 && status().state === 'failing', 10_000);
+  expect(status().lastError).toBe('body larger than 4096 bytes (maxBytes)');
+  expect(await snapshot()).toMatchObject({ seq: before.seq, records: before.records });
+
+  // Chunked within the cap is fine.
+  upstream.padding = 0;
+  await until(async () => (byId((await snapshot()).records) as Record<string, Msg>).NL?.gdp === 700, 10_000);
+  upstream.chunked = false;
+});
+
+it('skips rows with an id over 128 characters or past the JSON bounds, and keeps publishing the others', async () => {
+  const invalid = status().invalid;
+  const { seq } = await snapshot();
+  let deep: unknown = 1;
+  for (let i = 0; i < 40; i++) deep = { deep };
+  upstream.rows = [
+    { code: 'NL', name: 'Netherlands', gdp: 650, vitality: 80 },
+    { code: 'L'.repeat(200), name: 'Long', gdp: 1, vitality: 1 },
+    { code: 'DE', name: 'Germany', gdp: 4000, vitality: deep },
+  ];
+  const delta = await viewer.next((m) => m.type === 'delta' && m.seq > seq && m.upsert?.some((r: Msg) => r.id === 'NL'));
+  expect(delta.upsert).toEqual([{ id: 'NL', gdp: 650 }]);
+  expect(Object.keys(byId((await snapshot()).records))).toEqual(['NL']);
+  expect(status().invalid).toBeGreaterThanOrEqual(invalid + 2);
+  expect(status().state).toBe('live');
 });
 
 it('shows in stats and metrics', async () => {

@@ -1,8 +1,8 @@
 /**
  * The MQTT bridge against a real Mosquitto broker: messages from a real MQTT client become
- * deltas over /api/ws, events, malformed payloads are counted and change nothing, and a broker
- * restart mid-stream is survived (the bridge reconnects, resubscribes, and what was published
- * meanwhile at QoS 1 arrives).
+ * deltas over /api/ws, events, malformed payloads (not JSON, past the JSON bounds, ids over
+ * 128 characters) are counted and change nothing, and a broker restart mid-stream is survived
+ * (the bridge reconnects, resubscribes, and what was published meanwhile at QoS 1 arrives).
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { createLogger } from '@/lib/log';
@@ -86,6 +86,26 @@ it('counts and skips malformed payloads, and keeps going', async () => {
   await viewer.next((m) => m.type === 'delta' && m.upsert?.some((r: Msg) => r.id === 'n3'));
   expect(status().invalid).toBe(invalid + 2);
   expect((await snapshot()).seq).toBe(seq + 1);
+});
+
+it('skips payloads past the JSON bounds or with an id over 128 characters, and publishes the next ones', async () => {
+  const { seq } = await snapshot();
+  const invalid = status().invalid;
+  let deep: unknown = 1;
+  for (let i = 0; i < 40; i++) deep = { deep };
+  await send('nodes/d1/position', { lat: 1, deep });
+  await send('nodes/d2/position', `{"lat":1,"deeper":${'['.repeat(6000)}1${']'.repeat(6000)}}`);
+  await send('nodes/d3/position', '{"lat":1e309}');
+  await send(`nodes/${'n'.repeat(200)}/position`, { lat: 1 });
+  await send('nodes/d4/alarm', { deep });
+  await send('nodes/d5/position', { lat: 5 });
+  const delta = await viewer.next((m) => m.type === 'delta' && m.upsert?.some((r: Msg) => r.id === 'd5'));
+  expect(delta.seq).toBe(seq + 1);
+  expect(delta.upsert).toEqual([{ id: 'd5', lat: 5 }]);
+  expect(delta.events).toBeUndefined();
+  expect(status().invalid).toBe(invalid + 5);
+  expect(status().state).toBe('live');
+  expect(Object.keys(byId((await snapshot()).records)).filter((id) => id.startsWith('d') || id.length > 100)).toEqual(['d5']);
 });
 
 it('survives a broker restart: reconnects, resubscribes, and gets what was sent meanwhile', async () => {

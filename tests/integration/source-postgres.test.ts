@@ -1,7 +1,8 @@
 /**
  * The Postgres bridge against a real PostgreSQL (a temp cluster made with initdb): the
  * channel starts equal to the table, follows inserts, updates and deletes through the shipped
- * trigger, fetches rows too large for NOTIFY, and after its connection is killed
+ * trigger (reading each announced row from the table, so a forged NOTIFY changes nothing),
+ * fetches rows too large for NOTIFY, and after its connection is killed
  * (`pg_terminate_backend`) with changes made meanwhile, ends equal to the table again.
  */
 import { readFileSync } from 'node:fs';
@@ -104,6 +105,34 @@ it('reads a row too large for NOTIFY from the table', async () => {
   await channelEqualsTable();
 });
 
+it('trusts the table, not the notification: forged NOTIFYs neither create, change nor delete records', async () => {
+  await channelEqualsTable();
+  const { seq } = await snapshot();
+  const errors = status().errors;
+  const invalid = status().invalid;
+  const forge = (payload: unknown) => sql.query('SELECT pg_notify($1, $2)', ['pulse_orders', typeof payload === 'string' ? payload : JSON.stringify(payload)]);
+  // A row that is not in the table, a value the row does not have, a delete of a row that is.
+  await forge({ op: 'INSERT', key: 99, row: { order_no: 99, customer: 'mallory', total: 1 } });
+  await forge({ op: 'UPDATE', key: 2, row: { order_no: 2, customer: 'mallory', total: 0, status: 'refunded' } });
+  await forge({ op: 'DELETE', key: 3 });
+  // A row the payload claims is never read, whatever it holds.
+  await forge('{"op":"UPDATE","key":2,"row":{"total":1e309}}');
+  // A key the column cannot hold, and a payload that names no key.
+  await forge({ op: 'DELETE', key: 'not-a-number' });
+  await forge({ op: 'UPDATE', row: { order_no: 2 } });
+  // A real change after them: once it is published, the forged ones were handled before it.
+  await sql.query(`UPDATE orders SET status = 'shipped' WHERE order_no = 3`);
+  const delta = await viewer.next((m) => m.type === 'delta' && m.upsert?.some((r: Msg) => r.id === '3'));
+  expect(delta.seq).toBe(seq + 1);
+  expect(delta.upsert).toEqual([{ id: '3', status: 'shipped' }]);
+  expect(delta.delete).toBeUndefined();
+  await channelEqualsTable();
+  expect((await snapshot()).records.find((r: Msg) => r.id === '2')).toMatchObject({ customer: 'bob' });
+  expect(status().invalid).toBe(invalid + 2);
+  expect(status().errors).toBe(errors);
+  expect(status().state).toBe('live');
+});
+
 it('after its connection is terminated, reconnects, reloads and publishes the difference', async () => {
   const errors = status().errors;
   await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pulseboard orders'`);
@@ -117,4 +146,46 @@ it('after its connection is terminated, reconnects, reloads and publishes the di
   // And it keeps following changes after that.
   await sql.query(`UPDATE orders SET customer = 'eve2' WHERE order_no = 5`);
   await channelEqualsTable();
+});
+
+describe('rows that cannot be records', () => {
+  let docs: RunningSources;
+  const docsStatus = () => docs.sources[0].status;
+  const docsSnapshot = async () => (await http(server.url, 'GET', '/api/channels/docs/snapshot')).body;
+  const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+
+  beforeAll(async () => {
+    await sql.query(`
+      CREATE TABLE docs (id text PRIMARY KEY, doc jsonb);
+      CREATE TRIGGER docs_pulse AFTER INSERT OR UPDATE OR DELETE ON docs FOR EACH ROW EXECUTE FUNCTION pulse_notify('pulse_docs', 'id');
+      INSERT INTO docs VALUES ('a', '{"v":1}');
+    `);
+    const [config] = parseSources({ sources: [{ name: 'docs', kind: 'postgres', channel: 'docs', connectionString: db.url, table: 'docs' }] });
+    docs = startSources(server.hub, [config], createLogger('silent'));
+    const deadline = Date.now() + 10_000;
+    while (docsStatus().state !== 'live' && Date.now() < deadline) await sleep(25);
+  });
+
+  afterAll(async () => {
+    await docs.stop();
+  });
+
+  it('skips a row with an id over 128 characters or past the JSON bounds, and publishes the others', async () => {
+    await subscribe(viewer, 'docs');
+    const invalid = docsStatus().invalid;
+    await sql.query(`INSERT INTO docs VALUES ($1, '{"v":2}')`, ['x'.repeat(200)]);
+    await sql.query(`INSERT INTO docs VALUES ('deep', $1)`, [nested(40)]);
+    await sql.query(`INSERT INTO docs VALUES ('b', '{"v":3}')`);
+    const delta = await viewer.next((m) => m.type === 'delta' && m.channel === 'docs' && m.upsert?.some((r: Msg) => r.id === 'b'));
+    expect(delta.upsert).toEqual([{ id: 'b', doc: { v: 3 } }]);
+    expect(sortById((await docsSnapshot()).records).map((r: Msg) => r.id)).toEqual(['a', 'b']);
+    expect(docsStatus().invalid).toBe(invalid + 2);
+    expect(docsStatus().state).toBe('live');
+
+    // A row updated past the bounds leaves the channel, as a reload would leave it out.
+    await sql.query(`UPDATE docs SET doc = $1 WHERE id = 'a'`, [nested(40)]);
+    const removed = await viewer.next((m) => m.type === 'delta' && m.channel === 'docs' && m.delete?.includes('a'));
+    expect(removed.delete).toEqual(['a']);
+    expect(docsStatus().errors).toBe(0);
+  });
 });

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { loadConfig } from '@/lib/config';
 import { loadSources, parseSources } from '@/lib/sources/declared';
 import { compileTopic } from '@/lib/sources/mqtt-bridge';
-import { alertsFor, sync, toRecord, withThresholds } from '@/lib/sources/rows';
-import type { ChannelRecord } from '@/lib/protocol';
+import { notifiedKey } from '@/lib/sources/postgres-bridge';
+import { alertsFor, splitPublish, sync, toRecord, withThresholds } from '@/lib/sources/rows';
+import { SourceStatus } from '@/lib/sources/status';
+import { ChannelWriter, type SourceHub } from '@/lib/sources/writer';
+import { checkJson, JSON_LIMITS, MAX_PUBLISH_ITEMS, type ChannelRecord, type PublishInput } from '@/lib/protocol';
 
 const http = { name: 'gdp', kind: 'http', channel: 'countries', url: 'http://example.test/api' };
 const mqtt = { name: 'nodes', kind: 'mqtt', channel: 'nodes', url: 'mqtt://broker.test', topics: [{ topic: 'nodes/{id}/position' }] };
@@ -23,7 +26,7 @@ const rec = (fields: Record<string, unknown>) => fields as ChannelRecord;
 describe('declared sources', () => {
   it('accepts one of each kind with defaults filled in', () => {
     const [h, m, p] = parseSources({ sources: [http, mqtt, postgres] });
-    expect(h).toMatchObject({ tenant: 'demo', intervalMs: 5000, timeoutMs: 5000, threshold: 0.01, alerts: [], id: 'id' });
+    expect(h).toMatchObject({ tenant: 'demo', intervalMs: 5000, timeoutMs: 5000, threshold: 0.01, alerts: [], id: 'id', maxBytes: 8 * 1024 * 1024 });
     expect(m).toMatchObject({ topics: [{ topic: 'nodes/{id}/position', as: 'record', priority: 'normal' }] });
     expect(p).toMatchObject({ key: 'id' });
   });
@@ -85,6 +88,109 @@ describe('rows to records', () => {
 
   it('lets a topic level give the id, over the payload', () => {
     expect(toRecord({ lat: 1, id: 'other' }, { id: 'id' }, { id: 'n7' })).toEqual({ ok: true, record: { lat: 1, id: 'n7' } });
+  });
+
+  it('skips a row whose id is longer than the protocol allows (128 characters)', () => {
+    expect(toRecord({ id: 'x'.repeat(128) }, { id: 'id' }).ok).toBe(true);
+    expect(toRecord({ id: 'x'.repeat(200) }, { id: 'id' })).toEqual({ ok: false, reason: 'id longer than 128 characters' });
+    expect(toRecord({ region: 'r'.repeat(100), code: 'c'.repeat(100) }, { id: '{region}-{code}' })).toEqual({ ok: false, reason: 'id longer than 128 characters' });
+  });
+
+  it('skips a row past the JSON bounds, counted as a record sits in a publish', () => {
+    // `levels` objects, one inside the other.
+    const nested = (levels: number) => JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
+    // Two levels for `{upsert: [record]}`: a record may be 30 deep, in a publish 32 deep.
+    expect(toRecord({ id: 'a', v: nested(29) }, { id: 'id' }).ok).toBe(true);
+    expect(checkJson({ upsert: [{ id: 'a', v: nested(29) }] }).ok).toBe(true);
+    expect(checkJson({ upsert: [{ id: 'a', v: nested(30) }] }).ok).toBe(false);
+    expect(toRecord({ id: 'a', v: nested(30) }, { id: 'id' })).toEqual({ ok: false, reason: 'row is nested deeper than 30 levels' });
+    expect(toRecord({ id: 'a', v: nested(6000) }, { id: 'id' }).ok).toBe(false);
+    expect(toRecord(JSON.parse('{"id":"a","v":1e309}'), { id: 'id' })).toEqual({ ok: false, reason: expect.stringContaining('not finite') });
+    expect(toRecord({ id: 'a', v: 's'.repeat(JSON_LIMITS.maxStringLength + 1) }, { id: 'id' }).ok).toBe(false);
+  });
+
+  it('renames and keeps fields by their own names only: constructor and __proto__ are ordinary fields', () => {
+    expect(toRecord({ id: 'a', constructor: 1, toString: 2 }, { id: 'id', rename: { gdp_usd: 'gdp' } })).toEqual({ ok: true, record: { id: 'a', constructor: 1, toString: 2 } });
+    expect(toRecord({ id: 'a', constructor: 1 }, { id: 'id', rename: { constructor: 'ctor' } })).toEqual({ ok: true, record: { id: 'a', ctor: 1 } });
+    // JSON.parse makes `__proto__` an own field; it must not become the prototype `fields` looks through.
+    const row = JSON.parse('{"id":"a","v":1,"__proto__":{"secret":"s","v":2}}');
+    expect(toRecord(row, { id: 'id', fields: ['secret', 'v'] })).toEqual({ ok: true, record: { id: 'a', v: 1 } });
+    expect(toRecord(row, { id: 'secret' })).toEqual({ ok: false, reason: 'no usable id from "secret"' });
+    const kept = toRecord(row, { id: 'id' });
+    expect(kept.ok && Object.getPrototypeOf(kept.record)).toBe(Object.prototype);
+    expect(kept.ok && Object.hasOwn(kept.record, '__proto__')).toBe(true);
+    expect(kept.ok && JSON.parse(JSON.stringify(kept.record))).toEqual(row);
+    expect(toRecord({ id: 'a' }, { id: 'constructor' })).toEqual({ ok: false, reason: 'no usable id from "constructor"' });
+  });
+});
+
+describe('skipped rows', () => {
+  it('are all counted, and due for a log line at most once per 10 s', () => {
+    const status = new SourceStatus('s', 'http', 'demo', 'c');
+    expect([status.skipped(1000), status.skipped(2000), status.skipped(10_999), status.skipped(11_000)]).toEqual([true, false, false, true]);
+    expect(status.invalid).toBe(4);
+  });
+});
+
+describe('large publishes', () => {
+  const upserts = (count: number, fields = 1) =>
+    Array.from({ length: count }, (_, i) => rec({ id: `r${i}`, ...Object.fromEntries(Array.from({ length: fields }, (_, f) => [`f${f}`, i])) }));
+  const items = (input: PublishInput) => (input.upsert?.length ?? 0) + (input.delete?.length ?? 0) + (input.events?.length ?? 0);
+
+  it('go out as several publishes of at most 10,000 items, in order', () => {
+    const input: PublishInput = { upsert: upserts(15_000), delete: Array.from({ length: 6000 }, (_, i) => `d${i}`), events: [{ type: 'alert', data: 1 }] };
+    const parts = splitPublish(input);
+    expect(parts.map(items)).toEqual([10_000, 10_000, 1001]);
+    expect(parts.flatMap((p) => p.upsert ?? [])).toEqual(input.upsert);
+    expect(parts.flatMap((p) => p.delete ?? [])).toEqual(input.delete);
+    expect(parts[2].events).toEqual(input.events);
+    expect(splitPublish({ upsert: upserts(3) })).toEqual([{ upsert: upserts(3) }]);
+  });
+
+  it('are split further when their JSON values add up past the bounds', () => {
+    const input: PublishInput = { upsert: upserts(MAX_PUBLISH_ITEMS, 20) };
+    expect(checkJson(input).ok).toBe(false);
+    const parts = splitPublish(input);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(checkJson(part)).toEqual({ ok: true });
+    expect(parts.flatMap((p) => p.upsert ?? [])).toEqual(input.upsert);
+  });
+
+  it('reach the channel whole through the writer, which rereads the channel after a partial failure', async () => {
+    const published: PublishInput[] = [];
+    let refuseAfter = Infinity;
+    const hub: SourceHub = {
+      async publish(_tenant, _channel, input) {
+        if (items(input) > MAX_PUBLISH_ITEMS) throw new Error('too many items');
+        if (published.length >= refuseAfter) throw new Error('engine away');
+        published.push(input);
+        return {};
+      },
+      snapshot: async () => ({ records: published.flatMap((p) => p.upsert ?? []) }),
+    };
+    const status = new SourceStatus('s', 'http', 'demo', 'c');
+    const writer = new ChannelWriter(hub, status);
+    refuseAfter = 1;
+    await expect(writer.replaceAll(upserts(25_000))).rejects.toThrow('engine away');
+    refuseAfter = Infinity;
+    await writer.replaceAll(upserts(25_000));
+    // The second attempt read what the first publish had stored and sent only the rest.
+    expect(published.map(items)).toEqual([10_000, 10_000, 5000]);
+    expect(status.recordsPublished).toBe(25_000);
+  });
+});
+
+describe('Postgres notifications', () => {
+  it('give only the key of the row to read', () => {
+    expect(notifiedKey('{"op":"UPDATE","key":7,"row":{"id":7,"forged":true}}')).toEqual({ ok: true, key: '7' });
+    expect(notifiedKey('{"op":"DELETE","key":"k-1"}')).toEqual({ ok: true, key: 'k-1' });
+    expect(notifiedKey('{"op":"DELETE"}')).toEqual({ ok: false, reason: 'notification has no key (a string or a number)' });
+    expect(notifiedKey('{"key":{"a":1}}').ok).toBe(false);
+    expect(notifiedKey('[1]').ok).toBe(false);
+    expect(notifiedKey('{nope')).toEqual({ ok: false, reason: 'notification is not valid JSON' });
+    // The row is not read (the table's row is, and checked), so its depth does not matter.
+    expect(notifiedKey(`{"key":1,"row":{"doc":${'['.repeat(100)}${']'.repeat(100)}}}`)).toEqual({ ok: true, key: '1' });
+    expect(notifiedKey('{"key":1e309}').ok).toBe(false);
   });
 });
 
