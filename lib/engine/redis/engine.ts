@@ -12,11 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import { ReplyError } from 'ioredis';
 import type { Logger } from '../../log';
-import type { ChannelEvent, ChannelRecord, PublishInput, StreamPosition } from '../../protocol';
+import { JSON_LIMITS, type ChannelEvent, type ChannelRecord, type PublishInput, type StreamPosition } from '../../protocol';
 import { RedisLink, viaRedis } from '../../redis/link';
 import { channelKey } from '../../hub/subscription';
-import { EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
+import { EngineRefusalError, EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
 import { KeyLayout, type ChannelKeys } from './keys';
 import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
 import { classifyArrival } from './sequence';
@@ -98,6 +99,12 @@ export class RedisEngine implements Engine {
     return { outages: this.link.outages, seqJumps: this.seqJumps };
   }
 
+  /**
+   * One script call. The script checks the nesting of what it merges and stores on its own
+   * (entry paths bound JSON before it gets here, but a script that met a value a thousand
+   * levels deep would hold Redis for every tenant); a refusal comes back as
+   * `EngineRefusalError`, with nothing applied.
+   */
   async publish(tenant: string, channel: string, input: PublishInput): Promise<Commit> {
     this.assertUp();
     const keys = this.keys.channel(tenant, channel);
@@ -105,20 +112,18 @@ export class RedisEngine implements Engine {
     const args: Array<string | number> = [
       this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history, this.keys.tenantChannels(tenant),
       newEpoch(), this.known.get(key)?.epoch ?? '', this.known.get(key)?.seq ?? 0,
-      this.options.historySize, this.options.historyTtlMs, keys.commits, channel,
+      this.options.historySize, this.options.historyTtlMs, this.options.historyMaxBytes ?? Number.MAX_SAFE_INTEGER, JSON_LIMITS.maxDepth, keys.commits, channel,
+      ...publishArgs(input),
     ];
-    const upserts = input.upsert ?? [];
-    args.push(upserts.length);
-    for (const patch of upserts) args.push(JSON.stringify(patch.id), JSON.stringify(patch));
-    const deletions = input.delete ?? [];
-    args.push(deletions.length);
-    for (const id of deletions) args.push(JSON.stringify(id));
-    const events = input.events ?? [];
-    args.push(events.length);
-    for (const { type, priority, data } of events) {
-      args.push(JSON.stringify({ type, priority: priority ?? 'normal', ...(data === undefined ? {} : { data }) }).slice(1));
+    let reply: string;
+    try {
+      reply = await viaRedis(() => this.redis.pulsePublish(...args));
+    } catch (error) {
+      const message = error instanceof ReplyError ? (error as Error).message : '';
+      if (message.startsWith(REFUSED)) throw new EngineRefusalError(`publish: ${message.slice(REFUSED.length)}`);
+      throw error;
     }
-    const wire = JSON.parse(await viaRedis(() => this.redis.pulsePublish(...args))) as WireCommit;
+    const wire = JSON.parse(reply) as WireCommit;
     this.publishes++;
     this.saw(key, wire.epoch, wire.seq);
     return toCommit(tenant, channel, wire);
@@ -378,6 +383,38 @@ export class RedisEngine implements Engine {
   private assertUp(): void {
     if (!this.up) throw new EngineUnavailableError('Redis is unreachable');
   }
+}
+
+/** How the publish script's error replies for a value past the bounds begin. */
+const REFUSED = 'REFUSED ';
+
+/**
+ * The publish's part of the script's arguments (see `PUBLISH_SCRIPT`): upserts, deletions and
+ * events as JSON text. A value nested so deep that `JSON.stringify` overflows the stack is far
+ * past the bounds the script would check, and is refused here the same way.
+ */
+function publishArgs(input: PublishInput): Array<string | number> {
+  const args: Array<string | number> = [];
+  const text = (value: unknown, path: string): string => {
+    try {
+      return JSON.stringify(value);
+    } catch (error) {
+      if (error instanceof RangeError) throw new EngineRefusalError(`publish: ${path} is nested deeper than ${JSON_LIMITS.maxDepth} levels`);
+      throw error;
+    }
+  };
+  const upserts = input.upsert ?? [];
+  args.push(upserts.length);
+  upserts.forEach((patch, i) => args.push(JSON.stringify(patch.id), text(patch, `upsert[${i}]`)));
+  const deletions = input.delete ?? [];
+  args.push(deletions.length);
+  for (const id of deletions) args.push(JSON.stringify(id));
+  const events = input.events ?? [];
+  args.push(events.length);
+  events.forEach(({ type, priority, data }, i) => {
+    args.push(text({ type, priority: priority ?? 'normal', ...(data === undefined ? {} : { data }) }, `events[${i}]`).slice(1));
+  });
+  return args;
 }
 
 function newEpoch(): string {

@@ -3,7 +3,7 @@
  * shares the hash tag `{tenant/channel}`, so a channel's keys live in one slot.
  *
  *   {prefix}epoch                      string  the base epoch: what a channel never published to answers with
- *   {prefix}{tenant/channel}:meta      hash    seq, epoch (the channel's lineage, set by its first publish)
+ *   {prefix}{tenant/channel}:meta      hash    seq, epoch (the channel's lineage, set by its first publish), hbytes (bytes of the history's events)
  *   {prefix}{tenant/channel}:rec       hash    JSON id → record JSON
  *   {prefix}{tenant/channel}:live      zset    JSON id → seq of its last change
  *   {prefix}{tenant/channel}:tomb      zset    JSON id → seq of its deletion (inside the history window)

@@ -44,157 +44,346 @@ local function floor_seq(history, seq, cutoff)
 end
 `;
 
-/** RFC 7386 on JSON text, descending only into objects (see the file comment). */
+/**
+ * RFC 7386 on JSON text, descending only into objects (see the file comment), in one pass.
+ *
+ * The patch (small, usually) is read into a tree of its objects, whose leaves are the texts of
+ * its other values. The stored record is never read into a tree: one scan over its text copies
+ * every member the patch does not name, descends into the objects the patch merges into, and
+ * writes the patch's values in place of the others, then appends the members it lacked. Arrays
+ * and strings are scanned once to find where they end. So a merge costs time in proportion to
+ * the sizes of the stored record and the patch, whatever their nesting: a descent that
+ * rescanned each nested value at every level would cost size × depth, and a slow script
+ * blocks Redis for every tenant.
+ *
+ * Values nested deeper than the protocol allows (docs/protocol.md, `JSON_LIMITS`) are refused
+ * with a `refusal` error, raised before anything is written.
+ */
 const MERGE_PATCH = `
+local byte, find, sub = string.byte, string.find, string.sub
+local max_depth = 32
+
+local function refuse(message)
+  error({ refusal = message }, 0)
+end
+
+-- \`where\` and \`n\` name the value (\`string.format\`), made into text only for a refusal.
+local function too_deep(where, n)
+  refuse(string.format(where, n) .. ' is nested deeper than ' .. max_depth .. ' levels')
+end
+
+-- Position just past the string whose opening quote is at i.
 local function string_end(s, i)
   local j = i + 1
   while true do
-    local q = string.find(s, '["\\\\]', j)
+    local q = find(s, '["\\\\]', j)
     if not q then error('unterminated string') end
-    if string.byte(s, q) == 92 then j = q + 2 else return q + 1 end
+    if byte(s, q) == 92 then j = q + 2 else return q + 1 end
   end
 end
 
-local function value_end(s, i)
-  local c = string.byte(s, i)
-  if c == 34 then return string_end(s, i) end
-  if c == 123 or c == 91 then
-    local depth, j = 0, i
-    while true do
-      local k = string.find(s, '[%[%]{}"]', j)
-      if not k then error('unterminated value') end
-      local b = string.byte(s, k)
-      if b == 34 then
-        j = string_end(s, k)
+-- Position just past the array or object opening at i, a value at nesting depth \`depth\`
+-- (a record itself is at depth 1). One scan, counting brackets outside strings.
+local function container_end(s, i, depth, where, n)
+  local level, j = 0, i
+  while true do
+    local k = find(s, '[%[%]{}"]', j)
+    if not k then error('unterminated value') end
+    local b = byte(s, k)
+    if b == 34 then
+      j = string_end(s, k)
+    else
+      j = k + 1
+      if b == 123 or b == 91 then
+        level = level + 1
+        if depth + level - 1 > max_depth then too_deep(where, n) end
       else
-        j = k + 1
-        if b == 123 or b == 91 then
-          depth = depth + 1
-        else
-          depth = depth - 1
-          if depth == 0 then return j end
-        end
+        level = level - 1
+        if level == 0 then return j end
       end
     end
   end
-  return string.find(s, '[,}%]]', i) or (#s + 1)
 end
 
-local function is_object(s)
-  return s ~= nil and string.byte(s, 1) == 123
+-- Position just past the value starting at i.
+local function value_end(s, i, depth, where, n)
+  local c = byte(s, i)
+  if c == 34 then return string_end(s, i) end
+  if c == 123 or c == 91 then return container_end(s, i, depth, where, n) end
+  local k = find(s, '[,}%]]', i)
+  if k == i then error('missing value') end
+  return k or (#s + 1)
 end
 
--- An object's members in order: keys (quoted JSON text) and their values (JSON text).
-local function members(s)
-  local keys, values = {}, {}
-  local i = 2
-  if string.byte(s, i) == 125 then return keys, values end
+-- A patch: the object opening at i, at nesting depth \`depth\`, and the position just past it.
+-- Its members are keys in order (quoted JSON text, as written) and values by key (a node for
+-- an object, the JSON text of anything else).
+local function read_patch(s, i, depth, where, n)
+  if depth > max_depth then too_deep(where, n) end
+  local node = { keys = {}, values = {} }
+  local j = i + 1
+  if byte(s, j) == 125 then return node, j + 1 end
   while true do
-    local key_end = string_end(s, i)
-    local key = string.sub(s, i, key_end - 1)
-    local vend = value_end(s, key_end + 1)
-    keys[#keys + 1] = key
-    values[key] = string.sub(s, key_end + 1, vend - 1)
-    if string.byte(s, vend) == 125 then return keys, values end
-    i = vend + 1
+    if byte(s, j) ~= 34 then error('malformed object') end
+    local key_end = string_end(s, j)
+    if byte(s, key_end) ~= 58 then error('malformed object') end
+    local key = sub(s, j, key_end - 1)
+    local v = key_end + 1
+    local value, after
+    if byte(s, v) == 123 then
+      value, after = read_patch(s, v, depth + 1, where, n)
+    else
+      after = value_end(s, v, depth + 1, where, n)
+      value = sub(s, v, after - 1)
+    end
+    if node.values[key] == nil then node.keys[#node.keys + 1] = key end
+    node.values[key] = value
+    local c = byte(s, after)
+    if c == 125 then return node, after + 1 end
+    if c ~= 44 then error('malformed object') end
+    j = after + 1
   end
 end
 
-local function merge(target, patch)
-  if not is_object(patch) then return patch end
-  local keys, values = {}, {}
-  if is_object(target) then keys, values = members(target) end
-  local patch_keys, patch_values = members(patch)
-  for _, key in ipairs(patch_keys) do
-    local value = patch_values[key]
-    if value == 'null' then
-      values[key] = nil
-    else
-      if values[key] == nil then keys[#keys + 1] = key end
-      values[key] = merge(values[key], value)
+-- Writes what a patch value makes of a missing member: the value, objects without their nulls.
+local function write_new(value, out)
+  if type(value) ~= 'table' then
+    out[#out + 1] = value
+    return
+  end
+  out[#out + 1] = '{'
+  local first = true
+  for _, key in ipairs(value.keys) do
+    local member = value.values[key]
+    if member ~= 'null' then
+      out[#out + 1] = first and key or (',' .. key)
+      out[#out + 1] = ':'
+      write_new(member, out)
+      first = false
     end
   end
-  local parts = {}
-  for _, key in ipairs(keys) do
-    local value = values[key]
-    if value ~= nil then parts[#parts + 1] = key .. ':' .. value end
+  out[#out + 1] = '}'
+end
+
+-- Writes the merge of \`patch\` (a node) into the object opening at s[i], at nesting depth
+-- \`depth\`. Returns the position just past that object, and whether anything changed.
+local function merge_into(s, i, depth, patch, out, where, n)
+  if depth > max_depth then too_deep(where, n) end
+  local named, changed, first = {}, false, true
+  out[#out + 1] = '{'
+  local j = i + 1
+  if byte(s, j) ~= 125 then
+    while true do
+      if byte(s, j) ~= 34 then error('malformed object') end
+      local key_end = string_end(s, j)
+      if byte(s, key_end) ~= 58 then error('malformed object') end
+      local key = sub(s, j, key_end - 1)
+      local v = key_end + 1
+      local value = patch.values[key]
+      local after
+      if value == nil then
+        after = value_end(s, v, depth + 1, where, n)
+        if not first then out[#out + 1] = ',' end
+        out[#out + 1] = sub(s, j, after - 1)
+        first = false
+      else
+        named[key] = true
+        if value == 'null' then
+          after = value_end(s, v, depth + 1, where, n)
+          changed = true
+        else
+          if not first then out[#out + 1] = ',' end
+          out[#out + 1] = key
+          out[#out + 1] = ':'
+          first = false
+          if type(value) == 'table' and byte(s, v) == 123 then
+            local inner_changed
+            after, inner_changed = merge_into(s, v, depth + 1, value, out, where, n)
+            changed = changed or inner_changed
+          else
+            after = value_end(s, v, depth + 1, where, n)
+            write_new(value, out)
+            if type(value) == 'table' or value ~= sub(s, v, after - 1) then changed = true end
+          end
+        end
+      end
+      local c = byte(s, after)
+      if c == 125 then
+        j = after
+        break
+      end
+      if c ~= 44 then error('malformed object') end
+      j = after + 1
+    end
   end
-  return '{' .. table.concat(parts, ',') .. '}'
+  for _, key in ipairs(patch.keys) do
+    local value = patch.values[key]
+    if not named[key] and value ~= 'null' then
+      out[#out + 1] = first and key or (',' .. key)
+      out[#out + 1] = ':'
+      write_new(value, out)
+      first = false
+      changed = true
+    end
+  end
+  out[#out + 1] = '}'
+  return j + 1, changed
+end
+
+-- The merge of the upsert at \`index\` (JSON text of an object) into the stored record \`id\`
+-- (JSON text of an object, or nil): the record's new text, or nil when nothing changes.
+local function merge(before, patch_text, index, id)
+  if byte(patch_text, 1) ~= 123 then error('patch is not an object') end
+  local patch, after = read_patch(patch_text, 1, 1, 'upsert[%d]', index)
+  if after ~= #patch_text + 1 then error('trailing characters') end
+  local out = {}
+  if not before then
+    write_new(patch, out)
+    return table.concat(out)
+  end
+  local finish, changed = merge_into(before, 1, 1, patch, out, 'the stored record %s', id)
+  if finish ~= #before + 1 then error('trailing characters') end
+  if changed then return table.concat(out) end
+  return nil
 end
 `;
 
 /**
  * One publish. KEYS: base epoch, meta, records, live, tombstones, history, tenant channels.
- * ARGV: epoch candidate, known epoch, known seq, history size, history TTL ms, commits
- * pub/sub channel, channel name, then the upserts (count, then id JSON and patch JSON
- * pairs), the deletions (count, then id JSON), the events (count, then each event's JSON
- * without its opening brace, so seq and ts go first). Returns the commit as JSON text, which
- * it also publishes.
+ * ARGV: epoch candidate, known epoch, known seq, history size, history TTL ms, history max
+ * bytes, max depth, commits pub/sub channel, channel name, then the upserts (count, then id
+ * JSON and patch JSON pairs), the deletions (count, then id JSON), the events (count, then
+ * each event's JSON without its opening brace, so seq and ts go first). Returns the commit as
+ * JSON text, which it also publishes.
  *
  * "Known" is the highest position this instance saw on the channel: the same epoch at a lower
  * seq in Redis means Redis lost history (restored from an older snapshot), so the channel
  * gets a new epoch instead of a seq being used twice. So does a channel the tenant's channel
  * set names but whose state is gone.
+ *
+ * The whole publish is computed before anything is written, because Redis does not undo the
+ * writes of a script that fails halfway: a value past the bounds is answered with an error
+ * reply `REFUSED <reason>` and leaves the channel as it was.
+ *
+ * The history is trimmed by count, by age and by the bytes of its events' JSON (the meta
+ * field `hbytes` keeps their total), oldest publishes first.
  */
 export const PUBLISH_SCRIPT = `${COMMON}${MERGE_PATCH}
-local epoch = redis.call('HGET', KEYS[2], 'epoch')
-if not epoch then
-  if redis.call('SISMEMBER', KEYS[7], ARGV[7]) == 1 then epoch = ARGV[1] else epoch = base_epoch(KEYS[1], ARGV[1]) end
-  redis.call('HSET', KEYS[2], 'epoch', epoch)
-end
-local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
-if ARGV[2] == epoch and seq < tonumber(ARGV[3]) then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[2], 'epoch', epoch)
-end
-seq = seq + 1
+max_depth = tonumber(ARGV[7])
+local meta = redis.call('HMGET', KEYS[2], 'seq', 'epoch', 'hbytes')
+local seq = tonumber(meta[1] or '0') + 1
 local ts = now_ms()
-local changes = {}
-local a = 9
-for _ = 1, tonumber(ARGV[8]) do
-  local id, patch = ARGV[a], ARGV[a + 1]
-  a = a + 2
-  local before = redis.call('HGET', KEYS[3], id) or nil
-  local after = merge(before, patch)
-  if after ~= before then
-    redis.call('HSET', KEYS[3], id, after)
-    redis.call('ZADD', KEYS[4], seq, id)
-    redis.call('ZREM', KEYS[5], id)
-    changes[#changes + 1] = '{"id":' .. id .. (before and (',"before":' .. before) or '') .. ',"after":' .. after .. '}'
+
+-- Records as this publish leaves them (id → text, false when absent), each read once, and
+-- the ids it changes, in order.
+local current, changed, is_changed = {}, {}, {}
+local function record(id)
+  if current[id] == nil then current[id] = redis.call('HGET', KEYS[3], id) end
+  return current[id]
+end
+local function change(id, text)
+  current[id] = text
+  if not is_changed[id] then
+    is_changed[id] = true
+    changed[#changed + 1] = id
   end
 end
-local deletions = tonumber(ARGV[a])
-a = a + 1
-for _ = 1, deletions do
-  local id = ARGV[a]
-  a = a + 1
-  local before = redis.call('HGET', KEYS[3], id)
-  if before then
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('ZREM', KEYS[4], id)
-    redis.call('ZADD', KEYS[5], seq, id)
-    changes[#changes + 1] = '{"id":' .. id .. ',"before":' .. before .. '}'
+
+local changes, events = {}, {}
+local ok, failure = pcall(function()
+  local a = 10
+  for i = 1, tonumber(ARGV[a]) do
+    local id, patch = ARGV[a + 2 * i - 1], ARGV[a + 2 * i]
+    local before = record(id) or nil
+    local after = merge(before, patch, i - 1, id)
+    if after then
+      change(id, after)
+      changes[#changes + 1] = '{"id":' .. id .. (before and (',"before":' .. before) or '') .. ',"after":' .. after .. '}'
+    end
   end
-end
-local events = {}
-local count = tonumber(ARGV[a])
-a = a + 1
-for _ = 1, count do
-  events[#events + 1] = '{"seq":' .. seq .. ',"ts":' .. ts .. ',' .. ARGV[a]
-  a = a + 1
+  a = a + 1 + 2 * tonumber(ARGV[a])
+  for i = 1, tonumber(ARGV[a]) do
+    local id = ARGV[a + i]
+    local before = record(id)
+    if before then
+      change(id, false)
+      changes[#changes + 1] = '{"id":' .. id .. ',"before":' .. before .. '}'
+    end
+  end
+  a = a + 1 + tonumber(ARGV[a])
+  for i = 1, tonumber(ARGV[a]) do
+    local event = '{"seq":' .. seq .. ',"ts":' .. ts .. ',' .. ARGV[a + i]
+    if container_end(event, 1, 1, 'events[%d]', i - 1) ~= #event + 1 then error('malformed event') end
+    events[i] = event
+  end
+end)
+if not ok then
+  if type(failure) == 'table' and failure.refusal then return redis.error_reply('REFUSED ' .. failure.refusal) end
+  error(failure, 0)
 end
 local events_json = '[' .. table.concat(events, ',') .. ']'
 
-redis.call('HSET', KEYS[2], 'seq', seq)
-redis.call('SADD', KEYS[7], ARGV[7])
-redis.call('XADD', KEYS[6], 'MAXLEN', ARGV[4], '*', 's', seq, 'e', events_json)
-local cutoff = ts - tonumber(ARGV[5])
-redis.call('XTRIM', KEYS[6], 'MINID', cutoff)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', floor_seq(KEYS[6], seq, cutoff))
+-- Nothing was written so far; from here on nothing can be refused.
+local epoch = meta[2]
+if not epoch then
+  if redis.call('SISMEMBER', KEYS[7], ARGV[9]) == 1 then epoch = ARGV[1] else epoch = base_epoch(KEYS[1], ARGV[1]) end
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
+end
+if ARGV[2] == epoch and seq - 1 < tonumber(ARGV[3]) then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[2], 'epoch', epoch)
+end
+for _, id in ipairs(changed) do
+  local text = current[id]
+  if text then
+    redis.call('HSET', KEYS[3], id, text)
+    redis.call('ZADD', KEYS[4], seq, id)
+    redis.call('ZREM', KEYS[5], id)
+  else
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('ZREM', KEYS[4], id)
+    redis.call('ZADD', KEYS[5], seq, id)
+  end
+end
+
+-- The history: append, then drop the oldest publishes while it is over any of its caps. Its
+-- entries are consecutive seqs up to this one, so an entry's seq tells how many are kept.
+local bytes = tonumber(meta[3] or '0')
+if not meta[3] then
+  -- A history kept before its bytes were counted.
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[6], '-', '+')) do bytes = bytes + #entry[2][4] end
+end
+redis.call('XADD', KEYS[6], '*', 's', seq, 'e', events_json)
+bytes = bytes + #events_json
+local max_length, cutoff, max_bytes = tonumber(ARGV[4]), ts - tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Usually one publish leaves as one arrives: read two, then more at a time.
+local start, kept, floor, count = '-', nil, seq, 2
+while not kept do
+  local batch = redis.call('XRANGE', KEYS[6], start, '+', 'COUNT', count)
+  count = 64
+  if #batch == 0 then break end
+  for _, entry in ipairs(batch) do
+    local entry_seq = tonumber(entry[2][2])
+    -- Only this publish is left (also when the stream was lost while the count was kept).
+    if entry_seq == seq then bytes = #events_json end
+    if seq - entry_seq < max_length and bytes <= max_bytes and tonumber(string.match(entry[1], '^%d+')) >= cutoff then
+      kept, floor = entry[1], entry_seq - 1
+      break
+    end
+    bytes = bytes - #entry[2][4]
+    start = '(' .. entry[1]
+  end
+end
+if start ~= '-' then
+  if kept then redis.call('XTRIM', KEYS[6], 'MINID', kept) else redis.call('XTRIM', KEYS[6], 'MAXLEN', 0) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', floor)
+redis.call('HSET', KEYS[2], 'seq', seq, 'hbytes', bytes)
+redis.call('SADD', KEYS[7], ARGV[9])
 
 local commit = '{"epoch":"' .. epoch .. '","seq":' .. seq .. ',"ts":' .. ts
   .. ',"changes":[' .. table.concat(changes, ',') .. '],"events":' .. events_json .. '}'
-redis.call('PUBLISH', ARGV[6], commit)
+redis.call('PUBLISH', ARGV[8], commit)
 return commit
 `;
 
