@@ -1,13 +1,20 @@
 /**
- * `/`: the live operations dashboard. This server component reads each channel's snapshot from
- * the hub, with the filter the page starts with, and renders it, so the HTML carries the data
- * (no spinners); the browser then resumes every channel from the rendered `seq`.
+ * `/`: the live operations dashboard. This server component renders data only for a viewer who
+ * may read it, decided as the hub decides a socket's session (docs/protocol.md §2): the token in
+ * the session cookie, or an anonymous session in anonymous mode (tenant `PULSE_DASHBOARD_TENANT`).
+ * For such a viewer it reads each channel the session may subscribe to, with the filter the page
+ * starts with, and renders it, so the HTML carries the data (no spinners) and the browser
+ * resumes every channel from the rendered `seq`. Anyone else gets the sign-in shell, with no data
+ * in the HTML or the RSC payload.
  */
 import type { Metadata } from 'next';
+import { cookies } from 'next/headers';
+import { ErrorCode } from '@/lib/protocol/codes';
 import { findHub } from '@/lib/server/hub-registry';
+import { SESSION_COOKIE } from '@/lib/hub/session-cookie';
 import type { InitialSnapshot } from '@/lib/store/types';
-import { DASHBOARD_TENANT, INITIAL_VIEWS } from './dashboard/config';
-import { Dashboard } from './dashboard/Dashboard';
+import { INITIAL_VIEWS } from './dashboard/config';
+import { DashboardGate } from './dashboard/DashboardGate';
 import { HubUnavailable } from './dashboard/HubUnavailable';
 
 // live data: render on every request, never at build time
@@ -19,12 +26,24 @@ export default async function OperationsPage() {
   const hub = findHub();
   if (!hub) return <HubUnavailable />;
 
+  const token = (await cookies()).get(SESSION_COOKIE)?.value || undefined;
+  const verdict = await hub.auth.authenticate(token);
+  if (!verdict.ok) {
+    // Without a cookie the shell only asks to sign in; a refused cookie says why.
+    const start = token === undefined
+      ? ({ phase: 'signed-out', reason: 'required' } as const)
+      : ({ phase: 'signed-out', reason: verdict.code === ErrorCode.TOKEN_EXPIRED ? 'expired' : 'rejected', detail: verdict.message } as const);
+    return <DashboardGate start={start} />;
+  }
+  const { session } = verdict;
+
   const at = Date.now();
   let initial: InitialSnapshot[];
   try {
     initial = await Promise.all(
-      INITIAL_VIEWS.map(async ({ channel, filter }) => {
-        const snapshot = await hub.snapshot(DASHBOARD_TENANT, channel, filter ?? {});
+      // A channel the session may not subscribe to is not rendered (its socket subscribe is refused too).
+      INITIAL_VIEWS.filter(({ channel }) => session.canSubscribe(channel)).map(async ({ channel, filter }) => {
+        const snapshot = await hub.snapshot(session.tenant, channel, filter ?? {});
         // plain JSON across the server/client boundary, whatever objects the engine holds
         return { ...(JSON.parse(JSON.stringify(snapshot)) as InitialSnapshot), at };
       }),
@@ -35,5 +54,6 @@ export default async function OperationsPage() {
     const message = error instanceof Error ? error.message : String(error);
     return <HubUnavailable title="Live data is unavailable" reason={`The hub could not read the channels (${message}).`} />;
   }
-  return <Dashboard initial={initial} />;
+  const viewer = session.anonymous ? null : { user: session.user, tenant: session.tenant };
+  return <DashboardGate start={{ phase: 'signed-in', viewer, initial }} />;
 }

@@ -3,6 +3,9 @@
  * A bad value stops the start with one line naming the variable (`ConfigError`).
  */
 import { z } from 'zod';
+import { normalizeRedisUrl } from './redis/url';
+import { FILTER_LIMITS } from './protocol/filter';
+import { TENANT_ID } from './protocol/channel';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const flag = z.enum(['0', '1', 'true', 'false', 'on', 'off', 'yes', 'no']).transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
@@ -19,6 +22,8 @@ const schema = z.object({
   PULSE_SNAPSHOT_EVENTS: int(0, 10_000).default(50),
   PULSE_HISTORY_SIZE: int(1).default(1000),
   PULSE_HISTORY_TTL_MS: int(1).default(300_000),
+  PULSE_HISTORY_MAX_BYTES: int(1024).default(8 * 1024 * 1024),
+  PULSE_SNAPSHOT_EVENTS_MAX_BYTES: int(0).default(256 * 1024),
   PULSE_PRESENCE_GRACE_MS: int(0, 600_000).default(3000),
   PULSE_PRESENCE_MAX_USERS: int(1, 10_000).default(100),
   PULSE_BATCH_MS: int(1, 60_000).default(100),
@@ -28,18 +33,35 @@ const schema = z.object({
   PULSE_SLOW_CONSUMER_TIMEOUT_MS: int(1).default(30_000),
   PULSE_MAX_CONNECTIONS: int(1).default(10_000),
   PULSE_MAX_CONNECTIONS_PER_TENANT: int(1).default(1000),
+  PULSE_MAX_UNAUTHENTICATED: int(1).optional(),
+  PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS: int(1).default(256),
+  PULSE_MAX_FILTER_BYTES_PER_CONNECTION: int(FILTER_LIMITS.maxBytes).default(256 * 1024),
   PULSE_HEARTBEAT_MS: int(10).default(25_000),
   PULSE_SHUTDOWN_GRACE_MS: int(0).default(5000),
+  PULSE_HTTP_RATE_LIMIT: int(1).default(50),
+  PULSE_HTTP_AUTH_FAILURES: int(1).default(20),
+  PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS: int(1).default(8),
+  PULSE_HTTP_SNAPSHOT_CACHE_BYTES: int(0).default(64 * 1024 * 1024),
+  PULSE_HTTP_REQUEST_TIMEOUT_MS: int(100).default(30_000),
+  PULSE_HTTP_HEADERS_TIMEOUT_MS: int(100).default(10_000),
+  PULSE_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100).default(5000),
+  PULSE_HTTP_MAX_CONNECTIONS: int(1).default(1000),
+  PULSE_TRUSTED_PROXIES: int(0, 10).default(0),
 
   PULSE_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PULSE_JWT_AUDIENCE: z.string().max(1024).optional(),
+  PULSE_JWT_ISSUER: z.string().max(1024).optional(),
+  PULSE_JWT_MAX_LIFETIME_S: int(1).optional(),
   PULSE_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
   PULSE_ANONYMOUS: flag.optional(),
+  PULSE_DASHBOARD_TENANT: z.string().regex(TENANT_ID, `must match ${TENANT_ID.source}`).default('demo'),
   PULSE_DEV_TOKENS: flag.optional(),
   PULSE_SIMULATOR: flag.optional(),
   PULSE_SOURCES: z.string().min(1).optional(),
   PULSE_SIMULATOR_RATE: z.coerce.number().positive().max(100_000).default(20),
   PULSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  // Scheme in lower case: ioredis uses TLS for "rediss://" only, not for "REDISS://".
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).transform(normalizeRedisUrl).optional(),
   PULSE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'must be up to 64 of A-Z a-z 0-9 _ . : -').default('pulse:'),
 });
 
@@ -59,6 +81,10 @@ export interface Config {
   snapshotEvents: number;
   historySize: number;
   historyTtlMs: number;
+  /** Bytes of events kept in each channel's history; the oldest publishes leave first. */
+  historyMaxBytes: number;
+  /** Bytes of events one snapshot carries at most: the most recent that fit. */
+  snapshotEventsMaxBytes: number;
   /** A user whose last connection left is listed this long before the leave is announced. */
   presenceGraceMs: number;
   /** Users listed in presence per channel; beyond it, counts only. */
@@ -70,14 +96,46 @@ export interface Config {
   slowConsumerTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerTenant: number;
+  /** Sockets that have not sent `auth` yet, in all; past it the oldest of them gives way to a newcomer. */
+  maxUnauthenticated: number;
+  /** Sockets that have not sent `auth` yet, per client address (IPv6: per /64); never more than `maxUnauthenticated`. */
+  maxUnauthenticatedPerAddress: number;
+  /** Bytes of subscription filters (as JSON) one connection may hold, all subscriptions together. */
+  maxFilterBytesPerConnection: number;
   heartbeatMs: number;
   shutdownGraceMs: number;
+  /** HTTP API requests a second per client address (burst twice that); token, tenant and admin-key buckets are multiples of it. */
+  httpRateLimit: number;
+  /** Wrong credentials per client address within a minute before its HTTP requests with credentials are refused unchecked. */
+  httpAuthFailures: number;
+  /** Snapshot reads (engine read, filter, serialization) in progress at once; four times as many may wait. */
+  httpMaxConcurrentSnapshots: number;
+  /** Bytes of serialized snapshots kept for repeated reads of an unchanged channel (0: none). */
+  httpSnapshotCacheBytes: number;
+  /** Time a client has to send a whole HTTP request, body included (408 after). */
+  httpRequestTimeoutMs: number;
+  /** Time a client has to send the request headers; never more than `httpRequestTimeoutMs`. */
+  httpHeadersTimeoutMs: number;
+  /** Time an idle keep-alive HTTP connection stays open. */
+  httpKeepAliveTimeoutMs: number;
+  /** TCP connections the server accepts beyond `maxConnections` (plain HTTP requests, refused upgrades). */
+  httpMaxConnections: number;
+  /** Reverse proxies in front of the server whose `X-Forwarded-For` names the client (0: the socket's peer is the client). */
+  trustedProxies: number;
   /** HS256 secret; a random one per run when unset (outside production only). */
   jwtSecret: string;
   /** True when the secret was generated at start-up: tokens last one run. */
   jwtSecretGenerated: boolean;
+  /** When set, a token's `aud` must include it. */
+  jwtAudience: string | undefined;
+  /** When set, a token's `iss` must equal it. */
+  jwtIssuer: string | undefined;
+  /** When set, tokens valid for longer than this (`exp` minus `iat`, or minus now) are refused. */
+  jwtMaxLifetimeS: number | undefined;
   apiKey: string | undefined;
   anonymous: boolean;
+  /** The tenant `/` shows to viewers without a session cookie, and so the tenant of anonymous sessions. */
+  dashboardTenant: string;
   devTokens: boolean;
   /** The demo simulator: on unless turned off, or unless sources are declared. */
   simulator: boolean;
@@ -121,6 +179,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const missing = [!raw.PULSE_JWT_SECRET && 'PULSE_JWT_SECRET', !raw.PULSE_API_KEY && 'PULSE_API_KEY'].filter(Boolean).join(' and ');
     throw new ConfigError(missing, 'must be set in production (or set PULSE_ANONYMOUS=1 to run an open server on purpose)');
   }
+  // HS256 keys shorter than the hash output are weak (RFC 7518 section 3.2). Outside production
+  // 16 bytes still start (the hub warns), so existing development setups keep working.
+  if (production && raw.PULSE_JWT_SECRET !== undefined && Buffer.byteLength(raw.PULSE_JWT_SECRET) < MIN_SECRET_BYTES) {
+    throw new ConfigError('PULSE_JWT_SECRET', `(<redacted>): must be at least ${MIN_SECRET_BYTES} bytes in production (HS256, RFC 7518 section 3.2)`);
+  }
+  const maxUnauthenticated = raw.PULSE_MAX_UNAUTHENTICATED ?? defaultUnauthenticatedBudget(raw.PULSE_MAX_CONNECTIONS);
 
   return {
     env: raw.NODE_ENV,
@@ -133,6 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     snapshotEvents: raw.PULSE_SNAPSHOT_EVENTS,
     historySize: raw.PULSE_HISTORY_SIZE,
     historyTtlMs: raw.PULSE_HISTORY_TTL_MS,
+    historyMaxBytes: raw.PULSE_HISTORY_MAX_BYTES,
+    snapshotEventsMaxBytes: raw.PULSE_SNAPSHOT_EVENTS_MAX_BYTES,
     presenceGraceMs: raw.PULSE_PRESENCE_GRACE_MS,
     presenceMaxUsers: raw.PULSE_PRESENCE_MAX_USERS,
     batchMs: raw.PULSE_BATCH_MS,
@@ -142,12 +208,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slowConsumerTimeoutMs: raw.PULSE_SLOW_CONSUMER_TIMEOUT_MS,
     maxConnections: raw.PULSE_MAX_CONNECTIONS,
     maxConnectionsPerTenant: raw.PULSE_MAX_CONNECTIONS_PER_TENANT,
+    maxUnauthenticated,
+    maxUnauthenticatedPerAddress: Math.min(raw.PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS, maxUnauthenticated),
+    maxFilterBytesPerConnection: raw.PULSE_MAX_FILTER_BYTES_PER_CONNECTION,
     heartbeatMs: raw.PULSE_HEARTBEAT_MS,
     shutdownGraceMs: raw.PULSE_SHUTDOWN_GRACE_MS,
+    httpRateLimit: raw.PULSE_HTTP_RATE_LIMIT,
+    httpAuthFailures: raw.PULSE_HTTP_AUTH_FAILURES,
+    httpMaxConcurrentSnapshots: raw.PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS,
+    httpSnapshotCacheBytes: raw.PULSE_HTTP_SNAPSHOT_CACHE_BYTES,
+    httpRequestTimeoutMs: raw.PULSE_HTTP_REQUEST_TIMEOUT_MS,
+    httpHeadersTimeoutMs: Math.min(raw.PULSE_HTTP_HEADERS_TIMEOUT_MS, raw.PULSE_HTTP_REQUEST_TIMEOUT_MS),
+    httpKeepAliveTimeoutMs: raw.PULSE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    httpMaxConnections: raw.PULSE_HTTP_MAX_CONNECTIONS,
+    trustedProxies: raw.PULSE_TRUSTED_PROXIES,
     jwtSecret: raw.PULSE_JWT_SECRET ?? randomSecret(),
     jwtSecretGenerated: !raw.PULSE_JWT_SECRET,
+    jwtAudience: raw.PULSE_JWT_AUDIENCE,
+    jwtIssuer: raw.PULSE_JWT_ISSUER,
+    jwtMaxLifetimeS: raw.PULSE_JWT_MAX_LIFETIME_S,
     apiKey: raw.PULSE_API_KEY,
     anonymous: raw.PULSE_ANONYMOUS ?? !production,
+    dashboardTenant: raw.PULSE_DASHBOARD_TENANT,
     devTokens: raw.PULSE_DEV_TOKENS ?? !production,
     simulator: raw.PULSE_SIMULATOR ?? raw.PULSE_SOURCES === undefined,
     sourcesPath: raw.PULSE_SOURCES,
@@ -156,6 +238,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: raw.REDIS_URL,
     redisPrefix: raw.PULSE_REDIS_PREFIX,
   };
+}
+
+/** Shortest `PULSE_JWT_SECRET` accepted in production, in bytes: the size of HS256's hash. */
+export const MIN_SECRET_BYTES = 32;
+
+/** Unauthenticated sockets by default: a tenth of the connection limit, at least 256 and at most 1000. */
+function defaultUnauthenticatedBudget(maxConnections: number): number {
+  return Math.min(1000, Math.max(256, Math.ceil(maxConnections / 10)));
 }
 
 function randomSecret(): string {

@@ -1,9 +1,13 @@
+'use client';
 /**
  * The live operations dashboard below its server component: one provider (one socket, one
  * store) seeded with the server-rendered snapshots, so the first paint is the server's data and
  * the browser resumes each channel from the `seq` it was rendered at.
  */
+import { useEffect, useRef } from 'react';
 import { PulseProvider } from '@/components/PulseProvider';
+import { usePulse } from '@/hooks';
+import { ErrorCode } from '@/lib/protocol/codes';
 import type { InitialSnapshot } from '@/lib/store/types';
 import { AlertsPanel } from './AlertsPanel';
 import { BacklogPanel } from './BacklogPanel';
@@ -12,17 +16,23 @@ import { FleetPanel } from './FleetPanel';
 import { FleetViewProvider } from './fleetView';
 import { KpiStrip } from './KpiStrip';
 import { MetroPanel } from './MetroPanel';
+import type { SignInReason, Viewer } from './session';
 
 export interface DashboardProps {
   /** Snapshots of every channel, each read with the filter the page starts with (see `INITIAL_VIEWS`). */
   initial: readonly InitialSnapshot[];
+  /** Who is signed in with the session cookie; null or absent for an anonymous viewer. */
+  viewer?: Viewer | null;
+  /** Called when the hub refuses the session (expired, or no longer valid). */
+  onSessionEnded?: (reason: SignInReason, detail: string) => void;
 }
 
-export function Dashboard({ initial }: DashboardProps) {
+export function Dashboard({ initial, viewer = null, onSessionEnded }: DashboardProps) {
   return (
     <PulseProvider initial={initial}>
+      {onSessionEnded && <SessionWatch onEnded={onSessionEnded} />}
       <div className="pb-app pb-dash">
-        <DashboardHeader />
+        <DashboardHeader viewer={viewer} />
         <main className="pb-main">
           <KpiStrip />
           <div className="pb-dash-grid">
@@ -37,4 +47,25 @@ export function Dashboard({ initial }: DashboardProps) {
       </div>
     </PulseProvider>
   );
+}
+
+/**
+ * Ends the page's session when the hub refuses it: the socket authenticates with the session
+ * cookie, and once that is expired or invalid every retry would be refused the same way.
+ */
+function SessionWatch({ onEnded }: { onEnded: (reason: SignInReason, detail: string) => void }) {
+  const { client } = usePulse();
+  const latest = useRef(onEnded);
+  useEffect(() => {
+    latest.current = onEnded;
+  });
+  useEffect(
+    () =>
+      client.on('error', ({ error }) => {
+        if (error.code === ErrorCode.TOKEN_EXPIRED) latest.current('expired', error.message);
+        else if (error.code === ErrorCode.AUTH_FAILED || error.code === ErrorCode.AUTH_REQUIRED) latest.current('rejected', error.message);
+      }),
+    [client],
+  );
+  return null;
 }

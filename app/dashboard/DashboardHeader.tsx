@@ -13,6 +13,7 @@ import { Watchers } from '@/components/Watchers';
 import { own } from '@/lib/store/dict';
 import type { PulseStoreState } from '@/lib/store/store';
 import { CHANNELS } from './config';
+import { signOut, type Viewer } from './session';
 import { useRefresh } from './useRefresh';
 
 const WATCHED = Object.values(CHANNELS);
@@ -56,7 +57,19 @@ export function DashboardBar({ children }: { children?: ReactNode }) {
   );
 }
 
-export function DashboardHeader() {
+/** The signed-in viewer and the way out. */
+function ViewerBadge({ viewer }: { viewer: Viewer }) {
+  return (
+    <span className="pb-dash-header__viewer" data-testid="viewer">
+      <span title={`Signed in as ${viewer.user} (tenant ${viewer.tenant})`}>{viewer.user}</span>
+      <button type="button" className="pb-dash-signin__link" onClick={() => void signOut()}>
+        Sign out
+      </button>
+    </span>
+  );
+}
+
+export function DashboardHeader({ viewer = null }: { viewer?: Viewer | null }) {
   const { store } = usePulse();
   const { state } = useConnectionStatus();
   const refresh = useRefresh();
@@ -92,6 +105,7 @@ export function DashboardHeader() {
           {refresh.busy ? 'Refreshing…' : 'Refresh'}
         </button>
         <ConnectionIndicator state={state} />
+        {viewer && <ViewerBadge viewer={viewer} />}
       </div>
     </DashboardBar>
   );

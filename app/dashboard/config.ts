@@ -1,14 +1,12 @@
 /**
- * What the operations dashboard shows: its tenant, its channels and the filter each one is
- * read with. Shared by the server component (which reads the snapshots) and the browser (which
- * subscribes), because a `since` only resumes the view it was read from (PROTOCOL.md §7).
+ * What the operations dashboard shows: its channels and the filter each one is read with. The
+ * tenant is the viewer's (the session cookie's, or `PULSE_DASHBOARD_TENANT` for anonymous
+ * viewers). Shared by the server component (which reads the snapshots) and the browser (which
+ * subscribes), because a `since` only resumes the view it was read from (docs/protocol.md §7).
  */
 import type { Bounds, Filter } from '@/lib/protocol/filter';
 import type { Priority } from '@/lib/protocol/messages';
 import { normalizeLon, REGION_PRESETS, type RegionPreset } from '@/components/geo';
-
-/** The simulator's tenant, which anonymous viewers belong to. */
-export const DASHBOARD_TENANT = 'demo';
 
 export const CHANNELS = { kpi: 'kpi', backlog: 'backlog', fleet: 'fleet', alerts: 'alerts' } as const;
 

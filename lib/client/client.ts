@@ -689,6 +689,7 @@ class Client implements PulseClient {
         return;
       }
     }
+    if (message.channel !== undefined) this.subscriptions.handleEnded(message.channel, error);
     this.reportError(error);
   }
 

@@ -47,7 +47,12 @@ export function decodeServerMessage(raw: unknown): ServerMessage | null {
       return decodeReply(raw);
     case 'error':
       return typeof raw.code === 'string'
-        ? ({ type: 'error', code: raw.code as ErrorCode, message: String(raw.message ?? '') } satisfies ErrorMessage)
+        ? ({
+            type: 'error',
+            code: raw.code as ErrorCode,
+            message: String(raw.message ?? ''),
+            ...(typeof raw.channel === 'string' ? { channel: raw.channel } : {}),
+          } satisfies ErrorMessage)
         : null;
     case 'snapshot':
       return decodeSnapshot(raw);

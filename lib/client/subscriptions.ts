@@ -125,6 +125,12 @@ export class Subscriptions {
       if (this.port.isOpen()) this.subscribe(entry);
     } else {
       entry.listeners.push(listener);
+      // A listener that joins with a position (server-rendered data) gives the channel one when
+      // it has none yet, e.g. behind a presence-only listener that subscribed first: without
+      // it every subscribe would go out without `since` until the first snapshot arrives.
+      if (!entry.position && options.since && listener.filterKey === entry.filterKey) {
+        entry.position = { epoch: options.since.epoch, seq: options.since.seq };
+      }
       if (listener.filterKey !== entry.filterKey) this.refilter(entry, listener);
       else if (options.presence && !entry.presence) {
         // Subscribe again, resuming from the position, now asking for presence.
@@ -201,6 +207,20 @@ export class Subscriptions {
       entry.generation++;
       entry.awaiting = 'none';
     }
+  }
+
+  /**
+   * The server ended a subscription on its own (a refreshed token no longer allows it): the
+   * listeners hear why, as for a refused subscribe. The entry stays, so a later token that
+   * allows the channel again resubscribes it on the next reconnect.
+   */
+  handleEnded(channel: string, error: PulseClientError): void {
+    const entry = this.entries.get(channel);
+    if (!entry) return;
+    entry.generation++;
+    entry.awaiting = 'none';
+    for (const listener of [...entry.listeners]) safeCall(listener.options.onError, error);
+    this.port.emit('subscriptionError', { channel, error });
   }
 
   handleSnapshot(message: SnapshotMessage): void {

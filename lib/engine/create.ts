@@ -19,7 +19,7 @@ export interface Backend {
 }
 
 export function createBackend(config: Config, log: Logger): Backend {
-  const history = { historySize: config.historySize, historyTtlMs: config.historyTtlMs };
+  const history = { historySize: config.historySize, historyTtlMs: config.historyTtlMs, historyMaxBytes: config.historyMaxBytes };
   if (!config.redisUrl) return { engine: new MemoryEngine(history), close: async () => {} };
   const link = new RedisLink(config.redisUrl, log);
   const engine = new RedisEngine({ ...history, link, prefix: config.redisPrefix, log });

@@ -19,6 +19,8 @@ interface HistoryEntry {
   seq: number;
   ts: number;
   events: ChannelEvent[];
+  /** What the entry weighs against `historyMaxBytes` (see `EngineOptions`). */
+  bytes: number;
 }
 
 class ChannelStore {
@@ -31,19 +33,27 @@ class ChannelStore {
   private head = 0;
   /** Highest seq whose publish has left the history window: positions below it can't be recovered. */
   floorSeq = 0;
+  /** Sum of the retained entries' `bytes`. */
+  private historyBytes = 0;
 
   append(entry: HistoryEntry, options: EngineOptions): void {
     this.history.push(entry);
+    this.historyBytes += entry.bytes;
     this.prune(entry.ts, options);
   }
 
-  /** Drops publishes beyond the size cap or older than the TTL, with the tombstones they covered. */
-  prune(now: number, { historySize, historyTtlMs }: EngineOptions): void {
+  /**
+   * Drops publishes beyond the count or byte cap or older than the TTL, oldest first, with the
+   * tombstones they covered. A publish heavier than the byte cap on its own leaves at once:
+   * its events still go out in deltas, but no resume or snapshot reaches back to it.
+   */
+  prune(now: number, { historySize, historyTtlMs, historyMaxBytes = Infinity }: EngineOptions): void {
     const oldestAllowed = now - historyTtlMs;
     while (this.head < this.history.length) {
       const entry = this.history[this.head];
-      if (this.history.length - this.head <= historySize && entry.ts >= oldestAllowed) break;
+      if (this.history.length - this.head <= historySize && entry.ts >= oldestAllowed && this.historyBytes <= historyMaxBytes) break;
       this.floorSeq = entry.seq;
+      this.historyBytes -= entry.bytes;
       this.head++;
     }
     // Compact the array now and then instead of shifting on every publish.
@@ -68,6 +78,9 @@ class ChannelStore {
   }
 }
 
+/** The weight of a publish without events: `[]`. */
+const EMPTY_EVENTS_BYTES = 2;
+
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const;
   /** Names this engine's history lineage; a restart makes a new one. */
@@ -81,28 +94,32 @@ export class MemoryEngine implements Engine {
     return this.publishSync(tenant, channel, input);
   }
 
-  /** The synchronous core of `publish`: the whole publish happens in one turn, so it is atomic. */
+  /**
+   * The synchronous core of `publish`: the whole publish happens in one turn, so it is atomic.
+   * Everything that can fail (merging, comparing, weighing the events) is computed before the
+   * first change is stored, so a publish that throws leaves the channel and its seq as they were.
+   */
   publishSync(tenant: string, channel: string, input: PublishInput): Commit {
-    const store = this.store(tenant, channel, true)!;
+    const store = this.store(tenant, channel, false);
     const ts = this.now();
-    const seq = store.seq + 1;
+    const seq = (store?.seq ?? 0) + 1;
     const changes: RecordChange[] = [];
+    // Each id's record as this publish leaves it (undefined: deleted), on top of the stored one.
+    const staged = new Map<string, ChannelRecord | undefined>();
+    const current = (id: string) => (staged.has(id) ? staged.get(id) : store?.records.get(id)?.record);
 
     for (const patch of input.upsert ?? []) {
-      const current = store.records.get(patch.id);
-      const before = current?.record;
+      const before = current(patch.id);
       const after = applyMergePatch(before, patch as Json) as ChannelRecord;
       if (before && jsonEqual(before, after)) continue;
-      store.records.set(patch.id, { record: after, seq });
-      store.tombstones.delete(patch.id);
+      staged.set(patch.id, after);
       changes.push({ id: patch.id, before, after });
     }
     for (const id of input.delete ?? []) {
-      const current = store.records.get(id);
-      if (!current) continue;
-      store.records.delete(id);
-      store.tombstones.set(id, seq);
-      changes.push({ id, before: current.record, after: undefined });
+      const before = current(id);
+      if (!before) continue;
+      staged.set(id, undefined);
+      changes.push({ id, before, after: undefined });
     }
     const events: ChannelEvent[] = (input.events ?? []).map((event) => ({
       seq,
@@ -111,9 +128,21 @@ export class MemoryEngine implements Engine {
       priority: event.priority ?? 'normal',
       ...(event.data === undefined ? {} : { data: event.data }),
     }));
+    const bytes = events.length ? Buffer.byteLength(JSON.stringify(events)) : EMPTY_EVENTS_BYTES;
 
-    store.seq = seq;
-    store.append({ seq, ts, events }, this.options);
+    // Commit: only map updates from here on.
+    const target = store ?? this.store(tenant, channel, true)!;
+    for (const [id, record] of staged) {
+      if (record) {
+        target.records.set(id, { record, seq });
+        target.tombstones.delete(id);
+      } else {
+        target.records.delete(id);
+        target.tombstones.set(id, seq);
+      }
+    }
+    target.seq = seq;
+    target.append({ seq, ts, events, bytes }, this.options);
     const commit: Commit = { tenant, channel, epoch: this.epoch, seq, ts, changes, events };
     for (const listener of this.listeners) listener(commit);
     return commit;

@@ -59,6 +59,13 @@ export interface ChannelInfo {
 export interface EngineOptions {
   historySize: number;
   historyTtlMs: number;
+  /**
+   * Bytes of history kept per channel (`PULSE_HISTORY_MAX_BYTES`); the oldest publishes leave
+   * first. A publish weighs the UTF-8 length of its events as one JSON array, the text
+   * `[{"seq":…,"ts":…,"type":…,"priority":…,"data":…},…]` (`[]`, 2 bytes, without events).
+   * No byte cap when absent.
+   */
+  historyMaxBytes?: number;
 }
 
 /** Counters an engine keeps about its own health, for `/metrics`. */
@@ -112,5 +119,18 @@ export class EngineUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'EngineUnavailableError';
+  }
+}
+
+/**
+ * The engine refuses what a request carries: a value past the JSON bounds
+ * (docs/operations.md, "Limits"), met by an engine that checks them on its own (the Redis
+ * engine's publish script does). `message` names the value and the limit. Nothing of the
+ * request was applied.
+ */
+export class EngineRefusalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineRefusalError';
   }
 }

@@ -8,16 +8,22 @@ import { z } from 'zod';
 import type { Hub } from '../hub/hub';
 import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
-import { CHANNEL_NAME, ErrorCode, TENANT_ID, describeIssue, isChannelName, type PublishInput } from '../protocol';
+import { CHANNEL_NAME, ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, isChannelName, parseJson, type PublishInput } from '../protocol';
 import { channelKey } from '../hub/subscription';
-import { isLoopback, readJsonBody, sendError, sendJson } from './respond';
+import { readJsonBody, sendError, sendJson, sendJsonBytes } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
+import { isLoopback } from './client-address';
+import { devTokenAccess, HttpGuard, RetryLater } from './guard';
+import { SnapshotReader } from './snapshot-cache';
+import { sessionRoutes } from './session';
+import { readSessionCookie } from '../hub/session-cookie';
+import type { HttpStatsBody } from './stats';
 
 /** Who is calling: the operator (API key, or loopback in development), a token holder, or anyone. */
 type Caller =
   | { kind: 'admin'; tenant: string }
   | { kind: 'token'; tenant: string; session: Session }
-  | { kind: 'anonymous'; tenant: 'demo' };
+  | { kind: 'anonymous'; tenant: string };
 
 const HEALTH = /^\/api\/health$/;
 const DEV_TOKEN_TTL_S = 3600;
@@ -33,13 +39,23 @@ const tokenRequest = z.object({
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-/** Returns a handler that serves the API routes and answers false for anything else. */
-export function createApiHandler(hub: Hub): ApiHandler {
+/**
+ * Returns a handler that serves the API routes and answers false for anything else. `guard`
+ * holds the limits every request passes (docs/operations.md, "Limits").
+ */
+export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub.log)): ApiHandler {
   const { config } = hub;
+  const snapshots = new SnapshotReader(hub, guard.stats);
+  const httpStats = (): HttpStatsBody => guard.stats.toJSON({ ...snapshots.inFlight, cacheBytes: snapshots.cache.bytes, cacheEntries: snapshots.cache.size });
 
   function bearer(req: IncomingMessage): string | undefined {
     const header = req.headers.authorization;
     return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  }
+
+  /** Credentials the request presents: the bearer, or on reads the session cookie. */
+  function credentials(req: IncomingMessage): string | undefined {
+    return bearer(req) ?? (req.method === 'GET' ? readSessionCookie(req.headers.cookie) : undefined);
   }
 
   function isApiKey(candidate: string | undefined): boolean {
@@ -51,7 +67,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
 
   /** In development without an API key, loopback callers are the admin. */
   function isLoopbackAdmin(req: IncomingMessage): boolean {
-    return !config.apiKey && !config.production && isLoopback(req.socket.remoteAddress);
+    return !config.apiKey && !config.production && isLoopback(guard.address(req));
   }
 
   /** Admin check: the key when one is configured; loopback only in development without one. */
@@ -61,7 +77,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       return;
     }
     if (config.production) throw new HubError(ErrorCode.AUTH_FAILED, 'admin API key required');
-    if (!isLoopback(req.socket.remoteAddress)) throw new HubError(ErrorCode.FORBIDDEN, 'admin routes are open to loopback clients only');
+    if (!isLoopback(guard.address(req))) throw new HubError(ErrorCode.FORBIDDEN, 'admin routes are open to loopback clients only');
   }
 
   async function caller(req: IncomingMessage): Promise<Caller> {
@@ -72,13 +88,19 @@ export function createApiHandler(hub: Hub): ApiHandler {
       if (!TENANT_ID.test(tenant)) throw new HubError(ErrorCode.INVALID_MESSAGE, `X-Tenant-ID must match ${TENANT_ID.source}`);
       return { kind: 'admin', tenant };
     }
-    if (token !== undefined) {
-      const result = await hub.auth.authenticate(token);
+    // A browser's reads may carry the session cookie instead of a header; writes never do (docs/protocol.md §10).
+    const presented = token ?? (req.method === 'GET' ? readSessionCookie(req.headers.cookie) : undefined);
+    if (presented !== undefined) {
+      const result = await hub.auth.authenticate(presented);
       if (!result.ok) throw new HubError(result.code, result.message);
+      guard.admitToken(result.session.tenant, result.session.user, guard.address(req));
       return { kind: 'token', tenant: result.session.tenant, session: result.session };
     }
     if (isLoopbackAdmin(req)) return { kind: 'admin', tenant: 'demo' };
-    if (config.anonymous) return { kind: 'anonymous', tenant: 'demo' };
+    if (config.anonymous) {
+      guard.admitTenant(config.dashboardTenant, guard.address(req));
+      return { kind: 'anonymous', tenant: config.dashboardTenant };
+    }
     throw new HubError(ErrorCode.AUTH_FAILED, 'a token or the API key is required');
   }
 
@@ -87,13 +109,14 @@ export function createApiHandler(hub: Hub): ApiHandler {
   }
 
   const routes: Array<{ method: string; pattern: RegExp; run: (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> }> = [
+    ...sessionRoutes(hub),
     {
       method: 'POST',
       pattern: /^\/api\/channels\/([^/]+)\/publish$/,
       async run(req, res, [channel]) {
         // Without credentials only the admin publishes, and in development without a key the
         // admin is a loopback caller: anyone else is refused as on every admin route (403).
-        if (bearer(req) === undefined && !config.apiKey && !config.production && !isLoopback(req.socket.remoteAddress)) {
+        if (bearer(req) === undefined && !config.apiKey && !config.production && !isLoopback(guard.address(req))) {
           throw new HubError(ErrorCode.FORBIDDEN, 'admin routes are open to loopback clients only; publish with a token');
         }
         const who = await caller(req);
@@ -101,7 +124,8 @@ export function createApiHandler(hub: Hub): ApiHandler {
         if (who.kind === 'token' && !who.session.canPublish(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot publish to ${channel}`);
         const body = await readJsonBody(req, config.maxPayload);
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'body must be a JSON object');
-        sendJson(res, 200, await hub.publish(who.tenant, channel, body as PublishInput));
+        // `readJsonBody` held the body to the JSON bounds already.
+        sendJson(res, 200, await hub.publish(who.tenant, channel, body as PublishInput, { bounded: true }));
       },
     },
     {
@@ -113,13 +137,11 @@ export function createApiHandler(hub: Hub): ApiHandler {
         let filter: unknown = {};
         const raw = url.searchParams.get('filter');
         if (raw) {
-          try {
-            filter = JSON.parse(raw);
-          } catch {
-            throw new HubError(ErrorCode.BAD_FILTER, 'filter is not valid JSON');
-          }
+          const parsed = parseJson(raw, JSON_LIMITS, 'filter');
+          if (!parsed.ok) throw new HubError(ErrorCode.BAD_FILTER, parsed.message);
+          filter = parsed.value;
         }
-        sendJson(res, 200, await hub.snapshot(who.tenant, channel, filter));
+        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter));
       },
     },
     {
@@ -158,7 +180,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       pattern: /^\/api\/ws\/stats$/,
       async run(req, res) {
         requireAdmin(req);
-        sendJson(res, 200, await statsBody(hub));
+        sendJson(res, 200, await statsBody(hub, httpStats()));
       },
     },
     {
@@ -193,7 +215,7 @@ export function createApiHandler(hub: Hub): ApiHandler {
       pattern: /^\/metrics$/,
       async run(req, res) {
         requireAdmin(req);
-        const body = await renderMetrics(hub);
+        const body = await renderMetrics(hub, httpStats);
         res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
         res.end(body);
       },
@@ -202,7 +224,9 @@ export function createApiHandler(hub: Hub): ApiHandler {
       method: 'POST',
       pattern: /^\/api\/token$/,
       async run(req, res) {
-        if (!config.devTokens) return sendError(res, ErrorCode.FORBIDDEN, 'development tokens are disabled', 404);
+        const access = devTokenAccess(config.devTokens, guard.address(req));
+        if (access === 'disabled') return sendError(res, ErrorCode.FORBIDDEN, 'development tokens are disabled', 404);
+        if (access === 'remote') throw new HubError(ErrorCode.FORBIDDEN, 'development tokens are issued to loopback clients only');
         const parsed = tokenRequest.safeParse(await readJsonBody(req, 64 * 1024));
         if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, describeIssue(parsed.error.issues[0]));
         const { user, tenant, channels, ttlS } = parsed.data;
@@ -229,12 +253,18 @@ export function createApiHandler(hub: Hub): ApiHandler {
       return true;
     }
     try {
+      guard.admit(req, { health: route.pattern === HEALTH, admin: isApiKey(bearer(req)), credentials: credentials(req) !== undefined });
       const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
       await route.run(req, res, params, url);
     } catch (error) {
       const refusal = asHubError(error);
       if (refusal) {
         if (refusal.code === ErrorCode.PAYLOAD_TOO_LARGE) res.setHeader('connection', 'close');
+        if (refusal instanceof RetryLater) res.setHeader('retry-after', String(refusal.retryAfterS));
+        // Credentials were presented and refused: counted, and wrong ones back the address off.
+        if (refusal.status === undefined && (refusal.code === ErrorCode.AUTH_FAILED || refusal.code === ErrorCode.TOKEN_EXPIRED) && credentials(req) !== undefined) {
+          guard.authFailed(guard.address(req), url.pathname, refusal.code);
+        }
         sendError(res, refusal.code, refusal.message, refusal.status);
       } else if (error instanceof URIError) {
         sendError(res, ErrorCode.INVALID_MESSAGE, 'malformed path');
@@ -251,7 +281,7 @@ function uptimeS(hub: Hub): number {
   return Math.round((Date.now() - hub.stats.startedAt) / 1000);
 }
 
-export async function statsBody(hub: Hub) {
+export async function statsBody(hub: Hub, http?: HttpStatsBody) {
   const { stats } = hub;
   const rates = stats.rates();
   const instances = await hub.cluster.instances();
@@ -274,6 +304,7 @@ export async function statsBody(hub: Hub) {
     latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
     errors: { ...stats.errors },
     slowConsumers: hub.broadcaster.slowConsumers,
+    flushErrors: stats.flushErrors,
     sources: hub.sources.map((source) => source.toJSON()),
     viewers: viewers.sort((a, b) => b.users - a.users || a.channel.localeCompare(b.channel) || a.tenant.localeCompare(b.tenant)),
     cluster: {
@@ -281,5 +312,6 @@ export async function statsBody(hub: Hub) {
       connections: instances.reduce((sum, info) => sum + info.connections, 0),
       subscriptions: instances.reduce((sum, info) => sum + info.subscriptions, 0),
     },
+    ...(http ? { http } : {}),
   };
 }

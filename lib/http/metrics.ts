@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Hub } from '../hub/hub';
 import type { LatencyHistogram } from '../hub/stats';
 import type { SourceStatus } from '../sources/status';
+import type { HttpStatsBody } from './stats';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -27,7 +28,7 @@ function mirroredCounter(registry: Registry, name: string, help: string, read: (
   });
 }
 
-function createRegistry(hub: Hub): Registry {
+function createRegistry(hub: Hub, http?: () => HttpStatsBody): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { stats } = hub;
@@ -58,6 +59,7 @@ function createRegistry(hub: Hub): Registry {
   mirroredCounter(registry, 'pulse_engine_seq_repairs_total', 'Commits that arrived after a gap in seq and were repaired from the history', () => hub.engine.counters().seqJumps);
   mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => stats.flushes);
   mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => stats.flushSeconds);
+  mirroredCounter(registry, 'pulse_flush_errors_total', 'Batch windows and catch-ups that could not be serialized (subscribers resynced)', () => stats.flushErrors);
 
   const bySource = { labelNames: ['source', 'kind'], registers: [registry] };
   const sourceGauge = (name: string, help: string, read: (source: SourceStatus) => number) =>
@@ -106,7 +108,40 @@ function createRegistry(hub: Hub): Registry {
       }
     },
   });
+  if (http) registerHttpMetrics(registry, http);
   return registry;
+}
+
+/** The HTTP API's limits (docs/operations.md, "Limits"): refusals by kind, snapshot reads and their cache. */
+function registerHttpMetrics(registry: Registry, read: () => HttpStatsBody): void {
+  const last: Record<string, number> = {};
+  new Counter({
+    name: 'pulse_http_rate_limited_total',
+    help: 'HTTP requests refused with 429 by a token bucket, by bucket',
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      for (const [scope, value] of Object.entries(read().rateLimitedBy)) {
+        const delta = value - (last[scope] ?? 0);
+        if (delta > 0) this.inc({ scope }, delta);
+        last[scope] = value;
+      }
+    },
+  });
+  const counter = (name: string, help: string, pick: (body: HttpStatsBody) => number) => mirroredCounter(registry, name, help, () => pick(read()));
+  counter('pulse_http_auth_failures_total', 'HTTP requests whose credentials were refused (401)', (b) => b.authFailures);
+  counter('pulse_http_auth_backoff_refusals_total', 'HTTP requests with credentials refused unchecked (429) while their address backed off', (b) => b.authBackoffRefusals);
+  counter('pulse_http_cross_site_refusals_total', 'Browser requests refused (403) for a foreign Origin', (b) => b.crossSiteRefusals);
+  counter('pulse_http_media_type_refusals_total', 'Request bodies refused (415) for not being application/json', (b) => b.mediaTypeRefusals);
+  counter('pulse_http_request_timeouts_total', 'HTTP requests cut off (408) for arriving too slowly', (b) => b.requestTimeouts);
+  counter('pulse_http_snapshots_refused_total', 'Snapshot reads refused (503) with every slot busy and the queue full', (b) => b.snapshots.refused);
+  counter('pulse_http_snapshot_cache_hits_total', 'Snapshot reads answered with already serialized bytes', (b) => b.snapshots.cacheHits);
+  counter('pulse_http_snapshot_cache_misses_total', 'Snapshot reads serialized anew', (b) => b.snapshots.cacheMisses);
+  const gauge = (name: string, help: string, pick: (body: HttpStatsBody) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(read())); } });
+  gauge('pulse_http_snapshots_in_flight', 'Snapshot reads in progress', (b) => b.snapshots.active);
+  gauge('pulse_http_snapshots_queued', 'Snapshot reads waiting for a slot', (b) => b.snapshots.queued);
+  gauge('pulse_http_snapshot_cache_bytes', 'Bytes of serialized snapshots kept for repeated reads', (b) => b.snapshots.cacheBytes);
 }
 
 /** Writes a histogram recorded in ms as Prometheus seconds (recorded per group, so not a prom-client metric). */
@@ -121,9 +156,9 @@ function histogramText(name: string, help: string, histogram: LatencyHistogram):
   return lines.join('\n') + '\n';
 }
 
-export async function renderMetrics(hub: Hub): Promise<string> {
+export async function renderMetrics(hub: Hub, http?: () => HttpStatsBody): Promise<string> {
   let registry = registries.get(hub);
-  if (!registry) registries.set(hub, (registry = createRegistry(hub)));
+  if (!registry) registries.set(hub, (registry = createRegistry(hub, http)));
   const { latency, flushDuration } = hub.stats;
   return (
     (await registry.metrics()) +

@@ -1,14 +1,20 @@
 /** Small helpers for the JSON HTTP API: responses, errors, bounded bodies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, HTTP_STATUS } from '../protocol';
+import { ErrorCode, HTTP_STATUS, JSON_LIMITS, parseJson } from '../protocol';
 import { HubError } from '../hub/errors';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
+  sendJsonBytes(res, status, JSON.stringify(body));
+}
+
+/** Sends JSON already serialized (a cached snapshot is written as the same bytes to every reader). */
+export function sendJsonBytes(res: ServerResponse, status: number, payload: string | Buffer): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-store',
+    // A JSON answer is never to be sniffed and run as HTML or script.
+    'x-content-type-options': 'nosniff',
   });
   res.end(payload);
 }
@@ -19,7 +25,8 @@ export function sendError(res: ServerResponse, code: ErrorCode, message: string,
 
 /**
  * Reads a JSON body of at most `limit` bytes. A larger body is refused with a 413 `HubError`
- * as soon as it is known to be too large, without buffering it whole.
+ * as soon as it is known to be too large, without buffering it whole; one that is not JSON,
+ * or past `JSON_LIMITS` (depth, values, string length, finite numbers), with a 400 naming why.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -39,17 +46,12 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       chunks.push(chunk);
     });
     req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new HubError(ErrorCode.INVALID_MESSAGE, 'body is not valid JSON'));
-      }
+      const body = parseJson(Buffer.concat(chunks).toString('utf8'), JSON_LIMITS, 'body');
+      if (body.ok) resolve(body.value);
+      else reject(new HubError(ErrorCode.INVALID_MESSAGE, body.message));
     });
     req.on('error', reject);
   });
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
+export { isLoopback } from './client-address';

@@ -8,9 +8,12 @@
  * subscribers share the window's delta. Anyone else (just subscribed, resumed, drained after
  * a stall, or behind for any reason) is brought up to date by a catch-up delta computed from
  * the engine's history, after which it is aligned again. One mechanism serves resume,
- * slow consumers and late joiners.
+ * slow consumers and late joiners, and a window that failed to go out.
+ *
+ * A subscriber's own data (snapshot, recovery delta) is serialized before anything is sent
+ * for it, the subscribe `reply` included, so a failure can still be that request's one reply.
  */
-import type { Commit, Engine, RecordChange } from '../engine/types';
+import type { Commit, Engine, RecordChange, Recovery } from '../engine/types';
 import type { Logger } from '../log';
 import { CloseCode, type ChannelEvent, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
@@ -21,12 +24,15 @@ import { recoveryDelta, snapshotView, windowDelta, type DeltaContent } from './v
 export interface BroadcasterOptions {
   batchMs: number;
   snapshotEvents: number;
+  /** Bytes of events a snapshot carries at most (`PULSE_SNAPSHOT_EVENTS_MAX_BYTES`); no cap when absent. */
+  snapshotEventsMaxBytes?: number;
   slowConsumerBytes: number;
   slowConsumerTimeoutMs: number;
 }
 
 interface BatchWindow {
   key: string;
+  tenant: string;
   channel: string;
   epoch: string;
   /** Seq every aligned subscriber is at when the window opened. */
@@ -43,6 +49,24 @@ interface BatchWindow {
 interface ViewOutput {
   content: DeltaContent | null;
   frames: Map<number, Buffer>;
+}
+
+/** A subscriber's own data message, serialized, and the position it brings the subscriber to. */
+interface Prepared {
+  frame: Buffer;
+  epoch: string;
+  seq: number;
+}
+
+/**
+ * Data for a subscriber could not be made (a value JSON cannot carry, or too deep to
+ * serialize): not the engine's doing, and trying again will not help while the data stays.
+ */
+class UnsendableError extends Error {
+  constructor(cause: unknown) {
+    super('subscriber data could not be serialized', { cause });
+    this.name = 'UnsendableError';
+  }
 }
 
 export class Broadcaster {
@@ -83,12 +107,13 @@ export class Broadcaster {
     let window = this.windows.get(key);
     if (window && (window.epoch !== commit.epoch || window.endSeq + 1 !== commit.seq)) {
       // Out of order or a new lineage: close the window; misaligned subscribers catch up.
-      this.flush(window);
+      this.flushSafely(window);
       window = undefined;
     }
     if (!window) {
       window = {
         key,
+        tenant: commit.tenant,
         channel: commit.channel,
         epoch: commit.epoch,
         startSeq: commit.seq - 1,
@@ -106,7 +131,7 @@ export class Broadcaster {
     }
     for (const event of commit.events) window.events.push(event);
     window.endSeq = commit.seq;
-    if (commit.events.some((event) => event.priority === 'critical')) this.flush(window);
+    if (commit.events.some((event) => event.priority === 'critical')) this.flushSafely(window);
   }
 
   /** Flushes every pending window and looks after stalled sockets. Runs every `batchMs`. */
@@ -123,7 +148,32 @@ export class Broadcaster {
 
   /** Flushes everything now (graceful shutdown). */
   flushAll(): void {
-    for (const window of [...this.windows.values()]) this.flush(window);
+    for (const window of [...this.windows.values()]) this.flushSafely(window);
+  }
+
+  /** Flushes one window; one that fails costs its channel a resync, never the flush loop. */
+  private flushSafely(window: BatchWindow): void {
+    try {
+      this.flush(window);
+    } catch (error) {
+      this.flushFailed(window, error);
+    }
+  }
+
+  /**
+   * A window could not go out (a value that cannot be serialized): counted, logged, and every
+   * subscriber it did not reach is brought up to date from the engine (a recovery delta, or a
+   * snapshot with `gap: true` where the history no longer reaches), so nobody is left behind
+   * in silence while its socket stays open.
+   */
+  private flushFailed(window: BatchWindow, error: unknown): void {
+    this.stats.flushErrors++;
+    this.log?.error({ err: error, tenant: window.tenant, channel: window.channel, seq: window.endSeq }, 'flush failed: resyncing the channel');
+    const subscribers = this.index.of(window.key);
+    if (!subscribers) return;
+    for (const sub of subscribers) {
+      if (!sub.busy && (sub.epoch !== window.epoch || sub.syncedSeq < window.endSeq)) void this.catchUp(sub);
+    }
   }
 
   private flush(window: BatchWindow): void {
@@ -180,15 +230,17 @@ export class Broadcaster {
         const recovery = await this.engine.since(sub.tenant, sub.channel, since);
         if (!sub.active) return;
         if (recovery.ok) {
+          const prepared = this.prepareRecovery(sub, since.seq, recovery);
           reply(true);
-          this.sendRecovery(sub, since.seq, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
+          this.deliver(sub, prepared);
           return;
         }
       }
       const state = await this.engine.snapshot(sub.tenant, sub.channel);
       if (!sub.active) return;
+      const prepared = this.prepareSnapshot(sub, state, since !== undefined);
       reply(false);
-      this.sendSnapshot(sub, state, since !== undefined);
+      this.deliver(sub, prepared);
     } finally {
       sub.busy = false;
       this.reconcile(sub);
@@ -201,8 +253,9 @@ export class Broadcaster {
     try {
       const state = await this.engine.snapshot(sub.tenant, sub.channel);
       if (!sub.active) return;
+      const prepared = this.prepareSnapshot(sub, state, false);
       reply();
-      this.sendSnapshot(sub, state, false);
+      this.deliver(sub, prepared);
     } finally {
       sub.busy = false;
       this.reconcile(sub);
@@ -218,6 +271,7 @@ export class Broadcaster {
       await this.bringUpToDate(sub);
       done = true;
     } catch (error) {
+      if (error instanceof UnsendableError) return this.unsendable(sub, error);
       // The engine is unreachable: the subscriber keeps what it has, and the engine reports
       // the channel stale once it is back, which brings the subscriber up to date then.
       this.log?.debug({ err: error, ...sub.connection.logContext, channel: sub.channel }, 'catch-up deferred');
@@ -237,10 +291,22 @@ export class Broadcaster {
     if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
       sub.syncedSeq = from;
     } else if (recovery.ok) {
-      this.sendRecovery(sub, from, recovery.seq, recoveryDelta(recovery, sub.filter), recovery.epoch);
+      this.deliver(sub, this.prepareRecovery(sub, from, recovery));
     } else {
-      this.sendSnapshot(sub, await this.engine.snapshot(sub.tenant, sub.channel), true);
+      const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      if (sub.active) this.deliver(sub, this.prepareSnapshot(sub, state, true));
     }
+  }
+
+  /**
+   * A catch-up that cannot be serialized will not succeed by retrying while the channel holds
+   * the value: the connection is closed with 1011 (reconnect with backoff) rather than left
+   * open and silently behind.
+   */
+  private unsendable(sub: Subscription, error: UnsendableError): void {
+    this.stats.flushErrors++;
+    this.log?.error({ err: error.cause, ...sub.connection.logContext, channel: sub.channel }, 'catch-up failed: closing the connection');
+    sub.connection.close(CloseCode.INTERNAL_ERROR, 'internal error');
   }
 
   /**
@@ -264,27 +330,26 @@ export class Broadcaster {
     void this.catchUp(sub);
   }
 
-  private sendRecovery(sub: Subscription, prevSeq: number, seq: number, content: DeltaContent, epoch: string): void {
-    const message: DeltaMessage = { ...deltaMessage(sub.channel, epoch, prevSeq, seq, content), recovery: true };
-    sub.connection.send(message);
-    sub.epoch = epoch;
-    sub.sentSeq = sub.syncedSeq = seq;
+  /** The recovery delta from `prevSeq`, serialized. Throws `UnsendableError`. */
+  private prepareRecovery(sub: Subscription, prevSeq: number, recovery: Extract<Recovery, { ok: true }>): Prepared {
+    return prepared(recovery.epoch, recovery.seq, () => ({
+      ...deltaMessage(sub.channel, recovery.epoch, prevSeq, recovery.seq, recoveryDelta(recovery, sub.filter)),
+      recovery: true,
+    }));
   }
 
-  private sendSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean): void {
-    const view = snapshotView(state, sub.filter, this.options.snapshotEvents);
-    const message: SnapshotMessage = {
-      type: 'snapshot',
-      channel: sub.channel,
-      epoch: state.epoch,
-      seq: state.seq,
-      records: view.records,
-      events: view.events,
-      gap,
-    };
-    sub.connection.send(message);
-    sub.epoch = state.epoch;
-    sub.sentSeq = sub.syncedSeq = state.seq;
+  /** A snapshot of `state` as the subscriber's view sees it, serialized. Throws `UnsendableError`. */
+  private prepareSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean): Prepared {
+    return prepared(state.epoch, state.seq, (): SnapshotMessage => {
+      const view = snapshotView(state, sub.filter, this.options.snapshotEvents, this.options.snapshotEventsMaxBytes);
+      return { type: 'snapshot', channel: sub.channel, epoch: state.epoch, seq: state.seq, records: view.records, events: view.events, gap };
+    });
+  }
+
+  private deliver(sub: Subscription, { frame, epoch, seq }: Prepared): void {
+    sub.connection.sendFrame(frame);
+    sub.epoch = epoch;
+    sub.sentSeq = sub.syncedSeq = seq;
   }
 
   /** Holds a connection back: no deltas or catch-ups until its socket drains. Idempotent. */
@@ -325,6 +390,14 @@ function deltaMessage(channel: string, epoch: string, prevSeq: number, seq: numb
   return { type: 'delta', channel, epoch, prevSeq, seq, ...content };
 }
 
-function encode(message: DeltaMessage): Buffer {
+function encode(message: DeltaMessage | SnapshotMessage): Buffer {
   return Buffer.from(JSON.stringify(message));
+}
+
+function prepared(epoch: string, seq: number, message: () => DeltaMessage | SnapshotMessage): Prepared {
+  try {
+    return { frame: encode(message()), epoch, seq };
+  } catch (error) {
+    throw new UnsendableError(error);
+  }
 }

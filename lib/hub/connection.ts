@@ -17,6 +17,11 @@ export class Connection {
   session: Session | null = null;
   /** True once the first `auth` is being verified; later frames queue behind it. */
   authStarted = false;
+  /**
+   * The session cookie's token from the upgrade request, if it carried one: what an `auth`
+   * without `token` authenticates with (docs/protocol.md §2).
+   */
+  sessionCookie: string | undefined;
   /** Tenant this connection is counted under, once admitted. */
   tenant: string | undefined;
   readonly subscriptions = new Map<string, Subscription>();

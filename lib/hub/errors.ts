@@ -1,4 +1,4 @@
-import { EngineUnavailableError } from '../engine/types';
+import { EngineRefusalError, EngineUnavailableError } from '../engine/types';
 import { ErrorCode } from '../protocol';
 
 /** A request refused for a reason the caller can act on; carries its protocol error code. */
@@ -12,11 +12,13 @@ export class HubError extends Error {
 
 /**
  * The error a caller should see: a `HubError` as it is, an unreachable engine as
- * `INTERNAL_ERROR` with HTTP 503 (retry later; nothing was applied), anything else undefined
+ * `INTERNAL_ERROR` with HTTP 503 (retry later; nothing was applied), content the engine
+ * refuses as `INVALID_MESSAGE` (HTTP 400: resending it will not help), anything else undefined
  * (a bug, answered as a plain internal error).
  */
 export function asHubError(error: unknown): HubError | undefined {
   if (error instanceof HubError) return error;
   if (error instanceof EngineUnavailableError) return new HubError(ErrorCode.INTERNAL_ERROR, `engine unavailable: ${error.message}`, 503);
+  if (error instanceof EngineRefusalError) return new HubError(ErrorCode.INVALID_MESSAGE, error.message);
   return undefined;
 }

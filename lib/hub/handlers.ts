@@ -6,6 +6,7 @@
 import {
   CloseCode,
   ErrorCode,
+  filterBytes,
   PROTOCOL_VERSION,
   type AuthRequest,
   type ClientMessage,
@@ -36,7 +37,8 @@ export interface HubContext {
   readonly stats: HubStats;
   readonly presence: PresenceBook;
   readonly log: Logger;
-  publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult>;
+  /** `bounded`: the input was decoded by a bounded parse already (docs/operations.md, "Limits"). */
+  publish(tenant: string, channel: string, input: PublishInput, options?: { bounded?: boolean }): Promise<PublishResult>;
   /** Registers an authenticated connection under its tenant; false when the tenant is full. */
   admit(connection: Connection, session: Session): Promise<boolean>;
 }
@@ -53,7 +55,8 @@ export function fail(hub: HubContext, connection: Connection, ref: Ref | undefin
 
 /** The first `auth` of a connection: welcome, or error and close 4401. */
 export async function authenticate(hub: HubContext, connection: Connection, request: AuthRequest): Promise<void> {
-  const result = await hub.auth.authenticate(request.token);
+  // Without `token`, the session cookie the upgrade carried stands in for it (docs/protocol.md §2).
+  const result = await hub.auth.authenticate(request.token ?? connection.sessionCookie);
   if (!connection.isOpen) return;
   if (!result.ok) {
     hub.stats.error(result.code);
@@ -117,12 +120,38 @@ async function refresh(hub: HubContext, connection: Connection, request: AuthReq
     startSession(hub, connection, current, request.ref);
     return;
   }
-  const result = await hub.auth.authenticate(request.token);
+  const result = await hub.auth.authenticate(request.token ?? connection.sessionCookie);
   if (!result.ok) throw refreshFailed(hub, connection, new HubError(result.code, result.message));
   if (result.session.user !== current.user || result.session.tenant !== current.tenant) {
     throw refreshFailed(hub, connection, new HubError(ErrorCode.AUTH_FAILED, 'a refresh token must be for the same user and tenant'));
   }
   startSession(hub, connection, result.session, request.ref);
+  applyRefreshedRights(hub, connection, result.session);
+}
+
+/**
+ * A refreshed token is the session's rights from now on, for what it already holds too
+ * (docs/protocol.md §2): each subscription the new token no longer allows (or whose presence
+ * it no longer allows) ends with an unsolicited `FORBIDDEN` naming its channel, and the
+ * subscriptions that stay show the new token's `info` in presence.
+ */
+function applyRefreshedRights(hub: HubContext, connection: Connection, session: Session): void {
+  for (const sub of [...connection.subscriptions.values()]) {
+    const reason = !session.canSubscribe(sub.channel) ? 'it' : sub.presence && !session.canSeePresence(sub.channel) ? 'presence on it' : undefined;
+    if (reason === undefined) {
+      hub.presence.updateInfo(sub);
+      continue;
+    }
+    hub.index.remove(sub);
+    hub.stats.error(ErrorCode.FORBIDDEN);
+    hub.log.info({ ...connection.logContext, channel: sub.channel }, 'subscription ended by a refreshed token');
+    connection.send({
+      type: 'error',
+      code: ErrorCode.FORBIDDEN,
+      message: `subscription to ${sub.channel} ended: the refreshed token does not allow ${reason}`,
+      channel: sub.channel,
+    });
+  }
 }
 
 /** Logs a refused refresh (the session goes on under its old token) and returns the error to throw. */
@@ -140,7 +169,10 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
   if (request.presence && !session.canSeePresence(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
-  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(request.filter ?? {}), request.presence === true);
+  const filter = request.filter ?? {};
+  const bytes = filterBytes(filter);
+  checkFilterBudget(hub, connection, channel, bytes);
+  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(filter), request.presence === true, bytes);
   hub.index.add(sub);
   try {
     await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
@@ -154,6 +186,19 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   if (sub.presence) await hub.presence.start(sub);
 }
 
+/**
+ * Compiled filters live as long as their subscriptions, so one connection's filters together
+ * are bounded too (docs/operations.md, "Limits"); the subscription being replaced does not count.
+ */
+function checkFilterBudget(hub: HubContext, connection: Connection, channel: string, bytes: number): void {
+  const limit = hub.config.maxFilterBytesPerConnection;
+  let total = bytes;
+  for (const held of connection.subscriptions.values()) if (held.channel !== channel) total += held.filterBytes;
+  if (total <= limit) return;
+  hub.log.warn({ ...connection.logContext, limit }, 'filter budget reached');
+  throw new HubError(ErrorCode.BAD_FILTER, `filters of this connection would hold ${total} bytes, over the limit of ${limit} bytes per connection`);
+}
+
 function subscription(connection: Connection, channel: string): Subscription {
   const sub = connection.subscriptions.get(channel);
   if (!sub) throw new HubError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to ${channel}`);
@@ -164,7 +209,9 @@ async function publish(hub: HubContext, connection: Connection, request: Publish
   const session = connection.session!;
   if (!session.canPublish(request.channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot publish to ${request.channel}`);
   const { upsert, delete: deleted, events } = request;
-  reply(connection, request.ref, { ...(await hub.publish(session.tenant, request.channel, { upsert, delete: deleted, events })) });
+  // The frame was held to the JSON bounds by `parseClientFrame`.
+  const result = await hub.publish(session.tenant, request.channel, { upsert, delete: deleted, events }, { bounded: true });
+  reply(connection, request.ref, { ...result });
 }
 
 /** Runs one validated request of an authenticated connection. */

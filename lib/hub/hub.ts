@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Config } from '../config';
+import { MIN_SECRET_BYTES, type Config } from '../config';
 import { MemoryEngine } from '../engine/memory';
 import type { ChannelInfo, Engine } from '../engine/types';
 import { SingleCluster } from '../cluster/single';
@@ -19,6 +19,7 @@ import {
   CloseCode,
   ErrorCode,
   isChannelName,
+  checkPublishJson,
   isUsableRef,
   parseClientFrame,
   publishBodySchema,
@@ -32,13 +33,17 @@ import {
   type PublishResult,
   type Ref,
 } from '../protocol';
+import { clientAddress } from '../http/client-address';
+import { addressKey, WaitingSockets } from './admission';
 import { Authenticator, type Session } from './auth';
 import { Broadcaster } from './broadcaster';
 import { Connection } from './connection';
 import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
 import { authenticate, fail, handleRequest, type HubContext } from './handlers';
+import { headerForLog, LogThrottle } from './log-throttle';
 import { isOriginAllowed } from './origin';
+import { readSessionCookie } from './session-cookie';
 import { PresenceBook } from './presence';
 import { consume, createRateState } from './rate-limit';
 import { HubStats } from './stats';
@@ -51,6 +56,11 @@ export interface ChannelSnapshot {
   seq: number;
   records: ChannelRecord[];
   events: ChannelEvent[];
+}
+
+export interface PublishOptions {
+  /** The input came through a bounded parse (`parseClientFrame`, `parseJson`): its JSON is not checked again. */
+  bounded?: boolean;
 }
 
 export interface HubOptions {
@@ -77,6 +87,10 @@ export class Hub implements HubContext, ClusterMember {
   /** Statuses of the declared sources publishing into this hub (`startSources` adds them). */
   readonly sources: SourceStatus[] = [];
   private readonly tenantCounts = new Map<string, number>();
+  /** Sockets that have not sent `auth` yet: their own budget, in all and per address. */
+  private readonly waiting: WaitingSockets<Connection>;
+  /** Log lines a peer can cause at will, each at most once a second. */
+  private readonly throttles = { origin: new LogThrottle(), limit: new LogThrottle(), evicted: new LogThrottle() };
   private readonly wss: WebSocketServer;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatTick = 0;
@@ -87,8 +101,21 @@ export class Hub implements HubContext, ClusterMember {
 
   constructor(readonly config: Config, options: HubOptions = {}) {
     this.log = options.log ?? createLogger(config.logLevel);
-    this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs });
-    this.auth = new Authenticator({ secret: config.jwtSecret, anonymous: config.anonymous, requireExp: config.production });
+    this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs, historyMaxBytes: config.historyMaxBytes });
+    this.auth = new Authenticator({
+      secret: config.jwtSecret,
+      anonymous: config.anonymous,
+      anonymousTenant: config.dashboardTenant,
+      requireExp: config.production,
+      audience: config.jwtAudience,
+      issuer: config.jwtIssuer,
+      maxLifetimeS: config.jwtMaxLifetimeS,
+    });
+    // Production refuses such a secret at start-up (lib/config.ts); elsewhere it still runs.
+    if (!config.jwtSecretGenerated && Buffer.byteLength(config.jwtSecret) < MIN_SECRET_BYTES) {
+      this.log.warn({ limit: MIN_SECRET_BYTES }, `PULSE_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: weak for HS256, and refused in production`);
+    }
+    this.waiting = new WaitingSockets({ maxWaiting: config.maxUnauthenticated, maxWaitingPerAddress: config.maxUnauthenticatedPerAddress });
     // A channel is watched while it has subscribers here (the subscribe watches it first).
     this.index = new SubscriptionIndex((sub, last) => {
       this.presence.leave(sub);
@@ -125,11 +152,19 @@ export class Hub implements HubContext, ClusterMember {
 
   // ---- server-side API: publish, read ---------------------------------------------------
 
-  /** Publishes to a tenant's channel, validating the input like any client's. Throws `HubError`. */
-  async publish(tenant: string, channel: string, input: PublishInput): Promise<PublishResult> {
+  /**
+   * Publishes to a tenant's channel, validating the input like any client's. Throws `HubError`.
+   * Input from server code is held to the JSON bounds here; `bounded` says it was decoded by a
+   * bounded parse already (a socket frame, an HTTP body), which need not be walked twice.
+   */
+  async publish(tenant: string, channel: string, input: PublishInput, { bounded = false }: PublishOptions = {}): Promise<PublishResult> {
     assertChannelName(channel);
     const parsed = publishBodySchema.safeParse(input);
     if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, `publish: ${describeIssue(parsed.error.issues[0])}`);
+    // Nothing that JSON cannot carry, or that would overflow the stack when serialized, may
+    // reach the engine: once stored it would break every delta and snapshot of the channel.
+    const check = bounded ? undefined : checkPublishJson(parsed.data as PublishInput);
+    if (check && !check.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, check.message);
     const commit = await this.viaEngine(() => this.engine.publish(tenant, channel, parsed.data as PublishInput));
     this.stats.publishes++;
     return { channel, epoch: commit.epoch, seq: commit.seq };
@@ -141,7 +176,7 @@ export class Hub implements HubContext, ClusterMember {
     const validated = validateFilter(filter);
     if (!validated.ok) throw new HubError(ErrorCode.BAD_FILTER, `filter ${validated.message}`);
     const state = await this.viaEngine(() => this.engine.snapshot(tenant, channel));
-    const view = snapshotView(state, compileFilter(validated.filter), this.config.snapshotEvents);
+    const view = snapshotView(state, compileFilter(validated.filter), this.config.snapshotEvents, this.config.snapshotEventsMaxBytes);
     return { channel, epoch: state.epoch, seq: state.seq, ...view };
   }
 
@@ -196,7 +231,10 @@ export class Hub implements HubContext, ClusterMember {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.shuttingDown) return abortHandshake(socket, 503, 'Server is shutting down');
     if (!isOriginAllowed(request.headers.origin, request.headers.host, this.config.allowedOrigins)) {
-      this.log.warn({ origin: request.headers.origin, remoteAddress: request.socket.remoteAddress }, 'upgrade refused: origin');
+      const suppressed = this.throttles.origin.take();
+      if (suppressed !== undefined) {
+        this.log.warn({ origin: headerForLog(request.headers.origin), remoteAddress: request.socket.remoteAddress, suppressed }, 'upgrade refused: origin');
+      }
       return abortHandshake(socket, 403, 'Origin not allowed');
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
@@ -205,17 +243,26 @@ export class Hub implements HubContext, ClusterMember {
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const now = Date.now();
     const connection = new Connection(ws, request.socket.remoteAddress ?? '', createRateState(this.config.rateLimit, now), this.stats);
+    connection.sessionCookie = readSessionCookie(request.headers.cookie);
     connection.heartbeatSlot = this.accepted++ % HEARTBEAT_SLICES;
     // First of all: a socket error with no listener would take the process down, and a refused
     // socket can still receive a bad frame before its close completes.
     ws.on('error', (error) => this.socketError(connection, error));
-    if (this.connections.size >= this.config.maxConnections) {
-      this.log.warn({ connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxConnections }, 'connection limit reached');
+    // Behind PULSE_TRUSTED_PROXIES every socket's peer is a proxy: count the client it forwarded.
+    const address = addressKey(clientAddress(connection.remoteAddress, request.headers['x-forwarded-for'], this.config.trustedProxies));
+    const admission = this.waiting.admit(address, this.connections.size, this.config.maxConnections);
+    if (admission.refused) {
+      const suppressed = this.throttles.limit.take(now);
+      if (suppressed !== undefined) {
+        this.log.warn({ connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxConnections, suppressed }, 'connection limit reached');
+      }
       fail(this, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'server connection limit reached');
       connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
       return;
     }
+    for (const waiting of admission.evict) this.evict(waiting, now);
     this.connections.set(connection.id, connection);
+    this.waiting.add(connection, address);
     this.log.info({ connection: connection.id, remoteAddress: connection.remoteAddress }, 'connected');
     connection.authTimer = setTimeout(() => {
       if (connection.session) return;
@@ -257,6 +304,8 @@ export class Hub implements HubContext, ClusterMember {
       : parseClientFrame(data.toString('utf8'));
 
     if (!connection.session && !connection.authStarted) {
+      // Whatever the first frame is, the socket is no longer an idle one that may give way.
+      this.waiting.remove(connection);
       if (parsed.ok && parsed.message.type === 'auth') {
         connection.authStarted = true;
         const request = parsed.message;
@@ -331,7 +380,27 @@ export class Hub implements HubContext, ClusterMember {
     else this.tenantCounts.delete(tenant);
   }
 
+  /**
+   * Closes a socket that has not authenticated to make room for a newcomer (lib/hub/admission.ts).
+   * It stops holding a slot at once, before its close completes.
+   */
+  private evict(connection: Connection, now: number): void {
+    this.waiting.remove(connection);
+    this.connections.delete(connection.id);
+    connection.clearTimers();
+    const suppressed = this.throttles.evicted.take(now);
+    if (suppressed !== undefined) {
+      this.log.warn(
+        { connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxUnauthenticated, perAddress: this.config.maxUnauthenticatedPerAddress, suppressed },
+        'unauthenticated socket closed for a newcomer',
+      );
+    }
+    fail(this, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'closed to make room: too many connections waiting to authenticate');
+    connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
+  }
+
   private release(connection: Connection, code: number): void {
+    this.waiting.remove(connection);
     connection.clearTimers();
     connection.drained();
     this.index.removeAll(connection);

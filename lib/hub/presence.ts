@@ -138,6 +138,20 @@ export class PresenceBook {
     member.leaveTimer.unref();
   }
 
+  /**
+   * The subscriber's session changed (a refreshed token): its user is shown here with the new
+   * token's `info` from now on. Watchers see the user again in `joins` (an upsert by user).
+   */
+  updateInfo(sub: Subscription): void {
+    const session = sub.connection.session;
+    if (!session || !sub.present) return;
+    const member = this.local.get(sub.key)?.get(session.user);
+    if (!member || sameJson(member.info, session.info)) return;
+    if (session.info === undefined) delete member.info;
+    else member.info = session.info;
+    this.changed(sub.key, sub.channel, member);
+  }
+
   private changed(key: string, channel: string, member: LocalMember | null, user = member!.user): void {
     const v = ++this.version;
     const entry = member && { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) };
@@ -161,9 +175,13 @@ export class PresenceBook {
     const held = shares?.get(instance);
     if (held && held.v >= v) return;
     const wasPresent = present(shares);
+    // A user who stays but whose info changed (a refreshed token) is announced again.
+    const infoBefore = held?.entry && entry && !sameJson(held.entry.info, entry.info) ? combine(user, shares)?.info : NO_CHANGE;
     if (!shares) view.users.set(user, (shares = new Map()));
     shares.set(instance, { entry, v, at: this.now() });
-    this.transition(view, user, wasPresent, present(shares));
+    const isPresent = present(shares);
+    this.transition(view, user, wasPresent, isPresent);
+    if (infoBefore !== NO_CHANGE && wasPresent && isPresent && !sameJson(infoBefore, combine(user, shares)?.info)) view.joins.add(user);
   }
 
   /** Forgets every share of an instance that stopped (its heartbeat expired). */
@@ -337,6 +355,13 @@ export class PresenceBook {
   private writable(sub: Subscription): boolean {
     return sub.connection.isOpen && sub.connection.stalledSince === null && sub.connection.bufferedBytes <= this.options.slowConsumerBytes;
   }
+}
+
+/** Marks "no info change to look at" in `apply` (`undefined` is a valid info: none). */
+const NO_CHANGE = Symbol('no change');
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 function present(shares: Map<string, Share> | undefined): boolean {

@@ -71,6 +71,8 @@ export class HubStats {
   engineRefusals = 0;
   flushes = 0;
   flushSeconds = 0;
+  /** Batch windows and catch-ups that could not be serialized (docs/operations.md, "Metrics"). */
+  flushErrors = 0;
   rateLimited = 0;
   slowConsumerEvents = 0;
   readonly errors: Partial<Record<ErrorCode, number>> = {};

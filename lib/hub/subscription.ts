@@ -33,6 +33,8 @@ export class Subscription {
     readonly filter: CompiledFilter,
     /** Asked to see who is watching (`presence: true`). */
     readonly presence = false,
+    /** Size of the filter as the client sent it (bytes of JSON), counted against the connection's filter budget. */
+    readonly filterBytes = 0,
   ) {}
 }
 

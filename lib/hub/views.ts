@@ -56,17 +56,29 @@ export function recoveryDelta(recovery: Extract<Recovery, { ok: true }>, filter:
   return content(upsert, deleted, events) ?? {};
 }
 
-/** Records visible to the view and its most recent `maxEvents` events. */
+/**
+ * Records visible to the view and its most recent events: at most `maxEvents` of them, and at
+ * most `maxEventBytes` in all (each event weighs the UTF-8 length of its JSON). The events are
+ * the newest ones that fit, without holes: the first that does not fit ends the list.
+ */
 export function snapshotView(
   state: ChannelState,
   filter: CompiledFilter,
   maxEvents: number,
+  maxEventBytes = Infinity,
 ): { records: ChannelRecord[]; events: ChannelEvent[] } {
   const records: ChannelRecord[] = [];
   for (const record of state.records) if (filter.matches(record)) records.push(filter.project(record));
   const events: ChannelEvent[] = [];
+  let bytes = 0;
   for (let i = state.events.length - 1; i >= 0 && events.length < maxEvents; i--) {
-    if (filter.matchesEvent(state.events[i])) events.push(state.events[i]);
+    const event = state.events[i];
+    if (!filter.matchesEvent(event)) continue;
+    if (maxEventBytes !== Infinity) {
+      bytes += Buffer.byteLength(JSON.stringify(event));
+      if (bytes > maxEventBytes) break;
+    }
+    events.push(event);
   }
   return { records, events: events.reverse() };
 }

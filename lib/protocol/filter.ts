@@ -23,6 +23,18 @@ export interface Filter {
   minPriority?: Priority;
 }
 
+/**
+ * Size bounds of filters (docs/protocol.md §12, docs/operations.md "Limits"). A compiled filter
+ * lives as long as its subscription (id sets, `in` sets, its canonical key), so its size is
+ * bounded, besides the counts in the schema below, by its JSON length in UTF-8 bytes: 10,000
+ * ids of 128 characters would otherwise keep 1.3 MB per subscription. The server also bounds
+ * the total per connection (`PULSE_MAX_FILTER_BYTES_PER_CONNECTION`).
+ */
+export const FILTER_LIMITS = Object.freeze({
+  /** Largest filter of one subscription (or one snapshot read), in bytes of JSON. */
+  maxBytes: 64 * 1024,
+});
+
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const ordered = z.union([z.number(), z.string()]);
 
@@ -66,8 +78,34 @@ export function validateFilter(input: unknown): FilterValidation {
   const dropped = findDroppedKey(input);
   if (dropped) return { ok: false, message: `${dropped}: key not allowed` };
   const parsed = filterSchema.safeParse(input);
-  if (parsed.success) return { ok: true, filter: parsed.data as Filter };
-  return { ok: false, message: describeIssue(parsed.error.issues[0]) };
+  if (!parsed.success) return { ok: false, message: describeIssue(parsed.error.issues[0]) };
+  const filter = parsed.data as Filter;
+  const bytes = filterBytes(filter);
+  if (bytes > FILTER_LIMITS.maxBytes) {
+    return { ok: false, message: `is ${bytes} bytes as JSON, over the limit of ${FILTER_LIMITS.maxBytes} bytes per subscription` };
+  }
+  return { ok: true, filter };
+}
+
+/** A validated filter's size: the UTF-8 bytes of its JSON (what `FILTER_LIMITS` bound). */
+export function filterBytes(filter: Filter): number {
+  return utf8Length(JSON.stringify(filter));
+}
+
+/** UTF-8 length of a string without encoding it (this module also runs in browsers). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    // A surrogate pair is one 4-byte character; a lone surrogate becomes U+FFFD (3 bytes).
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /**

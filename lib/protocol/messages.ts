@@ -93,7 +93,13 @@ export interface ReplyOk { type: 'reply'; ref: Ref; ok: true; [field: string]: u
 export interface ReplyError { type: 'reply'; ref: Ref; ok: false; error: ErrorBody }
 export type ReplyMessage = ReplyOk | ReplyError;
 
-export interface ErrorMessage { type: 'error'; code: ErrorCode; message: string }
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** Set when the error ended a subscription (a refreshed token that no longer allows it): its channel. */
+  channel?: string;
+}
 
 export interface SnapshotMessage {
   type: 'snapshot';

@@ -7,10 +7,12 @@ import { z } from 'zod';
 import { ErrorCode } from './codes';
 import { CHANNEL_NAME } from './channel';
 import { describeIssue, validateFilter } from './filter';
-import { PRIORITIES, type ClientMessage, type Ref } from './messages';
+import { checkJson, JSON_LIMITS, type JsonCheck } from './json-bounds';
+import { PRIORITIES, type ClientMessage, type PublishInput, type Ref } from './messages';
 
 const MAX_REF_LENGTH = 64;
-const MAX_ID_LENGTH = 128;
+/** Longest record id (docs/protocol.md §4); sources skip upstream rows with longer ids. */
+export const MAX_ID_LENGTH = 128;
 
 const channel = z.string().regex(CHANNEL_NAME, `must match ${CHANNEL_NAME.source}`);
 const recordId = z.string().min(1).max(MAX_ID_LENGTH);
@@ -24,12 +26,22 @@ const event = z.object({
 
 const since = z.object({ epoch: z.string().min(1).max(128), seq: z.number().int().min(0) });
 
+/**
+ * Most upserts, most deletions and most events one publish may carry, each (docs/protocol.md
+ * §4). A publish is applied in one step, atomically, and on the Redis engine in one script that
+ * blocks Redis while it runs: its size must stay bounded whatever the payload limit allows.
+ */
+export const MAX_PUBLISH_ITEMS = 10_000;
+
+const items = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item).max(MAX_PUBLISH_ITEMS, `at most ${MAX_PUBLISH_ITEMS} ${what} per publish`);
+
 /** Publish body, shared by the socket `publish` message and `POST /api/channels/:channel/publish`. */
 export const publishBodySchema = z
   .object({
-    upsert: z.array(record).optional(),
-    delete: z.array(recordId).optional(),
-    events: z.array(event).optional(),
+    upsert: items(record, 'upserts').optional(),
+    delete: items(recordId, 'deletions').optional(),
+    events: items(event, 'events').optional(),
   })
   .superRefine((body, ctx) => {
     const upserts = body.upsert?.length ?? 0;
@@ -78,7 +90,11 @@ function invalid(message: string, ref?: Ref, claimedType?: string): ParseResult 
   return { ok: false, code: ErrorCode.INVALID_MESSAGE, message, ref, claimedType };
 }
 
-/** Parses one text frame from a client. Never throws. */
+/**
+ * Parses one text frame from a client. Never throws. The whole frame is held to `JSON_LIMITS`
+ * before anything looks inside it; a frame past them is still answered with a `reply` when
+ * its top level carries a usable `ref`.
+ */
 export function parseClientFrame(text: string): ParseResult {
   let raw: unknown;
   try {
@@ -86,7 +102,34 @@ export function parseClientFrame(text: string): ParseResult {
   } catch {
     return invalid('frame is not valid JSON');
   }
+  const bounded = checkJson(raw, JSON_LIMITS, 'frame');
+  if (!bounded.ok) {
+    const top = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const ref = isUsableRef(top.ref) ? top.ref : undefined;
+    return invalid(bounded.message, ref, typeof top.type === 'string' ? top.type : undefined);
+  }
   return parseClientMessage(raw);
+}
+
+/**
+ * Holds a publish body that no bounded parse has seen (one built by server code: the
+ * simulator, a source) to the same `JSON_LIMITS` as a decoded one, counted the way an HTTP
+ * publish body is: the body is level 1, a record level 3. Never throws.
+ */
+export function checkPublishJson(input: PublishInput): JsonCheck {
+  // Only the members that are there: server code may pass `undefined` for an absent part, or
+  // for an event without data, which a JSON body could not hold but which means the same.
+  const body: Record<string, unknown> = {};
+  if (input.upsert !== undefined) body.upsert = input.upsert;
+  if (input.delete !== undefined) body.delete = input.delete;
+  if (input.events !== undefined) {
+    body.events = input.events.map(({ type, priority, data }) => ({
+      type,
+      ...(priority === undefined ? {} : { priority }),
+      ...(data === undefined ? {} : { data }),
+    }));
+  }
+  return checkJson(body, JSON_LIMITS, 'publish');
 }
 
 /** Validates an already-decoded client message. Never throws. */

@@ -4,12 +4,13 @@
  * benchmarks call it without Next.js, on port 0.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config';
 import { createBackend } from '../engine/create';
 import type { Engine } from '../engine/types';
 import { createHub, type Hub } from '../hub/hub';
 import { createApiHandler } from '../http/api';
+import { HttpGuard } from '../http/guard';
 import { sendError } from '../http/respond';
 import { ErrorCode } from '../protocol';
 import { createLogger, type Logger } from '../log';
@@ -51,9 +52,13 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
   // on /api/health (and refuses publishes) until it can.
   if (!(await backend.engine.ready(ENGINE_READY_TIMEOUT_MS))) log.warn({ engine: backend.engine.kind }, 'engine not reachable yet; serving anyway');
   registerHub(hub);
-  const api = createApiHandler(hub);
+  const guard = new HttpGuard(config, log);
+  const api = createApiHandler(hub, guard);
+  if (config.production && config.devTokens) {
+    log.warn('PULSE_DEV_TOKENS is on in production: POST /api/token signs tokens with publish rights on every channel for any loopback client (a reverse proxy on this host without PULSE_TRUSTED_PROXIES is one)');
+  }
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(serverOptions(config), async (req, res) => {
     try {
       if (await api(req, res)) return;
       if (hub.shuttingDown) return sendError(res, ErrorCode.INTERNAL_ERROR, 'server is shutting down', 503);
@@ -65,6 +70,14 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
       if (!res.headersSent) sendError(res, ErrorCode.INTERNAL_ERROR, 'internal error');
       else res.end();
     }
+  });
+
+  // Sockets beyond the WebSocket limit, for plain HTTP and for upgrades refused politely.
+  server.maxConnections = config.maxConnections + config.httpMaxConnections;
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') guard.stats.requestTimeouts += 1;
+    answerClientError(error, socket);
   });
 
   server.on('upgrade', (req, socket, head) => {
@@ -104,4 +117,32 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
       return closing;
     },
   };
+}
+
+/**
+ * A request, body included, must arrive within `PULSE_HTTP_REQUEST_TIMEOUT_MS`, its headers
+ * within `PULSE_HTTP_HEADERS_TIMEOUT_MS`; then 408 and the socket is closed. Node looks for
+ * late requests every `connectionsCheckingInterval`, 30 s by default, which would stretch a
+ * 10 s timeout to 40 s: a quarter of the shortest timeout keeps them to what they say.
+ * Upgraded sockets are no longer HTTP requests: the timeouts do not reach them.
+ */
+function serverOptions(config: Config) {
+  const shortest = Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs);
+  return {
+    requestTimeout: config.httpRequestTimeoutMs,
+    headersTimeout: config.httpHeadersTimeoutMs,
+    connectionsCheckingInterval: Math.min(5000, Math.max(50, Math.floor(shortest / 4))),
+  };
+}
+
+/** What Node does for a malformed or late request when nobody listens for 'clientError'. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // Only when no answer has begun on this socket: anything else would corrupt it.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy();
 }

@@ -10,7 +10,8 @@ export interface TestServer extends PulseServer {
   wsUrl: string;
 }
 
-export const TEST_SECRET = 'test-secret-0123456789abcdef';
+/** At least 32 bytes: production refuses shorter HS256 secrets. */
+export const TEST_SECRET = 'test-secret-0123456789abcdef-0123456789';
 export const TEST_API_KEY = 'test-api-key-123';
 
 /** The engine this suite runs on: `redis` in the `integration-redis` project, memory elsewhere. */

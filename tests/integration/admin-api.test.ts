@@ -73,6 +73,8 @@ describe('with PULSE_API_KEY', () => {
       latencyMs: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) },
       errors: expect.objectContaining({ NOT_SUBSCRIBED: 1 }),
       slowConsumers: 0,
+      flushErrors: 0,
+      http: expect.objectContaining({ rateLimited: 0, authFailures: expect.any(Number), snapshots: expect.objectContaining({ active: 0, queued: 0 }) }),
       sources: [],
       viewers: [
         { tenant: 'demo', channel: 'fleet', users: 1 },

@@ -1,7 +1,9 @@
 /**
- * PROTOCOL.md §8, connection and subscription limits: PULSE_MAX_CONNECTIONS (checked at the
- * upgrade), PULSE_MAX_CONNECTIONS_PER_TENANT (checked at auth), both answered with error
- * CONNECTION_LIMIT and close 1013; PULSE_MAX_SUBSCRIPTIONS answered with SUBSCRIPTION_LIMIT.
+ * docs/protocol.md §8, connection and subscription limits: PULSE_MAX_CONNECTIONS (checked at the
+ * upgrade, where a socket still waiting to authenticate gives way to a newcomer),
+ * PULSE_MAX_CONNECTIONS_PER_TENANT (checked at auth), both answered with error CONNECTION_LIMIT
+ * and close 1013; PULSE_MAX_SUBSCRIPTIONS answered with SUBSCRIPTION_LIMIT. Budgets of sockets
+ * that have not authenticated: unauthenticated.test.ts.
  */
 import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server';
 import { signToken, TestClient } from '../helpers/ws-client';
@@ -24,26 +26,36 @@ describe('PULSE_MAX_CONNECTIONS=3', () => {
   });
   afterAll(() => server.close());
 
-  it('refuses the fourth socket with CONNECTION_LIMIT and 1013, counting unauthenticated sockets', async () => {
+  it('counts unauthenticated sockets; at the limit the oldest of them gives way, and with every slot authenticated a newcomer is refused with CONNECTION_LIMIT and 1013', async () => {
     const a = await TestClient.connect(server.wsUrl);
     const b = await TestClient.connect(server.wsUrl);
     const pending = await TestClient.open(server.wsUrl); // never authenticates, still counts
     await waitForCount(server, 3);
 
+    // A newcomer takes the place of the socket that never authenticated (docs/operations.md).
+    const newcomer = await TestClient.open(server.wsUrl);
+    expect(await pending.next((m) => m.type === 'error')).toEqual({ type: 'error', code: 'CONNECTION_LIMIT', message: expect.any(String) });
+    expect((await pending.closed).code).toBe(1013);
+    newcomer.send({ type: 'auth', ref: 'auth' });
+    await expect(newcomer.next((m) => m.type === 'welcome')).resolves.toMatchObject({ ref: 'auth' });
+    expect(server.hub.connections.size).toBe(3);
+
+    // Every slot authenticated: the next socket is refused.
     const refused = await TestClient.open(server.wsUrl);
     const error = await refused.next((m) => m.type === 'error');
     expect(error).toEqual({ type: 'error', code: 'CONNECTION_LIMIT', message: expect.any(String) });
     expect((await refused.closed).code).toBe(1013);
     expect(server.hub.connections.size).toBe(3);
-    expect(server.hub.stats.errors.CONNECTION_LIMIT).toBe(1);
+    expect(server.hub.stats.errors.CONNECTION_LIMIT).toBe(2);
 
     // The admitted ones are unaffected, and a freed slot is usable again.
     await expect(a.request({ type: 'ping' })).resolves.toMatchObject({ ok: true });
-    await pending.close();
+    await newcomer.close();
     await waitForCount(server, 2);
     const c = await TestClient.connect(server.wsUrl);
     await expect(c.request({ type: 'ping' })).resolves.toMatchObject({ ok: true });
     await Promise.all([a.close(), b.close(), c.close()]);
+    await waitForCount(server, 0);
   });
 
   it('survives a burst of connections far over the limit', async () => {
@@ -55,7 +67,8 @@ describe('PULSE_MAX_CONNECTIONS=3', () => {
       Promise.all(clients.map((c) => c.closed.then((close) => close.code))),
       sleep(1500).then(() => undefined),
     ]);
-    // Exactly three stay open (they would time out on auth later); every other one got 1013.
+    // Each newcomer pushed out the oldest socket still waiting to authenticate: exactly three
+    // stay open (they would time out on auth later); every other one got 1013.
     expect(closes).toBeUndefined();
     const closedCodes = clients.filter((c) => c.socket.readyState === c.socket.CLOSED).map((c) => c.received[0]?.code);
     expect(closedCodes).toHaveLength(27);

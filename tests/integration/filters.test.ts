@@ -298,3 +298,66 @@ describe('subscriptions', () => {
     await other.close();
   });
 });
+
+describe('filter size (docs/operations.md, "Limits")', () => {
+  /** `count` distinct ids of `length` characters. */
+  const idList = (count: number, length: number) => Array.from({ length: count }, (_, i) => `${i}`.padStart(length, 'i'));
+
+  it('refuses a filter over 65536 bytes (10,000 ids of 84 characters) with BAD_FILTER naming the limit; the old subscription goes on', async () => {
+    const channel = fresh();
+    const { first } = await subscribe(client, channel, {}, 50);
+    const reply = await client.request({ type: 'subscribe', channel, filter: { ids: idList(10_000, 84) } });
+    expect(reply).toEqual({
+      type: 'reply',
+      ref: expect.any(Number),
+      ok: false,
+      error: { code: 'BAD_FILTER', message: expect.stringMatching(/^filter is \d+ bytes as JSON, over the limit of 65536 bytes per subscription$/) },
+    });
+    await publishOk(pub, channel, { upsert: [{ id: 'still-here' }] });
+    expect(await client.next((m) => m.type === 'delta')).toMatchObject({ prevSeq: first.seq, upsert: [{ id: 'still-here' }] });
+  });
+
+  it('keeps a few hundred ids working', async () => {
+    const channel = fresh();
+    const wanted = idList(500, 36);
+    await publishOk(pub, channel, { upsert: [...wanted.slice(0, 3), 'other'].map((id) => ({ id })) });
+    const { first } = await subscribe(client, channel, { filter: { ids: wanted } });
+    expect(ids(first.records)).toEqual(wanted.slice(0, 3).sort());
+  });
+
+  describe('PULSE_MAX_FILTER_BYTES_PER_CONNECTION=100000', () => {
+    let limited: TestServer;
+    let socket: TestClient;
+    beforeAll(async () => {
+      limited = await startTestServer({ PULSE_MAX_FILTER_BYTES_PER_CONNECTION: '100000' });
+    });
+    afterAll(() => limited.close());
+    beforeEach(async () => {
+      socket = await TestClient.connect(limited.wsUrl);
+    });
+    afterEach(() => socket.close());
+
+    // About 60 KB each: under the per-subscription limit, two of them over the connection's.
+    const big = () => ({ ids: idList(600, 100) });
+
+    it('refuses a subscription that would take the connection over its total, naming the limit', async () => {
+      await subscribe(socket, 'big-a', { filter: big() });
+      const refused = await socket.request({ type: 'subscribe', channel: 'big-b', filter: big() });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'BAD_FILTER', message: expect.stringContaining('over the limit of 100000 bytes per connection') } });
+      // Small filters still fit beside it.
+      await subscribe(socket, 'small', { filter: { ids: ['a'] } });
+      // The subscription being replaced does not count against its replacement.
+      await subscribe(socket, 'big-a', { filter: { ...big(), fields: ['x'] } });
+      // Unsubscribing gives its bytes back.
+      await socket.request({ type: 'unsubscribe', channel: 'big-a' });
+      await subscribe(socket, 'big-b', { filter: big() });
+    });
+
+    it('counts per connection, not per server', async () => {
+      const other = await TestClient.connect(limited.wsUrl);
+      await subscribe(socket, 'big-a', { filter: big() });
+      await subscribe(other, 'big-a', { filter: big() });
+      await other.close();
+    });
+  });
+});

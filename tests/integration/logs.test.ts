@@ -158,6 +158,29 @@ it('logs refused upgrades and admin kicks', async () => {
   expect(await eventually(() => lines('disconnected', id)[0], 'disconnected')).toMatchObject({ user: 'vic', tenant: 'umbrella', code: 1008 });
 });
 
+it('logs refused origins at most once a second, cut to 200 characters, with the count of lines it skipped', async () => {
+  const own = captureLogs('info');
+  const config = loadConfig({ NODE_ENV: 'test', PULSE_JWT_SECRET: TEST_SECRET, PULSE_LOG_LEVEL: 'info' });
+  const quiet = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: own.log });
+  try {
+    const url = `ws://127.0.0.1:${quiet.port}/api/ws`;
+    const origin = `https://${'a'.repeat(8000)}.example`;
+    for (let i = 0; i < 20; i++) await expect(TestClient.open(url, { origin })).rejects.toThrow('HTTP 403');
+    await sleep(1100);
+    await expect(TestClient.open(url, { origin })).rejects.toThrow('HTTP 403');
+    const refused = own.entries().filter((e) => e.msg === 'upgrade refused: origin');
+    // 21 refusals over a little more than a second: a handful of lines, each one accounting for those it skipped.
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length).toBeLessThan(6);
+    expect(refused.reduce((n, e) => n + 1 + (e.suppressed as number), 0)).toBe(21);
+    for (const line of refused) {
+      expect(line.origin).toEqual(expect.stringMatching(/^https:\/\/a{192}… \(8016 chars\)$/));
+    }
+  } finally {
+    await quiet.close();
+  }
+});
+
 it('never logs a token, a key or a message body, and every line is JSON with level, time and msg', async () => {
   // The HTTP API too: an admin publish with a body, a dev token request.
   await http(server.url, 'POST', '/api/channels/kpi/publish', { body: { upsert: [{ id: 'h', note: MARKER }] }, headers: bearer(TEST_API_KEY) });

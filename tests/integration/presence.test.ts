@@ -81,6 +81,36 @@ it('does not flap for a reconnect within the grace period', async () => {
   expect(await ann.nothing((m) => m.type === 'presence_diff', 600)).toBe(true);
 });
 
+it('shows the info of a refreshed token, and a user whose refreshed token no longer allows a channel leaves it', async () => {
+  const ann = await user('ann');
+  await watch(ann, 'desk');
+  await watch(ann, 'vault');
+  const claims = { sub: 'dee', tenant: 'acme', info: { name: 'Dee' }, channels: { subscribe: ['desk', 'vault'] } };
+  const dee = await TestClient.connect(server.wsUrl, await signToken(TEST_SECRET, claims, { expiresInS: 600 }));
+  open.push(dee);
+  await watch(dee, 'desk', false);
+  await watch(dee, 'vault', false);
+  for (const channel of ['desk', 'vault']) {
+    expect(await diff(ann, (m) => m.channel === channel)).toMatchObject({ joins: [{ user: 'dee', info: { name: 'Dee' } }] });
+  }
+
+  const narrower = { ...claims, info: { name: 'Dee', status: 'away' }, channels: { subscribe: ['desk'] } };
+  dee.send({ type: 'auth', ref: 'r', token: await signToken(TEST_SECRET, narrower, { expiresInS: 600 }) });
+  expect(await dee.next((m) => m.ref === 'r')).toMatchObject({ type: 'welcome' });
+  expect(await dee.next((m) => m.type === 'error')).toMatchObject({ code: 'FORBIDDEN', channel: 'vault' });
+  // Still on desk, with the new info (a join is an upsert by user); gone from vault after the grace.
+  expect(await diff(ann, (m) => m.channel === 'desk')).toEqual({
+    type: 'presence_diff',
+    channel: 'desk',
+    count: 2,
+    joins: [{ user: 'dee', connections: 1, joinedAt: expect.any(Number), info: { name: 'Dee', status: 'away' } }],
+    leaves: [],
+  });
+  expect(await diff(ann, (m) => m.channel === 'vault')).toMatchObject({ count: 1, joins: [], leaves: ['dee'] });
+  const listed = await http(server.url, 'GET', '/api/channels/desk/presence', { headers: { ...bearer(TEST_API_KEY), 'x-tenant-id': 'acme' } });
+  expect(listed.body.users.find((u: Msg) => u.user === 'dee')).toMatchObject({ info: { name: 'Dee', status: 'away' } });
+});
+
 it('refuses presence where the token does not allow it, and allows it where it does', async () => {
   const limited = await user('eve', { channels: { subscribe: ['*'], presence: ['team:*'] } });
   const refused = await limited.request({ type: 'subscribe', channel: 'board', presence: true });

@@ -11,7 +11,7 @@ import { configError as refusal } from '../helpers/config';
 jest.setTimeout(30_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-const SECRET = 'a-production-secret-0123456789';
+const SECRET = 'a-production-secret-0123456789-abcdef';
 const KEY = 'a-production-api-key';
 
 describe('loadConfig in production', () => {
@@ -37,6 +37,15 @@ describe('loadConfig in production', () => {
   it('starts closed with both set: no anonymous sessions, no development tokens', () => {
     const config = loadConfig({ NODE_ENV: 'production', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: KEY });
     expect(config).toMatchObject({ production: true, anonymous: false, devTokens: false, jwtSecret: SECRET, apiKey: KEY, jwtSecretGenerated: false });
+  });
+
+  it('refuses a secret shorter than 32 bytes (HS256, RFC 7518 section 3.2), though 16 would do outside production', () => {
+    const short = 'a-production-secret-0123456789'; // 30 bytes
+    const error = refusal({ NODE_ENV: 'production', PULSE_JWT_SECRET: short, PULSE_API_KEY: KEY });
+    expect(error.variable).toBe('PULSE_JWT_SECRET');
+    expect(error.message).toContain('at least 32 bytes in production');
+    expect(error.message).not.toContain(short);
+    expect(loadConfig({ NODE_ENV: 'development', PULSE_JWT_SECRET: short }).jwtSecret).toBe(short);
   });
 
   it('never prints a secret, even a wrong one', () => {

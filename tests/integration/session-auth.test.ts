@@ -254,6 +254,44 @@ describe('refresh and expiry', () => {
     await client.close();
   });
 
+  it('ends the subscriptions a narrower refreshed token no longer allows, with FORBIDDEN naming the channel, and keeps the others', async () => {
+    const claims = { sub: 'u_narrow', tenant: 'acme' };
+    const publisher = await TestClient.connect(server.wsUrl, await token({ sub: 'p_narrow', tenant: 'acme', channels: { publish: ['*'] } }));
+    const client = await TestClient.connect(server.wsUrl, await token({ ...claims, channels: { subscribe: ['public', 'private', 'lobby'] } }));
+    for (const channel of ['public', 'private']) await subscribe(client, channel, {}, 30);
+    await subscribe(client, 'lobby', { presence: true }, 30);
+
+    // Only `public` now; `lobby` still, but without presence.
+    client.send({ type: 'auth', ref: 'narrower', token: await token({ ...claims, channels: { subscribe: ['public', 'lobby'], presence: ['public'] } }) });
+    expect(await client.next((m) => m.ref === 'narrower')).toMatchObject({ type: 'welcome', user: 'u_narrow' });
+    const ended = [await client.next((m) => m.type === 'error'), await client.next((m) => m.type === 'error')];
+    expect(ended.sort((a, b) => a.channel.localeCompare(b.channel))).toEqual([
+      { type: 'error', code: 'FORBIDDEN', message: 'subscription to lobby ended: the refreshed token does not allow presence on it', channel: 'lobby' },
+      { type: 'error', code: 'FORBIDDEN', message: 'subscription to private ended: the refreshed token does not allow it', channel: 'private' },
+    ]);
+
+    // No more data for the ended ones; the allowed one goes on.
+    for (const channel of ['private', 'lobby', 'public']) await publishOk(publisher, channel, { upsert: [{ id: `${channel}-after` }] });
+    expect(await client.next((m) => m.type === 'delta')).toMatchObject({ channel: 'public', upsert: [{ id: 'public-after' }] });
+    expect(await client.nothing((m) => m.type === 'delta' || m.type === 'snapshot', 200)).toBe(true);
+    expect(await client.request({ type: 'unsubscribe', channel: 'private' })).toMatchObject({ ok: false, error: { code: 'NOT_SUBSCRIBED' } });
+    expect(await client.request({ type: 'subscribe', channel: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    // Subscribing again within the new rights works.
+    await subscribe(client, 'lobby');
+    expect([...server.hub.connections.get(client.welcome.connectionId)!.subscriptions.keys()].sort()).toEqual(['lobby', 'public']);
+    await Promise.all([client.close(), publisher.close()]);
+  });
+
+  it('ends nothing when the refreshed token allows as much', async () => {
+    const claims = { sub: 'u_same', tenant: 'acme', channels: { subscribe: ['kept-*'] } };
+    const client = await TestClient.connect(server.wsUrl, await token(claims));
+    await subscribe(client, 'kept-1', { presence: true });
+    client.send({ type: 'auth', ref: 'same', token: await token(claims) });
+    expect(await client.next((m) => m.ref === 'same')).toMatchObject({ type: 'welcome' });
+    expect(await client.nothing((m) => m.type === 'error', 150)).toBe(true);
+    await client.close();
+  });
+
   it('refuses a refresh without a token for a session that came from a token', async () => {
     const closed = await startTestServer({ PULSE_ANONYMOUS: '0' });
     try {
@@ -276,6 +314,55 @@ describe('refresh and expiry', () => {
     client.send({ type: 'auth', ref: 9 });
     const again = await client.next((m) => m.ref === 9);
     expect(again).toMatchObject({ type: 'welcome', user: client.welcome.user, tenant: 'demo' });
+    await client.close();
+  });
+});
+
+describe('token policy: nbf tolerance, audience, issuer, maximum lifetime', () => {
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer({ PULSE_JWT_AUDIENCE: 'pulseboard', PULSE_JWT_ISSUER: 'https://id.example.com', PULSE_JWT_MAX_LIFETIME_S: '3600' });
+  });
+  afterAll(() => strict.close());
+
+  const nowS = () => Math.floor(Date.now() / 1000);
+  /** A token with exactly these claims (times in seconds). */
+  async function raw(claims: Record<string, unknown>): Promise<string> {
+    const { SignJWT } = await import('jose');
+    return new SignJWT({ sub: 'u_policy', tenant: 'acme', aud: 'pulseboard', iss: 'https://id.example.com', iat: nowS(), exp: nowS() + 600, ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(TEST_SECRET));
+  }
+
+  it('accepts a token for this audience and issuer within the lifetime, and nbf up to 5 s ahead', async () => {
+    for (const jwt of [await raw({}), await raw({ nbf: nowS() + 3 }), await raw({ aud: ['other', 'pulseboard'] })]) {
+      const client = await TestClient.connect(strict.wsUrl, jwt);
+      expect(client.welcome.user).toBe('u_policy');
+      await client.close();
+    }
+  });
+
+  it.each([
+    ['nbf 10 s ahead', { nbf: 10 }, 'nbf'],
+    ['another audience', { aud: 'billing' }, 'aud'],
+    ['no audience', { aud: undefined }, 'aud'],
+    ['another issuer', { iss: 'https://evil.example.com' }, 'iss'],
+    ['a lifetime over PULSE_JWT_MAX_LIFETIME_S', { exp: 7200 }, '3600 s'],
+  ])('refuses %s with AUTH_FAILED and 4401, over the socket and HTTP', async (_what, shifts, named) => {
+    const claims = Object.fromEntries(Object.entries(shifts).map(([k, v]) => [k, typeof v === 'number' && (k === 'nbf' || k === 'exp') ? nowS() + v : v]));
+    const jwt = await raw(claims);
+    const { error, close } = await firstFrameRefused(strict.wsUrl, { type: 'auth', ref: 1, token: jwt });
+    expect(error).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining(named) });
+    expect(close.code).toBe(4401);
+    const answer = await http(strict.url, 'GET', '/api/channels/kpi/snapshot', { headers: bearer(jwt) });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toMatchObject({ code: 'AUTH_FAILED' });
+  });
+
+  it('refuses a refresh to a token that breaks the policy, and the session goes on', async () => {
+    const client = await TestClient.connect(strict.wsUrl, await raw({}));
+    expect(await client.request({ type: 'auth', token: await raw({ iss: 'https://evil.example.com' }) })).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } });
+    expect(await client.request({ type: 'ping' })).toMatchObject({ ok: true });
     await client.close();
   });
 });

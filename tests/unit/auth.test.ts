@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { Authenticator, type AuthOptions, type AuthResult, type Session } from '@/lib/hub/auth';
+import { Authenticator, NBF_TOLERANCE_S, type AuthOptions, type AuthResult, type Session } from '@/lib/hub/auth';
 
 const SECRET = 'test-secret-of-a-decent-length-0123456789';
 const OPTIONS: AuthOptions = { secret: SECRET, anonymous: false, requireExp: true };
@@ -100,6 +100,90 @@ describe('Authenticator: tokens', () => {
   it('still refuses an expired token when exp is optional', async () => {
     const lenient = new Authenticator({ ...OPTIONS, requireExp: false });
     expect(failure(await lenient.authenticate(await token({ sub: 'u', tenant: 'acme', exp: nowS() - 60 })))).toBe('TOKEN_EXPIRED');
+  });
+});
+
+describe('Authenticator: time claims', () => {
+  const auth = new Authenticator(OPTIONS);
+  /** Fakes the clock (Date only: jose's crypto runs on promises) at `ms`. */
+  const at = (ms: number) => jest.useFakeTimers({ now: ms, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'hrtime', 'performance'] });
+  afterEach(() => jest.useRealTimers());
+
+  it(`accepts nbf up to ${NBF_TOLERANCE_S} s ahead (an issuer's clock running early) and refuses it further ahead`, async () => {
+    const exp = nowS() + 600;
+    const early = session(await auth.authenticate(await token({ sub: 'u', tenant: 'acme', exp, nbf: nowS() + 3 })));
+    expect(early.user).toBe('u');
+    const future = await auth.authenticate(await token({ sub: 'u', tenant: 'acme', exp, nbf: nowS() + 10 }));
+    expect(future).toEqual({ ok: false, code: 'AUTH_FAILED', message: expect.stringContaining('nbf') });
+  });
+
+  it('keeps exp exact: valid up to the millisecond before it, TOKEN_EXPIRED from it on, with no tolerance', async () => {
+    const exp = nowS() + 60;
+    const jwt = await token({ sub: 'u', tenant: 'acme', exp });
+    at(exp * 1000 - 1);
+    expect(session(await auth.authenticate(jwt)).expiresAt).toBe(exp * 1000);
+    at(exp * 1000);
+    expect(failure(await auth.authenticate(jwt))).toBe('TOKEN_EXPIRED');
+    at(exp * 1000 + 2000);
+    expect(failure(await auth.authenticate(jwt))).toBe('TOKEN_EXPIRED');
+  });
+});
+
+describe('Authenticator: audience and issuer', () => {
+  const auth = new Authenticator({ ...OPTIONS, audience: 'pulseboard', issuer: 'https://id.example.com' });
+  const claims = (extra: Record<string, unknown>) => ({ sub: 'u', tenant: 'acme', exp: nowS() + 600, ...extra });
+
+  it('accepts a token for this audience from this issuer (aud as a string or a list)', async () => {
+    expect(session(await auth.authenticate(await token(claims({ aud: 'pulseboard', iss: 'https://id.example.com' })))).user).toBe('u');
+    expect(session(await auth.authenticate(await token(claims({ aud: ['billing', 'pulseboard'], iss: 'https://id.example.com' })))).user).toBe('u');
+  });
+
+  it.each([
+    ['another audience', { aud: 'billing', iss: 'https://id.example.com' }, 'aud'],
+    ['no audience', { iss: 'https://id.example.com' }, 'aud'],
+    ['another issuer', { aud: 'pulseboard', iss: 'https://evil.example.com' }, 'iss'],
+    ['no issuer', { aud: 'pulseboard' }, 'iss'],
+  ])('refuses %s with AUTH_FAILED naming the claim', async (_what, extra, claim) => {
+    const result = await auth.authenticate(await token(claims(extra)));
+    expect(result).toEqual({ ok: false, code: 'AUTH_FAILED', message: expect.stringContaining(claim) });
+  });
+
+  it('ignores aud and iss when none is configured', async () => {
+    expect(session(await new Authenticator(OPTIONS).authenticate(await token(claims({ aud: 'anything', iss: 'anyone' })))).user).toBe('u');
+  });
+
+  it('signs development tokens for the configured audience and issuer', async () => {
+    expect(session(await auth.authenticate(await auth.sign({ sub: 'dev', tenant: 'acme' }, 60))).user).toBe('dev');
+  });
+});
+
+describe('Authenticator: maximum lifetime', () => {
+  const auth = new Authenticator({ ...OPTIONS, requireExp: false, maxLifetimeS: 3600 });
+  const base = { sub: 'u', tenant: 'acme' };
+
+  it('accepts a token valid for the maximum, counted from iat', async () => {
+    const iat = nowS() - 100;
+    expect(session(await auth.authenticate(await token({ ...base, iat, exp: iat + 3600 }))).user).toBe('u');
+  });
+
+  it.each([
+    ['exp - iat over the maximum', () => ({ iat: nowS() - 100, exp: nowS() - 100 + 3601 })],
+    ['exp - now over the maximum without iat', () => ({ exp: nowS() + 3700 })],
+    ['a future iat that would hide the lifetime', () => ({ iat: nowS() + 86_400, exp: nowS() + 86_400 + 60 })],
+    ['no exp at all, even where exp is optional', () => ({ iat: nowS() })],
+  ])('refuses %s with AUTH_FAILED', async (_what, times) => {
+    const result = await auth.authenticate(await token({ ...base, ...times() }));
+    expect(result).toEqual({ ok: false, code: 'AUTH_FAILED', message: expect.any(String) });
+  });
+
+  it('names the limit', async () => {
+    const result = await auth.authenticate(await token({ ...base, exp: nowS() + 7200 }));
+    expect(result).toMatchObject({ ok: false, message: expect.stringContaining('3600 s') });
+  });
+
+  it('refuses to sign a token over the maximum', async () => {
+    await expect(auth.sign(base, 3601)).rejects.toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('3600') });
+    expect(session(await auth.authenticate(await auth.sign(base, 3600))).user).toBe('u');
   });
 });
 

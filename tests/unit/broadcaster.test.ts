@@ -3,9 +3,11 @@ import { Broadcaster, type BroadcasterOptions } from '@/lib/hub/broadcaster';
 import type { Connection } from '@/lib/hub/connection';
 import { compileFilter } from '@/lib/hub/filter';
 import { HubStats } from '@/lib/hub/stats';
+import type { Logger } from '@/lib/log';
 import { channelKey, Subscription, SubscriptionIndex } from '@/lib/hub/subscription';
 import type { Filter } from '@/lib/protocol/filter';
-import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, StreamPosition } from '@/lib/protocol/messages';
+import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, SnapshotMessage, StreamPosition } from '@/lib/protocol/messages';
+import { captureLogs } from '../helpers/log-capture';
 
 const T0 = 1_767_225_600_000;
 const TENANT = 'acme';
@@ -62,11 +64,11 @@ const delta = (r: Received) => r.message as DeltaMessage;
 /** Lets pending promise continuations (snapshots, catch-ups) run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function setup(options: BroadcasterOptions = OPTIONS) {
+function setup(options: BroadcasterOptions = OPTIONS, log?: Logger) {
   const engine = new MemoryEngine({ historySize: 1000, historyTtlMs: 300_000 });
   const index = new SubscriptionIndex();
   const stats = new HubStats();
-  const broadcaster = new Broadcaster(engine, index, stats, options);
+  const broadcaster = new Broadcaster(engine, index, stats, options, log);
   engine.onCommit((commit) => broadcaster.ingest(commit));
 
   const publish = (input: PublishInput, channel = 'kpi') => engine.publishSync(TENANT, channel, input);
@@ -388,7 +390,7 @@ describe('Broadcaster: late joiners', () => {
     const late = await subscribe({}, { since: { epoch: engine.epoch, seq: 1 } });
     expect(late.recovered).toBe(true);
     expect(late.initial).toHaveLength(1);
-    expect(late.initial[0].via).toBe('send');
+    expect(late.initial[0].via).toBe('frame');
     expect(late.initial[0].message).toEqual({
       type: 'delta',
       channel: 'kpi',
@@ -426,7 +428,7 @@ describe('Broadcaster: late joiners', () => {
     expect(early.connection.take().map((r) => [r.via, delta(r).prevSeq, delta(r).seq])).toEqual([['frame', 0, 2]]);
     expect(late.connection.take().map((r) => [r.via, r.message])).toEqual([
       [
-        'send',
+        'frame',
         { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], delete: ['q2'], recovery: true },
       ],
     ]);
@@ -473,8 +475,8 @@ describe('Broadcaster: late joiners', () => {
     await settle();
 
     expect(late.take().map((r) => [r.via, r.message])).toEqual([
-      ['send', { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 1, records: [{ id: 'q1', v: 1 }], events: [], gap: false }],
-      ['send', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
+      ['frame', { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 1, records: [{ id: 'q1', v: 1 }], events: [], gap: false }],
+      ['frame', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
     ]);
 
     early.take();
@@ -495,7 +497,7 @@ describe('Broadcaster: late joiners', () => {
     publish({ upsert: [rec('q1', { v: 1 })] }); // opens a window at 0 before the snapshot is sent
     await initialized;
     await settle();
-    expect(late.take().map((r) => [r.via, r.message.type])).toEqual([['send', 'snapshot']]);
+    expect(late.take().map((r) => [r.via, r.message.type])).toEqual([['frame', 'snapshot']]);
 
     broadcaster.tick();
     await settle();
@@ -516,7 +518,7 @@ describe('Broadcaster: late joiners', () => {
     broadcaster.tick();
     await settle();
     const received = connection.take();
-    expect(received.map((r) => [r.via, delta(r).recovery, delta(r).prevSeq, delta(r).seq])).toEqual([['send', true, 0, 2]]);
+    expect(received.map((r) => [r.via, delta(r).recovery, delta(r).prevSeq, delta(r).seq])).toEqual([['frame', true, 0, 2]]);
     expect(delta(received[0]).upsert).toEqual(
       expect.arrayContaining([
         { id: 'q1', v: 1 },
@@ -617,7 +619,7 @@ describe('Broadcaster: slow consumers', () => {
     const received = slow.connection.take();
     expect(received.map((r) => [r.via, r.message])).toEqual([
       [
-        'send',
+        'frame',
         {
           type: 'delta',
           channel: 'kpi',
@@ -667,7 +669,7 @@ describe('Broadcaster: slow consumers', () => {
     broadcaster.tick();
     await settle();
     expect(late.connection.take().map((r) => [r.via, r.message])).toEqual([
-      ['send', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
+      ['frame', { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true }],
     ]);
   });
 
@@ -682,7 +684,7 @@ describe('Broadcaster: slow consumers', () => {
     connection.bufferedBytes = 0;
     broadcaster.tick();
     await settle();
-    expect(connection.take().map((r) => [r.via, delta(r).channel, delta(r).recovery, delta(r).seq])).toEqual([['send', 'kpi', true, 1]]);
+    expect(connection.take().map((r) => [r.via, delta(r).channel, delta(r).recovery, delta(r).seq])).toEqual([['frame', 'kpi', true, 1]]);
   });
 
   it('holds back every subscription of a stalled socket until it drains below half the limit', async () => {
@@ -703,8 +705,8 @@ describe('Broadcaster: slow consumers', () => {
     broadcaster.tick();
     await settle();
     expect(connection.take().map((r) => [r.via, delta(r).channel, delta(r).recovery, delta(r).seq]).sort()).toEqual([
-      ['send', 'fleet', true, 1],
-      ['send', 'kpi', true, 1],
+      ['frame', 'fleet', true, 1],
+      ['frame', 'kpi', true, 1],
     ]);
   });
 
@@ -723,8 +725,8 @@ describe('Broadcaster: slow consumers', () => {
     await settle();
     const received = connection.take();
     expect(received.map((r) => [r.via, delta(r).channel, delta(r).recovery]).sort()).toEqual([
-      ['send', 'fleet', true],
-      ['send', 'kpi', true],
+      ['frame', 'fleet', true],
+      ['frame', 'kpi', true],
     ]);
   });
 
@@ -786,5 +788,130 @@ describe('Broadcaster: slow consumers', () => {
     expect(connection.take().map((r) => r.message)).toEqual([
       { type: 'snapshot', channel: 'kpi', epoch: engine.epoch, seq: 4, records: [{ id: 'q1', v: 4 }], events: [], gap: true },
     ]);
+  });
+});
+
+describe('Broadcaster: data that cannot be serialized', () => {
+  /** A value whose serialization throws while `armed` (as a BigInt or a too-deep value would). */
+  function trap() {
+    const state = { armed: true };
+    const value = {
+      toJSON: () => {
+        if (state.armed) throw new TypeError('cannot serialize');
+        return 'fine';
+      },
+    };
+    return { state, value };
+  }
+
+  it('catches a window that throws, counts and logs it, resyncs its subscribers, and keeps flushing', async () => {
+    const logs = captureLogs();
+    const { publish, subscribe, broadcaster, stats } = setup(OPTIONS, logs.log);
+    const a = await subscribe();
+    const b = await subscribe();
+    const fleet = await subscribe({}, { channel: 'fleet' });
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    broadcaster.tick();
+    a.connection.take();
+    b.connection.take();
+
+    // Server code that bypassed the hub's checks: the engine takes it, the window cannot be sent.
+    const { state, value } = trap();
+    publish({ upsert: [rec('q1', { v: value })] });
+    publish({ upsert: [rec('v1', { lat: 1 })] }, 'fleet');
+    expect(() => broadcaster.tick()).not.toThrow();
+    expect(stats.flushErrors).toBe(1);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ level: 50, msg: 'flush failed: resyncing the channel', tenant: TENANT, channel: 'kpi', seq: 2 }),
+    );
+    // The other channel's window went out in the same tick.
+    expect(fleet.connection.takeFrames()).toHaveLength(1);
+
+    // Once the value can be serialized again, each subscriber is brought up to date from the history.
+    state.armed = false;
+    await settle();
+    for (const { connection } of [a, b]) {
+      expect(connection.take().map((r) => r.message)).toEqual([
+        { type: 'delta', channel: 'kpi', epoch: expect.any(String), prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 'fine' }], recovery: true },
+      ]);
+    }
+
+    // ...and later deltas flow as before, shared.
+    publish({ upsert: [rec('q1', { v: 3 })] });
+    broadcaster.tick();
+    const [frameA] = a.connection.takeFrames();
+    const [frameB] = b.connection.takeFrames();
+    expect(frameA).toBe(frameB);
+    expect(JSON.parse(frameA.toString())).toMatchObject({ type: 'delta', prevSeq: 2, seq: 3, upsert: [{ id: 'q1', v: 3 }] });
+    expect(stats.flushErrors).toBe(1);
+  });
+
+  it('never lets a bad window escape ingest: a critical event flushes at once, and the failure is caught there too', async () => {
+    const { publish, subscribe, stats } = setup();
+    await subscribe();
+    expect(() => publish({ events: [{ type: 'boom', priority: 'critical', data: { n: 1n } as never }] })).toThrow(TypeError);
+    // The engine refused it before committing (it weighs events by their JSON): nothing to flush.
+    expect(stats.flushErrors).toBe(0);
+
+    const { value } = trap();
+    expect(() => publish({ upsert: [rec('q1', { v: value })], events: [{ type: 'alarm', priority: 'critical' }] })).not.toThrow();
+    expect(stats.flushErrors).toBe(1);
+  });
+
+  it('closes with 1011 a subscriber whose catch-up cannot be serialized either, instead of leaving it behind', async () => {
+    const logs = captureLogs();
+    const { publish, subscribe, broadcaster, stats } = setup(OPTIONS, logs.log);
+    const all = await subscribe();
+    const other = await subscribe({ ids: ['q2'] });
+
+    publish({ upsert: [rec('q1', { v: 1n } as never)] }); // stays in the channel
+    broadcaster.tick();
+    await settle();
+    expect(all.connection.closes).toEqual([{ code: 1011, reason: 'internal error' }]);
+    expect(stats.flushErrors).toBe(2); // the window, then the catch-up
+    expect(logs.entries()).toContainEqual(expect.objectContaining({ level: 50, msg: 'catch-up failed: closing the connection', channel: 'kpi' }));
+
+    // A view that does not see the record is unaffected.
+    other.connection.take();
+    publish({ upsert: [rec('q2', { v: 2 })] });
+    broadcaster.tick();
+    await settle();
+    expect(other.connection.take().map((r) => delta(r).upsert)).toEqual([[{ id: 'q2', v: 2 }]]);
+    expect(other.connection.closes).toEqual([]);
+  });
+
+  it('serializes a first snapshot or recovery before the reply, so a failure leaves the request its one reply', async () => {
+    const { publish, index, engine, broadcaster } = setup();
+    publish({ upsert: [rec('q1', { v: 1n } as never)] });
+    for (const since of [undefined, { epoch: engine.epoch, seq: 0 }]) {
+      const connection = new FakeConnection();
+      const sub = new Subscription(connection as unknown as Connection, TENANT, 'kpi', channelKey(TENANT, 'kpi'), compileFilter({}));
+      index.add(sub);
+      const replies: boolean[] = [];
+      await expect(broadcaster.initialize(sub, since, (recovered) => replies.push(recovered))).rejects.toThrow('subscriber data could not be serialized');
+      expect(replies).toEqual([]);
+      expect(connection.received).toEqual([]);
+      index.remove(sub);
+    }
+
+    const connection = new FakeConnection();
+    const sub = new Subscription(connection as unknown as Connection, TENANT, 'other', channelKey(TENANT, 'other'), compileFilter({}));
+    index.add(sub);
+    await broadcaster.initialize(sub, undefined, () => {});
+    expect((connection.take()[0].message as SnapshotMessage).type).toBe('snapshot');
+    publish({ upsert: [rec('x', { v: 1n } as never)] }, 'other');
+    let replied = false;
+    await expect(broadcaster.resync(sub, () => (replied = true))).rejects.toThrow();
+    expect(replied).toBe(false);
+    expect(connection.take()).toEqual([]);
+  });
+});
+
+describe('Broadcaster: snapshot events byte cap', () => {
+  it('sends in a snapshot only the most recent events that fit in snapshotEventsMaxBytes', async () => {
+    const { publish, subscribe } = setup({ ...OPTIONS, snapshotEventsMaxBytes: 600 });
+    for (let i = 1; i <= 5; i++) publish({ events: [{ type: `e${i}`, data: { text: 'x'.repeat(200) } }] });
+    const { initial } = await subscribe();
+    expect((initial[0].message as SnapshotMessage).events.map((e) => e.type)).toEqual(['e4', 'e5']);
   });
 });

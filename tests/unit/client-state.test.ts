@@ -521,6 +521,42 @@ describe('subscriptions', () => {
     expect(FakeWebSocket.latest().last('subscribe').since).toEqual({ epoch: 'e0', seq: 41 });
   });
 
+  it('takes the since of a listener that joins behind a presence-only one, and resumes from it on every reconnect', () => {
+    const client = makeClient();
+    // the dashboard's order: the header's watcher count subscribes first, the data after it
+    client.subscribe('kpi', { presence: true });
+    const deltas: number[] = [];
+    client.subscribe('kpi', { since: { epoch: 'e1', seq: 41 }, onDelta: (d) => deltas.push(d.seq) });
+    client.connect();
+    let ws = FakeWebSocket.latest();
+    ws.handshake();
+    expect(ws.messagesOf('subscribe')).toEqual([
+      { type: 'subscribe', ref: expect.any(Number), channel: 'kpi', since: { epoch: 'e1', seq: 41 }, presence: true },
+    ]);
+    ws.replyOk('subscribe', { channel: 'kpi', recovered: true });
+    ws.receive(delta('kpi', 41, 42, 'e1', { recovery: true }));
+    expect(deltas).toEqual([42]);
+
+    for (let drop = 0; drop < 2; drop++) {
+      ws.serverClose(1008, 'kicked');
+      jest.advanceTimersByTime(60_000);
+      ws = FakeWebSocket.latest();
+      ws.handshake();
+      expect(ws.messagesOf('subscribe')).toEqual([
+        { type: 'subscribe', ref: expect.any(Number), channel: 'kpi', since: { epoch: 'e1', seq: 42 }, presence: true },
+      ]);
+    }
+  });
+
+  it('ignores the since of a joining listener whose filter is not the channel’s', () => {
+    const client = makeClient();
+    client.subscribe('kpi', { presence: true });
+    client.subscribe('kpi', { filter: { where: { org: 'emea' } }, since: { epoch: 'e1', seq: 41 } });
+    client.connect();
+    FakeWebSocket.latest().handshake();
+    expect(FakeWebSocket.latest().last('subscribe')).not.toHaveProperty('since');
+  });
+
   it('after recovered: false, drops deltas until the snapshot arrives', () => {
     const client = makeClient();
     const deltas: number[] = [];
@@ -682,6 +718,23 @@ describe('subscriptions', () => {
     ws.replyError('subscribe', 'BAD_FILTER', 'filter bounds: out of range');
     expect(seen).toEqual(['BAD_FILTER']);
     expect(errors[0]).toMatchObject({ channel: 'kpi', error: { code: 'BAD_FILTER' } });
+  });
+
+  it('reports a subscription the server ended (a narrower refreshed token) to that channel only', () => {
+    const client = makeClient();
+    const errors = record(client, 'subscriptionError');
+    const privateErrors: string[] = [];
+    const publicErrors: string[] = [];
+    client.subscribe('private', { onError: (error) => privateErrors.push(error.code) });
+    client.subscribe('public', { onError: (error) => publicErrors.push(error.code) });
+    client.connect();
+    const ws = FakeWebSocket.latest();
+    ws.handshake();
+    ws.receive({ type: 'error', code: 'FORBIDDEN', message: 'subscription to private ended: the refreshed token does not allow it', channel: 'private' });
+    expect(privateErrors).toEqual(['FORBIDDEN']);
+    expect(publicErrors).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ channel: 'private', error: { code: 'FORBIDDEN' } });
   });
 });
 

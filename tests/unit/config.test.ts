@@ -54,6 +54,12 @@ describe('defaults', () => {
     expect(loadConfig({ PORT: '  ', PULSE_SHUTDOWN_GRACE_MS: ' ' })).toMatchObject({ port: 3000, shutdownGraceMs: 5000 });
   });
 
+  it('caps history and snapshot events in bytes: 8 MiB and 256 KiB', () => {
+    expect(loadConfig({})).toMatchObject({ historyMaxBytes: 8 * 1024 * 1024, snapshotEventsMaxBytes: 256 * 1024 });
+    expect(loadConfig({ PULSE_HISTORY_MAX_BYTES: '4096', PULSE_SNAPSHOT_EVENTS_MAX_BYTES: '0' })).toMatchObject({ historyMaxBytes: 4096, snapshotEventsMaxBytes: 0 });
+    expect(configError({ PULSE_HISTORY_MAX_BYTES: '100' }).variable).toBe('PULSE_HISTORY_MAX_BYTES');
+  });
+
   it('reads and trims numbers', () => {
     expect(loadConfig({ PORT: ' 8080 ', PULSE_BATCH_MS: '50', PULSE_RATE_LIMIT: '7' })).toMatchObject({ port: 8080, batchMs: 50, rateLimit: 7 });
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
@@ -131,6 +137,55 @@ describe('production', () => {
   });
 });
 
+describe('JWT secret length (HS256, RFC 7518 section 3.2)', () => {
+  it('refuses a secret under 32 bytes in production, naming the variable and never showing the value', () => {
+    const short = 'p'.repeat(31);
+    const error = configError({ NODE_ENV: 'production', PULSE_JWT_SECRET: short, PULSE_API_KEY: KEY });
+    expect(error.variable).toBe('PULSE_JWT_SECRET');
+    expect(error.message).toContain('32 bytes');
+    expect(error.message).not.toContain(short);
+    // Bytes, not characters: 16 two-byte characters are 32 bytes.
+    expect(loadConfig({ NODE_ENV: 'production', PULSE_JWT_SECRET: 'é'.repeat(16), PULSE_API_KEY: KEY }).jwtSecret).toBe('é'.repeat(16));
+    expect(loadConfig({ NODE_ENV: 'production', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: KEY }).jwtSecret).toBe(SECRET);
+  });
+
+  it('still starts with 16 bytes outside production (the hub warns)', () => {
+    expect(loadConfig({ NODE_ENV: 'development', PULSE_JWT_SECRET: 'd'.repeat(16) }).jwtSecret).toBe('d'.repeat(16));
+    expect(configError({ NODE_ENV: 'development', PULSE_JWT_SECRET: 'd'.repeat(15) }).variable).toBe('PULSE_JWT_SECRET');
+  });
+});
+
+describe('token policy', () => {
+  it('has no audience, issuer or lifetime check by default', () => {
+    expect(loadConfig({})).toMatchObject({ jwtAudience: undefined, jwtIssuer: undefined, jwtMaxLifetimeS: undefined });
+  });
+
+  it('reads them', () => {
+    const config = loadConfig({ PULSE_JWT_AUDIENCE: 'pulseboard', PULSE_JWT_ISSUER: 'https://id.example.com', PULSE_JWT_MAX_LIFETIME_S: '3600' });
+    expect(config).toMatchObject({ jwtAudience: 'pulseboard', jwtIssuer: 'https://id.example.com', jwtMaxLifetimeS: 3600 });
+    expect(configError({ PULSE_JWT_MAX_LIFETIME_S: '0' }).variable).toBe('PULSE_JWT_MAX_LIFETIME_S');
+  });
+});
+
+describe('unauthenticated sockets and filters', () => {
+  it('give waiting sockets a tenth of the connection limit, at least 256 and at most 1000, and 256 per address', () => {
+    expect(loadConfig({})).toMatchObject({ maxUnauthenticated: 1000, maxUnauthenticatedPerAddress: 256, maxFilterBytesPerConnection: 256 * 1024 });
+    expect(loadConfig({ PULSE_MAX_CONNECTIONS: '5000' }).maxUnauthenticated).toBe(500);
+    expect(loadConfig({ PULSE_MAX_CONNECTIONS: '40' }).maxUnauthenticated).toBe(256);
+  });
+
+  it('reads them, never allowing more per address than in all', () => {
+    expect(loadConfig({ PULSE_MAX_UNAUTHENTICATED: '20', PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS: '5' })).toMatchObject({ maxUnauthenticated: 20, maxUnauthenticatedPerAddress: 5 });
+    expect(loadConfig({ PULSE_MAX_UNAUTHENTICATED: '20' }).maxUnauthenticatedPerAddress).toBe(20);
+    expect(configError({ PULSE_MAX_UNAUTHENTICATED: '0' }).variable).toBe('PULSE_MAX_UNAUTHENTICATED');
+  });
+
+  it('keeps the per-connection filter budget at least one largest filter', () => {
+    expect(loadConfig({ PULSE_MAX_FILTER_BYTES_PER_CONNECTION: '1000000' }).maxFilterBytesPerConnection).toBe(1_000_000);
+    expect(configError({ PULSE_MAX_FILTER_BYTES_PER_CONNECTION: '1024' }).variable).toBe('PULSE_MAX_FILTER_BYTES_PER_CONNECTION');
+  });
+});
+
 describe('outside production', () => {
   it.each(['development', 'test'])('turns anonymous mode and development tokens on by default (%s)', (NODE_ENV) => {
     expect(loadConfig({ NODE_ENV })).toMatchObject({ production: false, anonymous: true, devTokens: true });
@@ -143,6 +198,14 @@ describe('outside production', () => {
     for (const on of ['1', 'true', 'on', 'yes']) {
       expect(loadConfig({ PULSE_ANONYMOUS: on }).anonymous).toBe(true);
     }
+  });
+});
+
+describe('dashboard tenant', () => {
+  it('is demo unless set, and must be a tenant id', () => {
+    expect(loadConfig({}).dashboardTenant).toBe('demo');
+    expect(loadConfig({ PULSE_DASHBOARD_TENANT: 'acme' }).dashboardTenant).toBe('acme');
+    expect(configError({ PULSE_DASHBOARD_TENANT: 'acme/ops' }).variable).toBe('PULSE_DASHBOARD_TENANT');
   });
 });
 
@@ -160,5 +223,10 @@ describe('other values', () => {
   it('accepts redis and rediss URLs', () => {
     expect(loadConfig({ REDIS_URL: 'redis://localhost:6379' }).redisUrl).toBe('redis://localhost:6379');
     expect(loadConfig({ REDIS_URL: 'rediss://cache.example:6380' }).redisUrl).toBe('rediss://cache.example:6380');
+  });
+
+  it('puts the Redis scheme in lower case, so REDISS:// still means TLS to ioredis', () => {
+    expect(loadConfig({ REDIS_URL: 'REDISS://:Secret@Cache.example:6380/2' }).redisUrl).toBe('rediss://:Secret@Cache.example:6380/2');
+    expect(loadConfig({ REDIS_URL: 'Redis://localhost:6379' }).redisUrl).toBe('redis://localhost:6379');
   });
 });

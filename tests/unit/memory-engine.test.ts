@@ -368,3 +368,101 @@ describe('MemoryEngine: channels and listeners', () => {
     expect(order).toEqual(['listener', 'returned']);
   });
 });
+
+describe('MemoryEngine: a publish is atomic', () => {
+  /** A record nested far deeper than any recursion can follow (built iteratively). */
+  function deepRecord(id: string, depth: number): ChannelRecord {
+    let value: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < depth; i++) value = { a: value };
+    return { id, deep: value } as unknown as ChannelRecord;
+  }
+
+  it('stores nothing, takes no seq and emits nothing when a later record cannot be merged', async () => {
+    const { engine } = engineAt();
+    const commits: Commit[] = [];
+    engine.onCommit((commit) => commits.push(commit));
+    expect(() => engine.publishSync('acme', 'kpi', upsert(rec('first', { v: 1 }), deepRecord('second', 100_000)))).toThrow(RangeError);
+
+    expect(await engine.snapshot('acme', 'kpi')).toEqual({ epoch: engine.epoch, seq: 0, records: [], events: [] });
+    expect(await engine.channels('acme')).toEqual([]);
+    expect(commits).toEqual([]);
+    expect((await engine.publish('acme', 'kpi', upsert(rec('first', { v: 1 })))).seq).toBe(1);
+  });
+
+  it('leaves an existing channel as it was: records, deletions, events, seq', async () => {
+    const { engine } = engineAt();
+    await engine.publish('acme', 'kpi', { upsert: [rec('a', { v: 1 }), rec('b', { v: 1 })], events: [{ type: 'e1' }] });
+    const before = await engine.snapshot('acme', 'kpi');
+
+    // The upsert and the deletion are computed, then the event cannot be serialized.
+    const failing = { upsert: [rec('a', { v: 2 })], delete: ['b'], events: [{ type: 'e2', data: { n: 1n } as never }] };
+    expect(() => engine.publishSync('acme', 'kpi', failing)).toThrow(TypeError);
+    expect(await engine.snapshot('acme', 'kpi')).toEqual(before);
+    expect(await engine.since('acme', 'kpi', { epoch: engine.epoch, seq: 1 })).toEqual({
+      ok: true,
+      epoch: engine.epoch,
+      seq: 1,
+      records: [],
+      deleted: [],
+      events: [],
+    });
+    expect(tombstonesOf(engine, 'acme', 'kpi').size).toBe(0);
+  });
+
+  it('still merges repeated upserts of one id in order, each on top of the last', async () => {
+    const { engine } = engineAt();
+    await engine.publish('acme', 'kpi', upsert(rec('a', { x: 1 })));
+    const commit = await engine.publish('acme', 'kpi', upsert(rec('a', { y: 2 }), rec('a', { x: null, z: 3 })));
+    expect(commit.changes).toEqual([
+      { id: 'a', before: { id: 'a', x: 1 }, after: { id: 'a', x: 1, y: 2 } },
+      { id: 'a', before: { id: 'a', x: 1, y: 2 }, after: { id: 'a', y: 2, z: 3 } },
+    ]);
+    expect((await engine.snapshot('acme', 'kpi')).records).toEqual([{ id: 'a', y: 2, z: 3 }]);
+  });
+});
+
+describe('MemoryEngine: history byte cap', () => {
+  /** An event whose data is `size` characters of text. */
+  const sized = (type: string, size: number) => ({ type, data: { text: 'x'.repeat(size) } });
+
+  it('drops the oldest publishes once their events weigh more than the cap, so resuming from before them is a gap', async () => {
+    const { engine } = engineAt({ ...WIDE, historyMaxBytes: 1000 });
+    const weights: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const commit = await engine.publish('acme', 'alerts', { events: [sized(`e${i}`, 200)] });
+      weights.push(Buffer.byteLength(JSON.stringify(commit.events)));
+    }
+    // Each publish weighs its events as one JSON array; three of them fit in 1000 bytes.
+    expect(weights.every((w) => w > 250 && w < 333)).toBe(true);
+    expect((await engine.snapshot('acme', 'alerts')).events.map((e) => e.type)).toEqual(['e3', 'e4', 'e5']);
+    expect((await engine.since('acme', 'alerts', { epoch: engine.epoch, seq: 1 })).ok).toBe(false);
+    expect(ok(await engine.since('acme', 'alerts', { epoch: engine.epoch, seq: 2 })).events.map((e) => e.type)).toEqual(['e3', 'e4', 'e5']);
+  });
+
+  it('lets a publish heavier than the cap on its own leave at once: its seq stands, nothing reaches back to it', async () => {
+    const { engine } = engineAt({ ...WIDE, historyMaxBytes: 1000 });
+    await engine.publish('acme', 'alerts', { events: [sized('small', 10)] });
+    const heavy = await engine.publish('acme', 'alerts', { events: [sized('heavy', 2000)] });
+    expect(heavy.events).toHaveLength(1);
+    expect(await engine.snapshot('acme', 'alerts')).toMatchObject({ seq: 2, events: [] });
+    expect((await engine.since('acme', 'alerts', { epoch: engine.epoch, seq: 1 })).ok).toBe(false);
+    expect(ok(await engine.since('acme', 'alerts', { epoch: engine.epoch, seq: 2 })).seq).toBe(2);
+  });
+
+  it('weighs a publish without events as `[]`, 2 bytes', async () => {
+    const { engine } = engineAt({ ...WIDE, historyMaxBytes: 1024 });
+    for (let i = 1; i <= 1000; i++) await engine.publish('acme', 'kpi', upsert(rec('a', { v: i })));
+    // 512 publishes of 2 bytes fit: 489…1000 are kept, so 488 is the oldest position answered.
+    expect((await engine.since('acme', 'kpi', { epoch: engine.epoch, seq: 488 })).ok).toBe(true);
+    expect((await engine.since('acme', 'kpi', { epoch: engine.epoch, seq: 487 })).ok).toBe(false);
+  });
+
+  it('drops the tombstones of the publishes it drops', async () => {
+    const { engine } = engineAt({ ...WIDE, historyMaxBytes: 1000 });
+    await engine.publish('acme', 'kpi', upsert(rec('a'), rec('b')));
+    await engine.publish('acme', 'kpi', { delete: ['a'] });
+    expect(tombstonesOf(engine, 'acme', 'kpi').size).toBe(1);
+    await engine.publish('acme', 'kpi', { events: [sized('heavy', 2000)] });
+    expect(tombstonesOf(engine, 'acme', 'kpi').size).toBe(0);
+  });
+});

@@ -71,6 +71,46 @@ describe('PresenceBook view', () => {
     book.flush();
     expect(w.received).toHaveLength(count);
   });
+
+  it('announces a user again in joins when their info changes, and not when it stays', async () => {
+    const { book, w } = setup();
+    await book.start(w.sub);
+    book.apply(KEY, 'board', 'i_a', 'dee', { ...entry(1), info: { name: 'Dee' } }, 1);
+    book.flush();
+    const count = w.received.length;
+    book.apply(KEY, 'board', 'i_a', 'dee', { ...entry(2), info: { name: 'Dee' } }, 2);
+    book.flush();
+    expect(w.received).toHaveLength(count);
+    book.apply(KEY, 'board', 'i_a', 'dee', { ...entry(2), info: { name: 'Dee', team: 'ops' } }, 3);
+    book.flush();
+    expect(w.received.at(-1)).toEqual({
+      type: 'presence_diff',
+      channel: 'board',
+      count: 1,
+      joins: [{ user: 'dee', connections: 2, joinedAt: 1, info: { name: 'Dee', team: 'ops' } }],
+      leaves: [],
+    });
+  });
+
+  it('updateInfo shows a refreshed session\'s info for a subscription it keeps', async () => {
+    const { index, book, w } = setup();
+    await book.start(w.sub);
+    const other = watcher(index, 'eve');
+    const session = other.sub.connection.session as unknown as { info?: unknown };
+    session.info = { name: 'Eve' };
+    book.join(other.sub);
+    book.flush();
+    expect(book.list(KEY, 'board').users).toEqual([{ user: 'eve', connections: 1, joinedAt: 1000, info: { name: 'Eve' } }]);
+    const count = w.received.length;
+    book.updateInfo(other.sub);
+    book.flush();
+    expect(w.received).toHaveLength(count);
+    session.info = { name: 'Eve B.' };
+    book.updateInfo(other.sub);
+    book.flush();
+    expect(w.received.at(-1)).toMatchObject({ type: 'presence_diff', joins: [{ user: 'eve', info: { name: 'Eve B.' } }], leaves: [] });
+    expect(book.list(KEY, 'board').users[0].info).toEqual({ name: 'Eve B.' });
+  });
 });
 
 describe('client presence', () => {

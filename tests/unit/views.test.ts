@@ -206,4 +206,21 @@ describe('snapshotView', () => {
     snapshotView(state, MATCH_ALL, 3);
     expect(state.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  it('keeps the most recent events that fit in the byte cap, each weighing its JSON', () => {
+    const weight = (e: ChannelEvent) => Buffer.byteLength(JSON.stringify(e));
+    const [e4, e5, e6] = state.events.slice(3);
+    expect(snapshotView(state, MATCH_ALL, 50, weight(e5) + weight(e6)).events.map((e) => e.seq)).toEqual([5, 6]);
+    expect(snapshotView(state, MATCH_ALL, 50, weight(e4) + weight(e5) + weight(e6) - 1).events.map((e) => e.seq)).toEqual([5, 6]);
+    expect(snapshotView(state, MATCH_ALL, 50, weight(e6) - 1).events).toEqual([]);
+    // Only the events the view passes count; the count cap still applies.
+    expect(snapshotView(state, online, 50, 10_000).events.map((e) => e.seq)).toEqual([1, 3, 5]);
+    expect(snapshotView(state, online, 1, 10_000).events.map((e) => e.seq)).toEqual([5]);
+  });
+
+  it('ends the list at the first event that does not fit, leaving no holes', () => {
+    const big: ChannelEvent = { ...event(5, 'big'), data: { text: 'x'.repeat(500) } };
+    const withBig = { ...state, events: [event(3, 'a'), event(4, 'b'), big, event(6, 'c')] };
+    expect(snapshotView(withBig, MATCH_ALL, 50, 300).events.map((e) => e.seq)).toEqual([6]);
+  });
 });

@@ -1,0 +1,135 @@
+/**
+ * Snapshot reads over HTTP, bounded and serialized once (docs/operations.md, "Limits"): at
+ * most `PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS` reads run at a time, and the JSON of a channel's
+ * snapshot is kept per (tenant, channel, filter) while the channel stays at the same position,
+ * so a hundred dashboards polling an unchanged channel of 20,000 records cost one
+ * serialization, and every answer writes the same bytes.
+ */
+import { channelKey } from '../hub/subscription';
+import { canonicalKey } from '../hub/filter';
+import type { ChannelSnapshot, Hub } from '../hub/hub';
+import { ErrorCode, validateFilter } from '../protocol';
+import { RetryLater } from './guard';
+import { Gate } from './limits';
+import type { HttpStats } from './stats';
+
+/** Snapshot reads that may wait for a slot, as a multiple of the concurrent ones. */
+export const QUEUE_FACTOR = 4;
+
+/** Bytes an entry costs besides its body (map entry, key, bookkeeping), so tiny entries are bounded too. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+interface Entry {
+  version: string;
+  body: Buffer;
+  cost: number;
+}
+
+/**
+ * Serialized snapshots by key, each valid for one `version`, least recently used evicted
+ * first when the bytes exceed `maxBytes`. An entry larger than a quarter of the cache is not
+ * kept: one huge channel must not flush everything else.
+ */
+export class SnapshotCache {
+  private readonly entries = new Map<string, Entry>();
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Bytes held now, overhead included. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The body stored for `key` at `version`, or undefined (an older version is dropped). */
+  get(key: string, version: string): Buffer | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (entry.version !== version) {
+      this.used -= entry.cost;
+      return undefined;
+    }
+    this.entries.set(key, entry);
+    return entry.body;
+  }
+
+  /** Stores `body` for `key` at `version` when it fits, and returns it. */
+  put(key: string, version: string, body: Buffer): Buffer {
+    const previous = this.entries.get(key);
+    if (previous) {
+      this.entries.delete(key);
+      this.used -= previous.cost;
+    }
+    const cost = body.length + key.length + version.length + ENTRY_OVERHEAD_BYTES;
+    if (cost > this.maxBytes / 4) return body;
+    for (const [oldest, entry] of this.entries) {
+      if (this.used + cost <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.used -= entry.cost;
+    }
+    this.entries.set(key, { version, body, cost });
+    this.used += cost;
+    return body;
+  }
+}
+
+/**
+ * What identifies a snapshot's content: at one epoch and seq the records are fixed, and the
+ * events can only lose their oldest as they leave the history window, so their number tells
+ * which of those states it is.
+ */
+function versionOf(snapshot: ChannelSnapshot): string {
+  return `${snapshot.epoch} ${snapshot.seq} ${snapshot.events.length}`;
+}
+
+export class SnapshotReader {
+  private readonly gate: Gate;
+  readonly cache: SnapshotCache;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly stats: HttpStats,
+  ) {
+    const { httpMaxConcurrentSnapshots, httpSnapshotCacheBytes } = hub.config;
+    this.gate = new Gate(httpMaxConcurrentSnapshots, httpMaxConcurrentSnapshots * QUEUE_FACTOR);
+    this.cache = new SnapshotCache(httpSnapshotCacheBytes);
+  }
+
+  /** Reads in progress and waiting now. */
+  get inFlight(): { active: number; queued: number } {
+    return { active: this.gate.active, queued: this.gate.queued };
+  }
+
+  /**
+   * The snapshot's JSON as a view with `filter` sees it. Throws `HubError`s like
+   * `hub.snapshot`, and a 503 `RetryLater` when every slot is busy and the queue is full.
+   */
+  async read(tenant: string, channel: string, filter: unknown): Promise<Buffer> {
+    if (!(await this.gate.enter())) {
+      this.stats.snapshotsRefused += 1;
+      const { httpMaxConcurrentSnapshots } = this.hub.config;
+      throw new RetryLater(ErrorCode.RATE_LIMITED, `too many snapshot reads in progress (PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS=${httpMaxConcurrentSnapshots}); retry after 1 s`, 1, 503);
+    }
+    try {
+      const snapshot = await this.hub.snapshot(tenant, channel, filter);
+      // hub.snapshot has validated the filter by now.
+      const validated = validateFilter(filter);
+      const key = `${channelKey(tenant, channel)}\n${validated.ok ? canonicalKey(validated.filter) : ''}`;
+      const version = versionOf(snapshot);
+      const cached = this.cache.get(key, version);
+      if (cached) {
+        this.stats.snapshotCacheHits += 1;
+        return cached;
+      }
+      this.stats.snapshotCacheMisses += 1;
+      return this.cache.put(key, version, Buffer.from(JSON.stringify(snapshot)));
+    } finally {
+      this.gate.leave();
+    }
+  }
+}
