@@ -5,11 +5,11 @@
 --     FOR EACH ROW EXECUTE FUNCTION pulse_notify('pulse_orders', 'id');
 --
 -- Arguments: the NOTIFY channel (the source's "notify", default pulse_<table>) and the key
--- column (the source's "key", default id). Each notification is JSON:
---   {"op":"INSERT"|"UPDATE"|"DELETE","key":<key>,"row":{...}}
--- A row too large for NOTIFY's 8000-byte payload is announced without it
--- ({"op":...,"key":...,"truncated":true}) and the bridge reads it from the table.
--- An UPDATE that changes the key announces the old key's DELETE first.
+-- column (the source's "key", default id). Each notification is JSON naming the key only:
+--   {"op":"INSERT"|"UPDATE"|"DELETE","key":<key>}
+-- The bridge treats it as a hint and reads the row by key from the table (any role that may
+-- connect can send a NOTIFY, so a row in the payload could be forged); a key no longer in the
+-- table deletes the record. An UPDATE that changes the key announces the old key first.
 
 CREATE OR REPLACE FUNCTION pulse_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -18,7 +18,6 @@ DECLARE
   key_column text := coalesce(TG_ARGV[1], 'id');
   old_key jsonb;
   new_key jsonb;
-  payload text;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     old_key := to_jsonb(OLD) -> key_column;
@@ -31,11 +30,7 @@ BEGIN
   IF TG_OP = 'UPDATE' AND old_key IS DISTINCT FROM new_key THEN
     PERFORM pg_notify(channel, json_build_object('op', 'DELETE', 'key', old_key)::text);
   END IF;
-  payload := json_build_object('op', TG_OP, 'key', new_key, 'row', to_jsonb(NEW))::text;
-  IF octet_length(payload) > 7999 THEN
-    payload := json_build_object('op', TG_OP, 'key', new_key, 'truncated', true)::text;
-  END IF;
-  PERFORM pg_notify(channel, payload);
+  PERFORM pg_notify(channel, json_build_object('op', TG_OP, 'key', new_key)::text);
   RETURN NULL;
 END;
 $$;
