@@ -15,8 +15,10 @@ typecheck=0
 npx tsc --noEmit || typecheck=1
 # Unit and integration suites in parallel workers; browser tests one at a time (each drives
 # a whole server and a Chromium, and timing matters to them).
-npx jest --ci --selectProjects unit integration integration-redis --json --outputFile=test-results/node.json || status=1
-npx jest --ci --selectProjects browser --runInBand --json --outputFile=test-results/browser.json || status=1
+# --forceExit: a suite that failed half-way may leave a child server or a client socket behind;
+# the run must still end (every suite stops what it started when it passes).
+npx jest --ci --forceExit --selectProjects unit integration integration-redis --json --outputFile=test-results/node.json || status=1
+npx jest --ci --forceExit --selectProjects browser --runInBand --json --outputFile=test-results/browser.json || status=1
 
 # The benchmark harness, small: its figures are printed, not asserted (npm run bench measures).
 echo "Benchmark harness check (bench --quick)..."
