@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './lib/config';
 import { createLogger } from './lib/log';
 import { startPulseServer } from './lib/server/start';
 import { loadSources, SourcesConfigError, type SourceConfig } from './lib/sources/declared';
-import { startSimulator } from './lib/sources/simulator';
+import { startSimulator } from './lib/demo/simulator';
 import { startSources } from './lib/sources/start';
 
 function readConfig(): { config: Config; sources: SourceConfig[] } {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
   const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
-  const sources = declared.length ? startSources(pulse.hub, declared, log) : undefined;
+  const sources = declared.length ? startSources(pulse, declared, log) : undefined;
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

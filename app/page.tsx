@@ -27,7 +27,7 @@ export default async function OperationsPage() {
   if (!hub) return <HubUnavailable />;
 
   const token = (await cookies()).get(SESSION_COOKIE)?.value || undefined;
-  const verdict = await hub.auth.authenticate(token);
+  const verdict = await hub.authenticate(token);
   if (!verdict.ok) {
     // Without a cookie the shell only asks to sign in; a refused cookie says why.
     const start = token === undefined
@@ -37,6 +37,7 @@ export default async function OperationsPage() {
   }
   const { session } = verdict;
 
+  // eslint-disable-next-line react-hooks/purity -- a server component renders once per request: when its snapshots are read
   const at = Date.now();
   let initial: InitialSnapshot[];
   try {

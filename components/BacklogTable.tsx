@@ -13,19 +13,12 @@
  * </BacklogTable>
  */
 import { memo, type HTMLAttributes, type ReactNode } from 'react';
+import type { BacklogRecord } from '@/lib/demo/records';
 import { Flash } from './Flash';
 import { formatDuration, formatInteger, formatPercent } from './format';
 
-export interface BacklogRow {
-  id: string;
-  queue: string;
-  org: string;
-  department: string;
-  waiting: number;
-  oldestWaitS: number;
-  handled: number;
-  abandoned: number;
-}
+/** A row of the table: a record of the `backlog` channel (`BacklogRecord`), under the table's name. */
+export type BacklogRow = BacklogRecord;
 
 export interface BacklogThresholds {
   /** Oldest wait (s) from which a row is amber (default 60). */
@@ -40,7 +33,7 @@ const DEFAULT_THRESHOLDS: BacklogThresholds = { warnWaitS: 60, criticalWaitS: 18
 const COLUMNS = ['Waiting', 'Oldest', 'Handled', 'Abandoned'] as const;
 
 /** Busiest first: most waiting, then the longest wait, then by name. Does not mutate its input. */
-export function sortBacklog<T extends Pick<BacklogRow, 'waiting' | 'oldestWaitS' | 'queue' | 'id'>>(rows: readonly T[]): T[] {
+export function sortBacklog<T extends Pick<BacklogRecord, 'waiting' | 'oldestWaitS' | 'queue' | 'id'>>(rows: readonly T[]): T[] {
   return [...rows].sort(
     (a, b) =>
       (b.waiting ?? 0) - (a.waiting ?? 0) ||
@@ -57,7 +50,7 @@ export function backlogLevel(oldestWaitS: number, t: BacklogThresholds): 'ok' | 
 }
 
 export interface BacklogTableRowProps extends Omit<HTMLAttributes<HTMLElement>, 'children'> {
-  row: BacklogRow;
+  row: BacklogRecord;
   /** Keep it a stable object (a module constant), or the row re-renders with its parent. */
   thresholds?: BacklogThresholds;
   /** Cells after the standard ones, one per entry of the table's `extraColumns`. */

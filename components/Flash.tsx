@@ -9,7 +9,7 @@
  * <Flash value={row.waiting} trend="higher-is-worse">{row.waiting}</Flash>
  * <Flash as="tr" flashKey={row.version}>…cells…</Flash>
  */
-import { createElement, useEffect, useRef, type HTMLAttributes, type ReactNode } from 'react';
+import { createElement, useEffect, useEffectEvent, useRef, type HTMLAttributes, type ReactNode } from 'react';
 import { useAnimate, useReducedMotion } from 'framer-motion';
 
 /** Whether a rise is good news, bad news, or neither (neutral highlight). */
@@ -75,7 +75,8 @@ export function Flash({
   const trigger = flashKey !== undefined ? flashKey : value;
   const last = useRef<{ trigger: unknown; value: unknown } | null>(null);
 
-  useEffect(() => {
+  // Only a new trigger starts a flash; the other inputs are read at that moment.
+  const flash = useEffectEvent(() => {
     const prev = last.current;
     last.current = { trigger, value };
     if (prev === null || Object.is(prev.trigger, trigger)) return; // first mount, or nothing new
@@ -90,8 +91,8 @@ export function Flash({
     // hand the background back to the stylesheet (hover, zebra rows) once done
     controls.then(() => el.style.removeProperty('background-color'));
     return () => controls.stop();
-    // only a new trigger starts a flash; the other inputs are read at that moment
-  }, [trigger]);
+  });
+  useEffect(() => flash(), [trigger]);
 
   return createElement(
     as,

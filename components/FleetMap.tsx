@@ -144,7 +144,7 @@ export function FleetMap({
   const [draft, setDraft] = useState<{ a: Point; b: Point } | null>(null);
   const view = useMemo(
     () => viewForBounds(zoomToBounds ? bounds : null, SIZE.width / SIZE.height),
-    // keyed on the numbers, so a parent re-creating an equal bounds object keeps the view (and the land paths)
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on the numbers, so a parent re-creating an equal bounds object keeps the view (and the land paths)
     [zoomToBounds, bounds?.north, bounds?.south, bounds?.east, bounds?.west],
   );
 

@@ -55,6 +55,7 @@ export function PulseProvider(props: PulseProviderProps) {
     getToken.current = props.getToken;
   });
 
+  // eslint-disable-next-line react-hooks/refs -- the client and the poller call these closures later, never during render
   const [value] = useState<PulseContextValue>(() => {
     const tokenFor: GetToken = (context) => getToken.current?.(context);
     const client =
@@ -75,7 +76,7 @@ export function PulseProvider(props: PulseProviderProps) {
   });
 
   const ownsClient = !props.client;
-  const flashMs = useRef(props.flashMs ?? 1000).current;
+  const [flashMs] = useState(props.flashMs ?? 1000);
 
   useEffect(() => {
     const { client, store } = value;

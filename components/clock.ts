@@ -13,6 +13,7 @@ export function useNow(intervalMs = 1000, enabled = true, fixed?: number): numbe
   const [now, setNow] = useState(() => fixed ?? Date.now());
   useEffect(() => {
     if (fixed !== undefined || !enabled) return;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the clock is outside React: catch up at once when it (re)starts, then tick
     setNow(Date.now());
     const id = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(id);

@@ -7,7 +7,7 @@
  * did not change.
  */
 import type { ChannelRecord } from '@/lib/protocol/messages';
-import type { BacklogRow } from './BacklogTable';
+import type { BacklogRecord } from '@/lib/demo/records';
 import type { FleetMapNode } from './FleetMap';
 
 function num(value: unknown, fallback = 0): number {
@@ -31,7 +31,7 @@ function cached<T>(convert: (record: ChannelRecord) => T): (record: ChannelRecor
 }
 
 export const asBacklogRow = cached(
-  (r): BacklogRow => ({
+  (r): BacklogRecord => ({
     id: r.id,
     queue: str(r.queue, r.id),
     org: str(r.org),

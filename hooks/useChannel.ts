@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo } from 'react';
 import useSWR from 'swr';
 import { useStore } from 'zustand';
-import { filterKey } from '@/lib/client/subscriptions';
+import { filterKey } from '@/lib/protocol/filter-key';
 import type { Filter } from '@/lib/protocol/filter';
 import type { ChannelRecord } from '@/lib/protocol/messages';
 import { fromInitial } from '@/lib/store/reducers';

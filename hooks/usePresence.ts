@@ -17,6 +17,7 @@ export function usePresence(channel: string): PresenceState | undefined {
   const { client } = usePulse();
   const [state, setState] = useState<PresenceState | undefined>(() => client.presence(channel));
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- another channel (or client): show what it knows now, not the previous one's until its next event
     setState(client.presence(channel));
     return client.subscribe(channel, { presence: true, onPresence: setState });
   }, [client, channel]);

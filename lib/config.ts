@@ -3,7 +3,6 @@
  * A bad value stops the start with one line naming the variable (`ConfigError`).
  */
 import { z } from 'zod';
-import { normalizeRedisUrl } from './redis/url';
 import { FILTER_LIMITS } from './protocol/filter';
 import { TENANT_ID } from './protocol/channel';
 
@@ -250,4 +249,13 @@ function defaultUnauthenticatedBudget(maxConnections: number): number {
 
 function randomSecret(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+}
+
+/**
+ * `url` with its scheme in lower case, the rest untouched (credentials included). ioredis
+ * turns TLS on only for a URL starting with the lower-case `rediss://`, while URL parsing (and
+ * so the check above) takes any case: a `REDISS://` URL would pass and then connect without TLS.
+ */
+export function normalizeRedisUrl(url: string): string {
+  return url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
 }

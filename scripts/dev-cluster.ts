@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { startLocalRedis } from '../lib/redis/local-server';
+import { startLocalRedis } from './lib/local-redis';
 
 const root = join(__dirname, '..');
 const args = process.argv.slice(2);

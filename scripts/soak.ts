@@ -19,7 +19,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { applyMergePatch } from '../lib/engine/merge-patch';
+import { applyMergePatch } from '../lib/protocol/merge-patch';
 import type { Json } from '../lib/protocol';
 
 const USAGE = 'usage: npm run soak -- [--clients N] [--seconds S] [--rate publishes/s] [--channels C] [--publishers P]';
@@ -62,7 +62,7 @@ function options() {
 
 // ---- small helpers -----------------------------------------------------------------------
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- server frames, read field by field
 type Msg = Record<string, any>;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: type check, unit, integration over real sockets (the smoke-test CLI against a
-# live server among them), browser tests in headless Chromium, and a quick benchmark run as a
+# Every test: type check, lint, unit, integration over real sockets (the smoke-test CLI against
+# a live server among them), browser tests in headless Chromium, and a quick benchmark run as a
 # harness check. The last line counts them all: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ status=0
 echo "Type-checking..."
 typecheck=0
 npx tsc --noEmit || typecheck=1
+echo "Linting..."
+lint=0
+npm run --silent lint || lint=1
 # Unit and integration suites in parallel workers; browser tests one at a time (each drives
 # a whole server and a Chromium, and timing matters to them).
 # --forceExit: a suite that failed half-way may leave a child server or a client socket behind;
@@ -24,7 +27,7 @@ npx jest --ci --forceExit --selectProjects browser --runInBand --json --outputFi
 echo "Benchmark harness check (bench --quick)..."
 bench=0
 npx tsx scripts/bench.ts --quick --out test-results/bench || bench=1
-[ $((typecheck + bench)) -eq 0 ] || status=1
+[ $((typecheck + lint + bench)) -eq 0 ] || status=1
 
 node -e '
   const fs = require("fs");
@@ -37,5 +40,5 @@ node -e '
   }
   for (const check of process.argv.slice(1)) check === "0" ? passed++ : failed++;
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$typecheck" "$bench" || status=1
+' "$typecheck" "$lint" "$bench" || status=1
 exit $status

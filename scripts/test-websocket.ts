@@ -1,5 +1,5 @@
 /**
- * Smoke test of a running Pulseboard server over the real wire protocol (PROTOCOL.md): health,
+ * Smoke test of a running Pulseboard server over the real wire protocol (docs/protocol.md): health,
  * connect, auth, subscribe, publish over HTTP and over the socket, delivery of the resulting
  * deltas, lossless resume with `since` after a forced drop, and the admin stats route.
  *
@@ -164,7 +164,7 @@ interface Waiter {
 /**
  * One WebSocket with a queue of received messages: wait for the next one that matches, or
  * send a request and wait for its reply. Keeps the last position seen on each channel and
- * notes any delta that breaks the gap rule (PROTOCOL.md §5).
+ * notes any delta that breaks the gap rule (docs/protocol.md §5).
  */
 class Connection {
   private readonly unread: ServerMessage[] = [];

@@ -7,7 +7,7 @@ import { useMemo } from 'react';
 import { formatInteger } from '@/components/format';
 import { sameBounds, type Bounds } from '@/components/geo';
 import type { ChannelRecord } from '@/lib/protocol/messages';
-import { METROS } from '@/lib/sources/catalog';
+import { METROS } from '@/lib/demo/catalog';
 import { metroBounds } from './config';
 import { useFleetView } from './fleetView';
 import { Panel } from './Panel';

@@ -3,7 +3,7 @@
  * render and the browser compute the same thing from the same records.
  */
 import type { ChannelRecord } from '@/lib/protocol/messages';
-import type { BacklogRow } from '@/components/BacklogTable';
+import type { BacklogRecord } from '@/lib/demo/records';
 
 function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -94,11 +94,11 @@ export interface BacklogSummary {
   oldestQueue: string | null;
 }
 
-export function summarizeBacklog(rows: readonly BacklogRow[]): BacklogSummary {
+export function summarizeBacklog(rows: readonly BacklogRecord[]): BacklogSummary {
   let waiting = 0;
   let handled = 0;
   let abandoned = 0;
-  let oldest: BacklogRow | null = null;
+  let oldest: BacklogRecord | null = null;
   for (const row of rows) {
     waiting += row.waiting;
     handled += row.handled;
@@ -114,7 +114,7 @@ export interface OrgSummary extends KpiSummary {
 }
 
 /** Per organisation, in the order the organisations first appear. */
-export function summarizeOrgs(kpi: readonly QueueKpi[], backlog: readonly BacklogRow[]): OrgSummary[] {
+export function summarizeOrgs(kpi: readonly QueueKpi[], backlog: readonly BacklogRecord[]): OrgSummary[] {
   const orgs = [...new Set(kpi.map((r) => r.org))];
   return orgs.map((org) => ({
     org,

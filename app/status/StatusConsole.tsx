@@ -103,6 +103,7 @@ export function StatusConsole() {
                   <ErrorsPanel total={stats.errors} recent={recent} />
                   <ServerPanel stats={stats} />
                   <InstancesPanel stats={stats} />
+                  {/* eslint-disable-next-line react-hooks/purity -- only cached figures shown before the first refresh count their ages from this render */}
                   <SourcesPanel stats={stats} now={refreshedAt ?? Date.now()} />
                 </div>
               </div>

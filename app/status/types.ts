@@ -1,5 +1,5 @@
 /**
- * Bodies of the admin routes the status page reads (PROTOCOL.md §10). Written out here rather
+ * Bodies of the admin routes the status page reads (docs/protocol.md §10). Written out here rather
  * than imported from the server, because the browser only ever sees them as JSON.
  */
 

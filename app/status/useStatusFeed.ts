@@ -66,24 +66,31 @@ export function useStatusFeed(adminKey: string | null | undefined, onFailure: (e
       setHistory((h) => appendSample(h, toSample(data, at)));
     },
   });
-  const list = useSWR<ConnectionList, AdminApiError, AdminKey | null>(paused ? null : ['/api/ws/connections', adminKey], adminFetcher, options);
+  const list = useSWR<ConnectionList, AdminApiError, AdminKey | null>(paused ? null : ['/api/ws/connections', adminKey], adminFetcher, {
+    ...options,
+    // Forget kicked ids once the server no longer lists them (or after the grace period).
+    onSuccess(data) {
+      const ids = new Set(data.connections.map((c) => c.id));
+      const now = Date.now();
+      setKicked((kicked) => {
+        const still = [...kicked].filter(([id, at]) => ids.has(id) && now - at < KICK_HIDE_MS);
+        return still.length === kicked.size ? kicked : new Map(still);
+      });
+    },
+  });
 
   // Without access the figures go away with the key; they come back fresh with the next one.
-  useEffect(() => {
-    if (!paused) return;
-    setHistory([]);
-    setRefreshedAt(null);
-  }, [paused]);
+  // Reset while rendering the change (not in an effect after it), so no render shows the old figures.
+  const [wasPaused, setWasPaused] = useState(paused);
+  if (paused !== wasPaused) {
+    setWasPaused(paused);
+    if (paused) {
+      setHistory([]);
+      setRefreshedAt(null);
+    }
+  }
 
-  // Forget kicked ids once the server no longer lists them (or after the grace period).
   const listed = list.data?.connections;
-  useEffect(() => {
-    if (!listed || kicked.size === 0) return;
-    const ids = new Set(listed.map((c) => c.id));
-    const now = Date.now();
-    const still = [...kicked].filter(([id, at]) => ids.has(id) && now - at < KICK_HIDE_MS);
-    if (still.length !== kicked.size) setKicked(new Map(still));
-  }, [listed, kicked]);
 
   const { mutate: refreshStats } = stats;
   const { mutate: refreshList } = list;

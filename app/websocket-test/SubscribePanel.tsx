@@ -4,7 +4,7 @@
  * filter is checked with the protocol's own `validateFilter` before anything is sent, unless
  * the tester asks to let the server judge it.
  */
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { isChannelName } from '@/lib/protocol/channel';
 import { validateFilter, type Filter } from '@/lib/protocol/filter';
 import type { StreamPosition } from '@/lib/protocol/messages';
@@ -58,13 +58,15 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
   const [skipCheck, setSkipCheck] = useState(false);
   const [result, setResult] = useState<ActionResult | null>(null);
 
-  useEffect(() => {
-    if (!draft) return;
+  // Each new draft fills the form once, while rendering (the fields stay editable afterwards).
+  const [loaded, setLoaded] = useState<SubscribeDraft | null>(null);
+  if (draft && draft !== loaded) {
+    setLoaded(draft);
     setChannel(draft.channel);
     setFilterText(draft.filterText);
     setEpoch(draft.since?.epoch ?? '');
     setSeq(draft.since ? String(draft.since.seq) : '');
-  }, [draft]);
+  }
 
   const check = useMemo(() => checkFilter(filterText), [filterText]);
   const channelOk = isChannelName(channel.trim());

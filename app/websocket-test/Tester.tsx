@@ -4,8 +4,10 @@
  * that crosses its socket on show.
  */
 import './jitless';
+import Link from 'next/link';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
+import { defaultHubUrl } from '@/components/PulseProvider';
 import type { ClientState } from '@/lib/client/states';
 import { ConnectionPanel } from './ConnectionPanel';
 import { FrameLog } from './FrameLog';
@@ -14,7 +16,7 @@ import { SessionPanel } from './SessionPanel';
 import { CountersPanel, RttPanel } from './StatsPanel';
 import { SubscribePanel, type SubscribeDraft } from './SubscribePanel';
 import { SubscriptionsPanel } from './SubscriptionsPanel';
-import { defaultHubUrl, TesterModel, type SubscriptionView } from './tester-model';
+import { TesterModel, type SubscriptionView } from './tester-model';
 
 const STATE_LABEL: Partial<Record<ClientState, string>> = {
   idle: 'Not connected',
@@ -49,11 +51,11 @@ export function Tester() {
           Pulseboard <span className="pb-tester-title-sep">/</span> <h1 className="pb-tester-h1">WebSocket tester</h1>
         </div>
         <nav className="pb-header__nav" aria-label="Pages">
-          <a href="/">Operations</a>
-          <a href="/websocket-test" aria-current="page">
+          <Link href="/">Operations</Link>
+          <Link href="/websocket-test" aria-current="page">
             Tester
-          </a>
-          <a href="/status">Status</a>
+          </Link>
+          <Link href="/status">Status</Link>
         </nav>
         <div className="pb-header__meta">
           {view.session && (

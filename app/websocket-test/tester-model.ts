@@ -6,8 +6,9 @@
  * page as an immutable `TesterView` at most every `FLUSH_MS`; the log is a ring of the last
  * `LOG_CAPACITY` frames, so memory stays bounded however long the page runs.
  */
+import { defaultHubUrl } from '@/components/PulseProvider';
 import { createPulseClient, type PulseClient } from '@/lib/client/client';
-import { filterKey } from '@/lib/client/subscriptions';
+import { filterKey } from '@/lib/protocol/filter-key';
 import type { ClientState } from '@/lib/client/states';
 import type { DisconnectEvent, FrameEvent, GetToken, PresenceState, ReconnectEvent, Unsubscribe } from '@/lib/client/types';
 import { isPulseClientError } from '@/lib/client/errors';
@@ -154,12 +155,6 @@ const zeroRtt = (): RttStats => ({ count: 0, failures: 0, last: null, min: null,
 function failure(error: unknown): ActionResult {
   if (isPulseClientError(error)) return { ok: false, at: Date.now(), code: error.code, message: error.message };
   return { ok: false, at: Date.now(), code: 'ERROR', message: error instanceof Error ? error.message : String(error) };
-}
-
-/** `ws(s)://<this page's host>/api/ws`. Browser only. */
-export function defaultHubUrl(): string {
-  const { protocol, host } = window.location;
-  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}/api/ws`;
 }
 
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

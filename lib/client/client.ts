@@ -19,7 +19,7 @@ import type {
   StreamPosition,
   WelcomeMessage,
 } from '../protocol/messages';
-import { backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../protocol/backoff';
 import { Emitter, type Listener } from './emitter';
 import { ClientErrorCode, PulseClientError, toClientError } from './errors';
 import { decodeServerFrame } from './frames';
@@ -457,7 +457,7 @@ class Client implements PulseClient {
     }
     const delayMs =
       code === CloseCode.POLICY_VIOLATION
-        ? this.opts.policyBackoff.min + backoff(this.failures, this.opts.policyBackoff, this.opts.random)
+        ? backoff(this.failures, { ...this.opts.policyBackoff, floor: this.opts.policyBackoff.floor ?? this.opts.policyBackoff.min }, this.opts.random)
         : backoff(this.failures, this.opts.backoff, this.opts.random);
     this.setState(this.retryState());
     this.events.emit('reconnect', code === undefined ? { attempt: this.failures, delayMs } : { attempt: this.failures, delayMs, code });

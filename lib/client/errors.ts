@@ -1,6 +1,6 @@
 /**
  * Errors the client hands to callers: always a `PulseClientError` carrying a machine-readable
- * `code`, either a protocol error code (PROTOCOL.md §9) or one of the client's own below.
+ * `code`, either a protocol error code (docs/protocol.md §9) or one of the client's own below.
  */
 import type { ErrorCode } from '../protocol/codes';
 

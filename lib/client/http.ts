@@ -1,13 +1,13 @@
 /**
  * The HTTP side of the client: reading a channel's snapshot with
- * `GET /api/channels/:channel/snapshot?filter=<url-encoded JSON>` (PROTOCOL.md §10). The React
- * layer polls it while the socket is in `fallback`.
+ * `GET /api/channels/:channel/snapshot?filter=<url-encoded JSON>` (docs/protocol.md §10). The
+ * React layer polls it while the socket is in `fallback`.
  */
 import type { ErrorCode } from '../protocol/codes';
 import type { Filter } from '../protocol/filter';
 import type { ChannelEvent, ChannelRecord } from '../protocol/messages';
 import { ClientErrorCode, PulseClientError } from './errors';
-import { filterKey } from './subscriptions';
+import { filterKey } from '../protocol/filter-key';
 
 /** A channel's state as the snapshot route answers it (also the shape of server-rendered `initial` data). */
 export interface HttpSnapshot {

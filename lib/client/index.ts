@@ -2,11 +2,12 @@
  * The Pulseboard client SDK: browsers and Node (given a WebSocket implementation such as `ws`).
  */
 export { createPulseClient, ClientCloseCode, DEFAULT_POLICY_BACKOFF, type PulseClient } from './client';
-export { backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+export { backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../protocol/backoff';
 export { PulseClientError, ClientErrorCode, isPulseClientError, type PulseErrorCode } from './errors';
 export { CLIENT_STATES, isActiveState, isStoppedState, type ClientState } from './states';
 export { alwaysOnline, defaultNetworkMonitor, type NetworkMonitor } from './network';
-export { deltaVerdict, filterKey, type Awaiting, type DeltaVerdict } from './subscriptions';
+export { deltaVerdict, type Awaiting, type DeltaVerdict } from './subscriptions';
+export { filterKey } from '../protocol/filter-key';
 export { fetchSnapshot, snapshotUrl, type FetchSnapshotOptions, type HttpSnapshot } from './http';
 export { decodeServerFrame } from './frames';
 export type { Listener } from './emitter';

@@ -7,6 +7,7 @@
  * is someone else's job: this module talks to it through a `SubscriptionPort`.
  */
 import type { Filter } from '../protocol/filter';
+import { filterKey } from '../protocol/filter-key';
 import type { DeltaMessage, PresenceDiffMessage, PresenceMessage, PresenceUser, SnapshotMessage, StreamPosition, SubscribeRequest, ClientMessage } from '../protocol/messages';
 import { ClientErrorCode, PulseClientError } from './errors';
 import type { ClientEvents, PresenceState, SubscribeOptions, SubscribedEvent, Unsubscribe } from './types';
@@ -38,33 +39,13 @@ export type DeltaVerdict = 'apply' | 'ignore' | 'gap';
 
 /**
  * Whether a delta continues the channel: it must carry the same `epoch` and a `prevSeq` equal
- * to the last seen `seq` (PROTOCOL.md §5, gap rule). Pure.
+ * to the last seen `seq` (docs/protocol.md §5, gap rule). Pure.
  */
 export function deltaVerdict(position: StreamPosition | undefined, awaiting: Awaiting, delta: Pick<DeltaMessage, 'epoch' | 'prevSeq'>): DeltaVerdict {
   if (awaiting === 'snapshot') return 'ignore';
   const continues = position !== undefined && position.epoch === delta.epoch && position.seq === delta.prevSeq;
   if (continues) return 'apply';
   return awaiting === 'subscribe' ? 'ignore' : 'gap';
-}
-
-/**
- * A stable text key for a filter: equal filters (whatever their key order) give equal keys,
- * and "no filter" and `{}` both give `''`.
- */
-export function filterKey(filter: Filter | undefined | null): string {
-  if (!filter || Object.keys(filter).length === 0) return '';
-  return stableStringify(filter);
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 interface Listener {

@@ -15,7 +15,7 @@ import type {
   UnsubscribeResult,
   WelcomeMessage,
 } from '../protocol/messages';
-import type { BackoffOptions } from './backoff';
+import type { BackoffOptions } from '../protocol/backoff';
 import type { PulseClientError } from './errors';
 import type { NetworkMonitor } from './network';
 import type { ClientState } from './states';
@@ -75,7 +75,8 @@ export interface PulseClientOptions {
   backoff?: BackoffOptions;
   /**
    * Backoff after close code 1008 (policy violation, kicked by an admin): the delay is
-   * `min + backoff(attempt, policyBackoff)`. Default `{min: 15_000, max: 60_000}`.
+   * `backoff(attempt, policyBackoff)` with `floor` defaulting to `min`: from `min` up to `min`
+   * plus the ceiling. Default `{min: 15_000, max: 60_000}`.
    */
   policyBackoff?: BackoffOptions;
   /** Timeout of every request, and of the handshake (socket open + `welcome`). Default 10 000 ms. */

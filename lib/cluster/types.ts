@@ -1,11 +1,10 @@
 /**
  * The cluster: the instances that serve one hub together. One process alone is a cluster of
  * one (`SingleCluster`); with Redis, instances find each other through heartbeat keys
- * (`RedisCluster`). The hub asks it for what only the whole cluster knows: live instances,
- * tenant connection counts, and where a connection lives.
+ * (`RedisCluster` in lib/redis/). The hub asks it for what only the whole cluster knows: live
+ * instances, tenant connection counts, and where a connection lives. Whoever keeps state per
+ * instance (presence) follows its membership events.
  */
-
-import type { PresenceBook } from '../hub/presence';
 
 /** What one instance reports about itself. */
 export interface InstanceInfo {
@@ -21,14 +20,27 @@ export interface InstanceInfo {
 
 /** What the cluster needs from the local hub. */
 export interface ClusterMember {
-  readonly instance: string;
+  /** This instance's figures (its id is the cluster's `instance`). */
   describe(): InstanceInfo;
   /** Closes a local connection (an admin's kick); false when it is not here. */
   kickLocal(id: string): boolean;
 }
 
+/** A change in who is in the cluster, as this instance sees it. */
+export type MembershipEvent =
+  /** An instance is seen for the first time; this one, once it has announced itself. */
+  | { type: 'joined'; instance: string }
+  /** An instance stopped (its heartbeat expired, or it left). */
+  | { type: 'gone'; instance: string }
+  /** An instance seen gone is back; this one, once it announced itself again after losing the cluster. */
+  | { type: 'back'; instance: string };
+
 export interface Cluster {
   readonly kind: 'single' | 'redis';
+  /** This instance's id. */
+  readonly instance: string;
+  /** Takes part in the cluster as `member` from now on (once, by the hub it serves). */
+  join(member: ClusterMember): void;
   /**
    * Takes one connection slot of `tenant`, which has `local` connections on this instance;
    * false when the cluster already holds `limit`.
@@ -38,11 +50,19 @@ export interface Cluster {
   released(tenant: string): void;
   /** Live instances, this one first. */
   instances(): Promise<InstanceInfo[]>;
-  /** Closes connection `id` on whichever instance holds it; false when none does. */
+  /** Which of `ids` are alive now (this instance always is). Throws `ClusterUnavailableError`. */
+  live(ids: string[]): Promise<Set<string>>;
+  /** Closes connection `id` on whichever instance holds it; false when none does. Throws `ClusterUnavailableError`. */
   kick(id: string): Promise<boolean>;
-  /** Shares presence with the other instances (nothing to do alone). */
-  sharePresence(book: PresenceBook): void;
+  /** Membership changes, in the order this instance noticed them. Returns the disposer. */
+  onMembership(listener: (event: MembershipEvent) => void): () => void;
   close(): Promise<void>;
 }
 
-export type ClusterFactory = (member: ClusterMember) => Cluster;
+/** The cluster cannot answer now (its store is unreachable). Nothing was changed. */
+export class ClusterUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterUnavailableError';
+  }
+}

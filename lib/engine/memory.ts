@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChannelEvent, ChannelRecord, Json, PublishInput, StreamPosition } from '../protocol';
-import { applyMergePatch, jsonEqual } from './merge-patch';
+import { applyMergePatch, jsonEqual } from '../protocol/merge-patch';
 import type { ChannelInfo, ChannelState, Commit, Engine, EngineCounters, EngineOptions, Recovery, RecordChange } from './types';
 
 interface StoredRecord {

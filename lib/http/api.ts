@@ -1,5 +1,5 @@
 /**
- * The HTTP API (PROTOCOL.md §10), served by the same process and port as the app. Plain
+ * The HTTP API (docs/protocol.md §10), served by the same process and port as the app. Plain
  * Node handlers over the hub, so it runs with or without Next.js.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -8,16 +8,17 @@ import { z } from 'zod';
 import type { Hub } from '../hub/hub';
 import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
-import { CHANNEL_NAME, ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, isChannelName, parseJson, type PublishInput } from '../protocol';
-import { channelKey } from '../hub/subscription';
+import { ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, parseJson, type PublishInput } from '../protocol';
 import { readJsonBody, sendError, sendJson, sendJsonBytes } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
-import { isLoopback } from './client-address';
+import { isLoopback } from '../hub/client-address';
 import { devTokenAccess, HttpGuard, RetryLater } from './guard';
 import { SnapshotReader } from './snapshot-cache';
+import { readPageQuery } from './snapshot-page';
 import { sessionRoutes } from './session';
 import { readSessionCookie } from '../hub/session-cookie';
 import type { HttpStatsBody } from './stats';
+import type { SourceStatus } from '../sources/status';
 
 /** Who is calling: the operator (API key, or loopback in development), a token holder, or anyone. */
 type Caller =
@@ -39,11 +40,15 @@ const tokenRequest = z.object({
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
+/** Reads the statuses of the declared sources the server started (for stats and metrics). */
+export type SourceStatuses = () => readonly SourceStatus[];
+
 /**
  * Returns a handler that serves the API routes and answers false for anything else. `guard`
- * holds the limits every request passes (docs/operations.md, "Limits").
+ * holds the limits every request passes (docs/operations.md, "Limits"); `sources` reads the
+ * statuses of the sources the server runs.
  */
-export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub.log)): ApiHandler {
+export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub.log), sources: SourceStatuses = () => []): ApiHandler {
   const { config } = hub;
   const snapshots = new SnapshotReader(hub, guard.stats);
   const httpStats = (): HttpStatsBody => guard.stats.toJSON({ ...snapshots.inFlight, cacheBytes: snapshots.cache.bytes, cacheEntries: snapshots.cache.size });
@@ -91,7 +96,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
     // A browser's reads may carry the session cookie instead of a header; writes never do (docs/protocol.md §10).
     const presented = token ?? (req.method === 'GET' ? readSessionCookie(req.headers.cookie) : undefined);
     if (presented !== undefined) {
-      const result = await hub.auth.authenticate(presented);
+      const result = await hub.authenticate(presented);
       if (!result.ok) throw new HubError(result.code, result.message);
       guard.admitToken(result.session.tenant, result.session.user, guard.address(req));
       return { kind: 'token', tenant: result.session.tenant, session: result.session };
@@ -141,7 +146,10 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
           if (!parsed.ok) throw new HubError(ErrorCode.BAD_FILTER, parsed.message);
           filter = parsed.value;
         }
-        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter));
+        // `limit` and `after` page the records (docs/protocol.md §10, "Paginated snapshots").
+        const paging = readPageQuery(url.searchParams);
+        if (!paging.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, paging.message);
+        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter, paging.page));
       },
     },
     {
@@ -152,8 +160,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
         if (!canRead(who, channel) || (who.kind === 'token' && !who.session.canSeePresence(channel))) {
           throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
         }
-        if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, `channel must match ${CHANNEL_NAME.source}`);
-        const { count, users, truncated } = await hub.presence.read(channelKey(who.tenant, channel), channel);
+        const { count, users, truncated } = await hub.presenceOf(who.tenant, channel);
         sendJson(res, 200, { channel, count, users, truncated });
       },
     },
@@ -170,9 +177,9 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       method: 'GET',
       pattern: HEALTH,
       async run(_req, res) {
-        const healthy = await hub.engine.healthy().catch(() => false);
+        const healthy = await hub.engineHealthy();
         const status = hub.shuttingDown ? 'shutting_down' : healthy ? 'ok' : 'engine_unreachable';
-        sendJson(res, status === 'ok' ? 200 : 503, { status, instance: hub.instance, uptimeS: uptimeS(hub), engine: hub.engine.kind });
+        sendJson(res, status === 'ok' ? 200 : 503, { status, instance: hub.instance, uptimeS: hub.uptimeS(), engine: hub.engineKind });
       },
     },
     {
@@ -180,7 +187,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       pattern: /^\/api\/ws\/stats$/,
       async run(req, res) {
         requireAdmin(req);
-        sendJson(res, 200, await statsBody(hub, httpStats()));
+        sendJson(res, 200, await statsBody(hub, sources(), httpStats()));
       },
     },
     {
@@ -188,17 +195,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       pattern: /^\/api\/ws\/connections$/,
       async run(req, res) {
         requireAdmin(req);
-        const connections = [...hub.connections.values()].map((c) => ({
-          id: c.id,
-          user: c.session?.user ?? null,
-          tenant: c.session?.tenant ?? null,
-          subscriptions: [...c.subscriptions.keys()],
-          connectedAt: c.connectedAt,
-          lastActivityAt: c.lastActivityAt,
-          bufferedBytes: c.bufferedBytes,
-          remoteAddress: c.remoteAddress,
-        }));
-        sendJson(res, 200, { connections });
+        sendJson(res, 200, { connections: hub.listConnections() });
       },
     },
     {
@@ -215,7 +212,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       pattern: /^\/metrics$/,
       async run(req, res) {
         requireAdmin(req);
-        const body = await renderMetrics(hub, httpStats);
+        const body = await renderMetrics(hub, { sources, http: httpStats });
         res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
         res.end(body);
       },
@@ -230,7 +227,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
         const parsed = tokenRequest.safeParse(await readJsonBody(req, 64 * 1024));
         if (!parsed.success) throw new HubError(ErrorCode.INVALID_MESSAGE, describeIssue(parsed.error.issues[0]));
         const { user, tenant, channels, ttlS } = parsed.data;
-        const token = await hub.auth.sign({ sub: user, tenant, channels }, ttlS);
+        const token = await hub.signToken({ sub: user, tenant, channels }, ttlS);
         sendJson(res, 200, { token, expiresAt: (Math.floor(Date.now() / 1000) + ttlS) * 1000 });
       },
     },
@@ -277,41 +274,11 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
   };
 }
 
-function uptimeS(hub: Hub): number {
-  return Math.round((Date.now() - hub.stats.startedAt) / 1000);
-}
-
-export async function statsBody(hub: Hub, http?: HttpStatsBody) {
-  const { stats } = hub;
-  const rates = stats.rates();
-  const instances = await hub.cluster.instances();
-  // Users watching each channel that has subscribers here (across the cluster with Redis).
-  const viewers = await Promise.all(
-    Object.keys(hub.index.counts()).map(async (key) => {
-      const [tenant, channel] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-      return { tenant, channel, users: (await hub.presence.read(key, channel)).count };
-    }),
-  );
-  return {
-    instance: hub.instance,
-    engine: hub.engine.kind,
-    uptimeS: uptimeS(hub),
-    connections: { total: hub.connections.size, byTenant: hub.connectionsByTenant() },
-    channels: hub.index.channelCount,
-    subscriptions: hub.index.size,
-    messages: { in: stats.messagesIn, out: stats.messagesOut, inPerSec: rates.messagesIn, outPerSec: rates.messagesOut },
-    bytes: { in: stats.bytesIn, out: stats.bytesOut, inPerSec: rates.bytesIn, outPerSec: rates.bytesOut },
-    latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
-    errors: { ...stats.errors },
-    slowConsumers: hub.broadcaster.slowConsumers,
-    flushErrors: stats.flushErrors,
-    sources: hub.sources.map((source) => source.toJSON()),
-    viewers: viewers.sort((a, b) => b.users - a.users || a.channel.localeCompare(b.channel) || a.tenant.localeCompare(b.tenant)),
-    cluster: {
-      instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),
-      connections: instances.reduce((sum, info) => sum + info.connections, 0),
-      subscriptions: instances.reduce((sum, info) => sum + info.subscriptions, 0),
-    },
-    ...(http ? { http } : {}),
-  };
+/**
+ * The body of `GET /api/ws/stats` (docs/protocol.md §10): the hub's figures, the statuses of
+ * the server's sources and, when given, the HTTP API's own counters.
+ */
+export async function statsBody(hub: Hub, sources: readonly SourceStatus[], http?: HttpStatsBody) {
+  const { viewers, cluster, ...figures } = await hub.report();
+  return { ...figures, sources: sources.map((source) => source.toJSON()), viewers, cluster, ...(http ? { http } : {}) };
 }

@@ -12,7 +12,7 @@ import { isOriginAllowed } from '../hub/origin';
 import { consume, createRateState, type RateState } from '../hub/rate-limit';
 import type { Logger } from '../log';
 import { ErrorCode } from '../protocol';
-import { clientAddress, isLoopback } from './client-address';
+import { clientAddress, isLoopback } from '../hub/client-address';
 import { AUTH_BACKOFF, AuthBackoff, KeyedBuckets, retryAfterS } from './limits';
 import { HttpStats, type RateScope } from './stats';
 

@@ -9,6 +9,12 @@ import type { LatencyHistogram } from '../hub/stats';
 import type { SourceStatus } from '../sources/status';
 import type { HttpStatsBody } from './stats';
 
+/** What the server adds to the hub's figures: its sources' statuses and the HTTP API's counters. */
+export interface MetricsSources {
+  sources?: () => readonly SourceStatus[];
+  http?: () => HttpStatsBody;
+}
+
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 const registries = new WeakMap<Hub, Registry>();
@@ -28,38 +34,38 @@ function mirroredCounter(registry: Registry, name: string, help: string, read: (
   });
 }
 
-function createRegistry(hub: Hub, http?: () => HttpStatsBody): Registry {
+function createRegistry(hub: Hub, { sources = () => [], http }: MetricsSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const { stats } = hub;
+  const counters = () => hub.counters();
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
 
-  gauge('pulse_connections', 'Open WebSocket connections', () => hub.connections.size);
-  gauge('pulse_subscriptions', 'Active subscriptions', () => hub.index.size);
-  gauge('pulse_channels', 'Channels with at least one subscriber', () => hub.index.channelCount);
-  gauge('pulse_slow_consumers', 'Connections currently held back as slow consumers', () => hub.broadcaster.slowConsumers);
-  mirroredCounter(registry, 'pulse_messages_in_total', 'Frames received from clients', () => stats.messagesIn);
-  mirroredCounter(registry, 'pulse_messages_out_total', 'Frames sent to clients', () => stats.messagesOut);
-  mirroredCounter(registry, 'pulse_bytes_in_total', 'Bytes received from clients', () => stats.bytesIn);
-  mirroredCounter(registry, 'pulse_bytes_out_total', 'Bytes sent to clients', () => stats.bytesOut);
-  mirroredCounter(registry, 'pulse_publishes_total', 'Accepted publishes', () => stats.publishes);
-  mirroredCounter(registry, 'pulse_rate_limited_total', 'Messages refused by the rate limit', () => stats.rateLimited);
-  mirroredCounter(registry, 'pulse_slow_consumer_events_total', 'Times a socket went over the slow-consumer limit', () => stats.slowConsumerEvents);
+  gauge('pulse_connections', 'Open WebSocket connections', () => counters().connections);
+  gauge('pulse_subscriptions', 'Active subscriptions', () => counters().subscriptions);
+  gauge('pulse_channels', 'Channels with at least one subscriber', () => counters().channels);
+  gauge('pulse_slow_consumers', 'Connections currently held back as slow consumers', () => counters().slowConsumers);
+  mirroredCounter(registry, 'pulse_messages_in_total', 'Frames received from clients', () => counters().messagesIn);
+  mirroredCounter(registry, 'pulse_messages_out_total', 'Frames sent to clients', () => counters().messagesOut);
+  mirroredCounter(registry, 'pulse_bytes_in_total', 'Bytes received from clients', () => counters().bytesIn);
+  mirroredCounter(registry, 'pulse_bytes_out_total', 'Bytes sent to clients', () => counters().bytesOut);
+  mirroredCounter(registry, 'pulse_publishes_total', 'Accepted publishes', () => counters().publishes);
+  mirroredCounter(registry, 'pulse_rate_limited_total', 'Messages refused by the rate limit', () => counters().rateLimited);
+  mirroredCounter(registry, 'pulse_slow_consumer_events_total', 'Times a socket went over the slow-consumer limit', () => counters().slowConsumerEvents);
   new Gauge({
     name: 'pulse_engine_up',
-    help: `1 while the engine (${hub.engine.kind}) can serve requests`,
+    help: `1 while the engine (${hub.engineKind}) can serve requests`,
     registers: [registry],
     async collect() {
-      this.set((await hub.engine.healthy().catch(() => false)) ? 1 : 0);
+      this.set((await hub.engineHealthy()) ? 1 : 0);
     },
   });
-  mirroredCounter(registry, 'pulse_engine_outages_total', 'Times the engine became unreachable', () => hub.engine.counters().outages);
-  mirroredCounter(registry, 'pulse_engine_refusals_total', 'Requests refused because the engine was unreachable', () => stats.engineRefusals);
-  mirroredCounter(registry, 'pulse_engine_seq_repairs_total', 'Commits that arrived after a gap in seq and were repaired from the history', () => hub.engine.counters().seqJumps);
-  mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => stats.flushes);
-  mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => stats.flushSeconds);
-  mirroredCounter(registry, 'pulse_flush_errors_total', 'Batch windows and catch-ups that could not be serialized (subscribers resynced)', () => stats.flushErrors);
+  mirroredCounter(registry, 'pulse_engine_outages_total', 'Times the engine became unreachable', () => counters().engineOutages);
+  mirroredCounter(registry, 'pulse_engine_refusals_total', 'Requests refused because the engine was unreachable', () => counters().engineRefusals);
+  mirroredCounter(registry, 'pulse_engine_seq_repairs_total', 'Commits that arrived after a gap in seq and were repaired from the history', () => counters().engineSeqRepairs);
+  mirroredCounter(registry, 'pulse_flushes_total', 'Broadcaster ticks', () => counters().flushes);
+  mirroredCounter(registry, 'pulse_flush_seconds_total', 'Time spent flushing batches', () => counters().flushSeconds);
+  mirroredCounter(registry, 'pulse_flush_errors_total', 'Batch windows and catch-ups that could not be serialized (subscribers resynced)', () => counters().flushErrors);
 
   const bySource = { labelNames: ['source', 'kind'], registers: [registry] };
   const sourceGauge = (name: string, help: string, read: (source: SourceStatus) => number) =>
@@ -68,7 +74,7 @@ function createRegistry(hub: Hub, http?: () => HttpStatsBody): Registry {
       help,
       ...bySource,
       collect() {
-        for (const source of hub.sources) this.set({ source: source.name, kind: source.kind }, read(source));
+        for (const source of sources()) this.set({ source: source.name, kind: source.kind }, read(source));
       },
     });
   const sourceCounter = (name: string, help: string, read: (source: SourceStatus) => number) => {
@@ -78,7 +84,7 @@ function createRegistry(hub: Hub, http?: () => HttpStatsBody): Registry {
       help,
       ...bySource,
       collect() {
-        for (const source of hub.sources) {
+        for (const source of sources()) {
           const delta = read(source) - (last.get(source) ?? 0);
           if (delta > 0) this.inc({ source: source.name, kind: source.kind }, delta);
           last.set(source, read(source));
@@ -101,7 +107,7 @@ function createRegistry(hub: Hub, http?: () => HttpStatsBody): Registry {
     labelNames: ['code'],
     registers: [registry],
     collect() {
-      for (const [code, value] of Object.entries(stats.errors)) {
+      for (const [code, value] of Object.entries(counters().errors)) {
         const delta = value - (lastErrors[code] ?? 0);
         if (delta > 0) this.inc({ code }, delta);
         lastErrors[code] = value;
@@ -156,10 +162,11 @@ function histogramText(name: string, help: string, histogram: LatencyHistogram):
   return lines.join('\n') + '\n';
 }
 
-export async function renderMetrics(hub: Hub, http?: () => HttpStatsBody): Promise<string> {
+/** The `/metrics` body. The server's readers are taken on the first call for a hub. */
+export async function renderMetrics(hub: Hub, server: MetricsSources = {}): Promise<string> {
   let registry = registries.get(hub);
-  if (!registry) registries.set(hub, (registry = createRegistry(hub, http)));
-  const { latency, flushDuration } = hub.stats;
+  if (!registry) registries.set(hub, (registry = createRegistry(hub, server)));
+  const { latency, flushDuration } = hub.counters();
   return (
     (await registry.metrics()) +
     histogramText('pulse_delivery_latency_seconds', 'Publish accepted to delta written to the socket', latency) +

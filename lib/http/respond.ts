@@ -53,5 +53,3 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     req.on('error', reject);
   });
 }
-
-export { isLoopback } from './client-address';

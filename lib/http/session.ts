@@ -43,7 +43,7 @@ export function sessionRoutes(hub: Hub): SessionRoute[] {
         const header = req.headers.authorization;
         const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
         if (!token) throw new HubError(ErrorCode.AUTH_FAILED, 'send the token as Authorization: Bearer <token>');
-        const result = await hub.auth.authenticate(token);
+        const result = await hub.authenticate(token);
         if (!result.ok) throw new HubError(result.code, result.message);
         if (!isCookieSafeToken(token)) {
           throw new HubError(ErrorCode.INVALID_MESSAGE, `token longer than ${MAX_SESSION_TOKEN_LENGTH} characters: too long for a cookie`);

@@ -1,15 +1,17 @@
 /**
  * Snapshot reads over HTTP, bounded and serialized once (docs/operations.md, "Limits"): at
  * most `PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS` reads run at a time, and the JSON of a channel's
- * snapshot is kept per (tenant, channel, filter) while the channel stays at the same position,
- * so a hundred dashboards polling an unchanged channel of 20,000 records cost one
- * serialization, and every answer writes the same bytes.
+ * snapshot is kept per (tenant, channel, filter, page) while the channel stays at the same
+ * position, so a hundred dashboards polling an unchanged channel of 20,000 records cost one
+ * serialization, and every answer writes the same bytes. A page is cached as its own entry:
+ * it is cut (and sorted) only on a miss, and never from an entry of another position.
  */
-import { channelKey } from '../hub/subscription';
-import { canonicalKey } from '../hub/filter';
+import { channelKey } from '../protocol/channel';
+import { filterKey } from '../protocol/filter-key';
 import type { ChannelSnapshot, Hub } from '../hub/hub';
 import { ErrorCode, validateFilter } from '../protocol';
 import { RetryLater } from './guard';
+import { pageOf, type PageRequest } from './snapshot-page';
 import { Gate } from './limits';
 import type { HttpStats } from './stats';
 
@@ -106,10 +108,11 @@ export class SnapshotReader {
   }
 
   /**
-   * The snapshot's JSON as a view with `filter` sees it. Throws `HubError`s like
-   * `hub.snapshot`, and a 503 `RetryLater` when every slot is busy and the queue is full.
+   * The snapshot's JSON as a view with `filter` sees it, or one `page` of it (with `next` while
+   * more records follow). Throws `HubError`s like `hub.snapshot`, and a 503 `RetryLater` when
+   * every slot is busy and the queue is full.
    */
-  async read(tenant: string, channel: string, filter: unknown): Promise<Buffer> {
+  async read(tenant: string, channel: string, filter: unknown, page?: PageRequest): Promise<Buffer> {
     if (!(await this.gate.enter())) {
       this.stats.snapshotsRefused += 1;
       const { httpMaxConcurrentSnapshots } = this.hub.config;
@@ -119,7 +122,9 @@ export class SnapshotReader {
       const snapshot = await this.hub.snapshot(tenant, channel, filter);
       // hub.snapshot has validated the filter by now.
       const validated = validateFilter(filter);
-      const key = `${channelKey(tenant, channel)}\n${validated.ok ? canonicalKey(validated.filter) : ''}`;
+      // A filter key is JSON (no raw newline), and `after` comes last: the parts cannot run together.
+      const pageKey = page ? `\n${page.limit ?? ''}\n${page.after ?? ''}` : '';
+      const key = `${channelKey(tenant, channel)}\n${validated.ok ? filterKey(validated.filter) : ''}${pageKey}`;
       const version = versionOf(snapshot);
       const cached = this.cache.get(key, version);
       if (cached) {
@@ -127,7 +132,8 @@ export class SnapshotReader {
         return cached;
       }
       this.stats.snapshotCacheMisses += 1;
-      return this.cache.put(key, version, Buffer.from(JSON.stringify(snapshot)));
+      const body = page ? { ...snapshot, ...pageOf(snapshot.records, page) } : snapshot;
+      return this.cache.put(key, version, Buffer.from(JSON.stringify(body)));
     } finally {
       this.gate.leave();
     }

@@ -1,5 +1,5 @@
 /**
- * Fan-out (PROTOCOL.md §5, §7, §8). Commits are merged per channel and per record into a
+ * Fan-out (docs/protocol.md §5, §7, §8). Commits are merged per channel and per record into a
  * batch window; every `batchMs` each window is flushed: per distinct view (channel + filter)
  * the delta is computed once, per (view, prevSeq) it is serialized once, and the same bytes
  * go to every socket in that group.
@@ -18,7 +18,8 @@ import type { Logger } from '../log';
 import { CloseCode, type ChannelEvent, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
 import type { HubStats } from './stats';
-import { channelKey, type Subscription, type SubscriptionIndex } from './subscription';
+import { channelKey } from '../protocol/channel';
+import type { Subscription, SubscriptionIndex } from './subscription';
 import { recoveryDelta, snapshotView, windowDelta, type DeltaContent } from './views';
 
 export interface BroadcasterOptions {
@@ -26,9 +27,21 @@ export interface BroadcasterOptions {
   snapshotEvents: number;
   /** Bytes of events a snapshot carries at most (`PULSE_SNAPSHOT_EVENTS_MAX_BYTES`); no cap when absent. */
   snapshotEventsMaxBytes?: number;
-  slowConsumerBytes: number;
   slowConsumerTimeoutMs: number;
+  /**
+   * How long the latest commit of a channel is remembered once nobody here subscribes to it
+   * and nobody publishes to it (default `HEAD_IDLE_MS`).
+   */
+  headIdleMs?: number;
 }
+
+/** A channel's latest commit as seen here, and when it was seen (ms). */
+interface Head extends StreamPosition {
+  at: number;
+}
+
+/** Default of `headIdleMs`: a minute. */
+const HEAD_IDLE_MS = 60_000;
 
 interface BatchWindow {
   key: string;
@@ -71,10 +84,14 @@ class UnsendableError extends Error {
 
 export class Broadcaster {
   private readonly windows = new Map<string, BatchWindow>();
-  /** Latest commit seen per channel, to notice a subscriber left behind after a catch-up. */
-  private readonly heads = new Map<string, StreamPosition>();
+  /**
+   * Latest commit seen per channel, to notice a subscriber left behind after a catch-up.
+   * Channels nobody watches and nobody publishes to are forgotten after a while (`forgetIdle`).
+   */
+  private readonly heads = new Map<string, Head>();
   private readonly stalled = new Set<Connection>();
   private timer: NodeJS.Timeout | undefined;
+  private sweptAt = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -100,10 +117,15 @@ export class Broadcaster {
     return this.stalled.size;
   }
 
+  /** Channels whose latest commit is remembered here. */
+  get trackedChannels(): number {
+    return this.heads.size;
+  }
+
   /** Takes one commit into its channel's batch window. */
   ingest(commit: Commit): void {
     const key = channelKey(commit.tenant, commit.channel);
-    this.heads.set(key, { epoch: commit.epoch, seq: commit.seq });
+    this.heads.set(key, { epoch: commit.epoch, seq: commit.seq, at: Date.now() });
     let window = this.windows.get(key);
     if (window && (window.epoch !== commit.epoch || window.endSeq + 1 !== commit.seq)) {
       // Out of order or a new lineage: close the window; misaligned subscribers catch up.
@@ -138,7 +160,9 @@ export class Broadcaster {
   tick(): void {
     const started = performance.now();
     this.flushAll();
-    this.serviceStalled(Date.now());
+    const now = Date.now();
+    this.serviceStalled(now);
+    this.forgetIdle(now);
     this.afterTick?.();
     this.stats.flushes++;
     const elapsedMs = performance.now() - started;
@@ -190,7 +214,7 @@ export class Broadcaster {
       }
       const connection = sub.connection;
       if (connection.stalledSince !== null) continue;
-      if (connection.bufferedBytes > this.options.slowConsumerBytes) {
+      if (!connection.canTakeMore()) {
         this.stall(connection);
         continue;
       }
@@ -287,7 +311,7 @@ export class Broadcaster {
     if (!sub.active) return;
     // Catch-ups are data like deltas: a socket over the limit gets none, and the rest of its
     // subscriptions catch up on the next drain.
-    if (sub.connection.bufferedBytes > this.options.slowConsumerBytes) return this.stall(sub.connection);
+    if (!sub.connection.canTakeMore()) return this.stall(sub.connection);
     if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
       sub.syncedSeq = from;
     } else if (recovery.ok) {
@@ -315,7 +339,7 @@ export class Broadcaster {
    */
   stale(key: string, position: StreamPosition): void {
     const head = this.heads.get(key);
-    if (!head || head.epoch !== position.epoch || head.seq < position.seq) this.heads.set(key, position);
+    if (!head || head.epoch !== position.epoch || head.seq < position.seq) this.heads.set(key, { epoch: position.epoch, seq: position.seq, at: Date.now() });
     const subscribers = this.index.of(key);
     if (subscribers) for (const sub of subscribers) if (!sub.busy) this.reconcile(sub);
   }
@@ -367,7 +391,7 @@ export class Broadcaster {
       if (!connection.isOpen) {
         this.stalled.delete(connection);
         connection.drained();
-      } else if (connection.bufferedBytes <= this.options.slowConsumerBytes / 2) {
+      } else if (connection.canTakeMore(true)) {
         connection.stalledSince = null;
         this.stalled.delete(connection);
         // The peer acknowledged what was buffered: that is a sign of life as good as a pong,
@@ -382,6 +406,21 @@ export class Broadcaster {
         connection.drained();
         connection.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer');
       }
+    }
+  }
+
+  /**
+   * Forgets the heads of channels that nobody here subscribes to and that saw no commit for
+   * `headIdleMs`, so the map holds the channels in use rather than every channel ever seen.
+   * A head matters only to subscribers, and a new subscriber reads its first state from the
+   * engine; looked at every half `headIdleMs`.
+   */
+  private forgetIdle(now: number): void {
+    const idleMs = this.options.headIdleMs ?? HEAD_IDLE_MS;
+    if (now - this.sweptAt < idleMs / 2) return;
+    this.sweptAt = now;
+    for (const [key, head] of this.heads) {
+      if (now - head.at >= idleMs && !this.index.of(key) && !this.windows.has(key)) this.heads.delete(key);
     }
   }
 }

@@ -46,6 +46,8 @@ export class Connection {
     readonly remoteAddress: string,
     public rate: RateState,
     private readonly stats: HubStats,
+    /** Unsent bytes above which the socket takes no more data (`PULSE_SLOW_CONSUMER_BYTES`). */
+    private readonly slowConsumerBytes: number,
   ) {}
 
   get isOpen(): boolean {
@@ -54,6 +56,16 @@ export class Connection {
 
   get bufferedBytes(): number {
     return this.socket.bufferedAmount;
+  }
+
+  /**
+   * Flow control: whether the socket can take more frames, i.e. its unsent buffer is within the
+   * slow-consumer limit. Every writer asks this before writing data. A connection held back
+   * asks with `resuming`, which wants the buffer down to half the limit, so a socket at the
+   * edge does not flap between held back and fed.
+   */
+  canTakeMore(resuming = false): boolean {
+    return this.bufferedBytes <= (resuming ? this.slowConsumerBytes / 2 : this.slowConsumerBytes);
   }
 
   /** Who this connection is, for log lines: its id and, once authenticated, user and tenant. */

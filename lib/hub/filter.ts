@@ -1,17 +1,19 @@
 /**
- * Matching of subscription filters (PROTOCOL.md §6). The wire shape and its validation live in
- * `lib/protocol/filter.ts`; this module takes a filter that already passed validation and
- * compiles it once into closures the broadcaster can call per record, per view, on every flush.
- * Hence the shape of the code: paths split ahead of time, ids and `in` lists as Sets, and no
- * allocation in `matches` or `matchesEvent`.
+ * Matching of subscription filters (docs/protocol.md §6). The wire shape and its validation
+ * live in `lib/protocol/filter.ts`, the canonical key of a view in `lib/protocol/filter-key.ts`;
+ * this module takes a filter that already passed validation and compiles it once into closures
+ * the broadcaster can call per record, per view, on every flush. Hence the shape of the code:
+ * paths split ahead of time, ids and `in` lists as Sets, and no allocation in `matches` or
+ * `matchesEvent`.
  */
-import type { Bounds, Condition, Filter, Scalar } from '../protocol/filter';
+import type { Bounds, Condition, Filter, Scalar, Where } from '../protocol/filter';
+import { filterKey } from '../protocol/filter-key';
 import { PRIORITIES, type ChannelEvent, type ChannelRecord, type Priority } from '../protocol/messages';
 
 export interface CompiledFilter {
-  /** Canonical key of the view: equal filters (any key order) give equal keys; '' for no filter. */
+  /** Canonical key of the view (`filterKey`): equal filters (any key order) give equal keys; '' for no filter. */
   readonly key: string;
-  /** True when the record passes `ids`, `where` and `bounds` (all that are given). */
+  /** True when the record passes `ids`, `where`, `or` and `bounds` (all that are given). */
   matches(record: ChannelRecord): boolean;
   /** The record cut down to `fields` (and `id`); the same object when there is no `fields`. */
   project(record: ChannelRecord): ChannelRecord;
@@ -46,7 +48,7 @@ export const MATCH_ALL: CompiledFilter = Object.freeze({
  * f.project({ id: 'v1', status: 'online', load: 0.7 }) // → { id: 'v1', load: 0.7 }
  */
 export function compileFilter(filter: Filter): CompiledFilter {
-  const key = canonicalKey(filter);
+  const key = filterKey(filter);
   if (key === '') return MATCH_ALL;
   return {
     key,
@@ -95,19 +97,44 @@ function followPath(value: unknown, segments: readonly string[]): unknown {
 
 function compileRecordPredicate(filter: Filter): Predicate<ChannelRecord> {
   const ids = filter.ids ? new Set(filter.ids) : null;
-  const conditions = Object.entries(filter.where ?? {}).map(([path, condition]) => compileCondition(path, condition));
+  const where = compileWhere(filter.where ?? {});
+  const alternatives = filter.or ? compileAlternatives(filter.or) : null;
   const bounds = filter.bounds ?? null;
 
   return (record) => {
     if (ids !== null && !ids.has(record.id)) return false;
-    for (let i = 0; i < conditions.length; i++) {
-      if (!conditions[i](record)) return false;
-    }
+    if (!where(record)) return false;
     if (bounds !== null) {
       const { lat, lon } = record;
       if (typeof lat !== 'number' || typeof lon !== 'number' || !inBounds(lat, lon, bounds)) return false;
     }
+    return alternatives === null || alternatives(record);
+  };
+}
+
+/** Every condition of a `where`-shaped object must hold; an empty one holds for every record. */
+function compileWhere(where: Where): Predicate<ChannelRecord> {
+  const conditions = Object.entries(where).map(([path, condition]) => compileCondition(path, condition));
+  if (conditions.length === 0) return always;
+  if (conditions.length === 1) return conditions[0];
+  return (record) => {
+    for (let i = 0; i < conditions.length; i++) {
+      if (!conditions[i](record)) return false;
+    }
     return true;
+  };
+}
+
+/** `or`: at least one alternative must hold (an empty alternative holds for every record). */
+function compileAlternatives(alternatives: readonly Where[]): Predicate<ChannelRecord> {
+  const tests = alternatives.map(compileWhere);
+  if (tests.includes(always)) return always;
+  if (tests.length === 1) return tests[0];
+  return (record) => {
+    for (let i = 0; i < tests.length; i++) {
+      if (tests[i](record)) return true;
+    }
+    return false;
   };
 }
 
@@ -130,6 +157,12 @@ function compileTest(condition: Condition): Predicate<unknown> {
     const allowed = new Set<unknown>(condition.in);
     // A missing field counts as null, as for equality.
     tests.push((value) => allowed.has(value === undefined ? null : value));
+  }
+  if (condition.nin !== undefined) {
+    // The exact negation of `in`, as `ne` is of equality: a missing field matches unless the
+    // list holds null, the value a missing field counts as (docs/protocol.md §6).
+    const refused = new Set<unknown>(condition.nin);
+    tests.push((value) => !refused.has(value === undefined ? null : value));
   }
   if (condition.ne !== undefined) {
     // The exact negation of equality: `{ne: 'x'}` matches a missing field, `{ne: null}` does not.
@@ -204,55 +237,4 @@ function compileEventTypes(eventTypes: readonly string[]): Predicate<string> {
     for (let i = 0; i < prefixes.length; i++) if (type.startsWith(prefixes[i])) return true;
     return false;
   };
-}
-
-// ---- canonical key ------------------------------------------------------------------------
-
-/**
- * A string that is equal for filters that select the same view, so subscribers can share one
- * serialized delta (PROTOCOL.md §5). Sets (`ids`, `fields`, `eventTypes`, `in` lists) are
- * sorted and deduplicated, object keys are sorted, and parts that select everything (an empty
- * `where`, `minPriority: "low"`) are dropped; '' is the key of "no filter".
- */
-export function canonicalKey(filter: Filter): string {
-  const canonical: Record<string, unknown> = {};
-  if (filter.ids !== undefined) canonical.ids = sortedSet(filter.ids);
-  if (filter.where !== undefined && Object.keys(filter.where).length > 0) {
-    const where: Record<string, unknown> = {};
-    for (const path of Object.keys(filter.where).sort()) where[path] = canonicalCondition(filter.where[path]);
-    canonical.where = where;
-  }
-  if (filter.bounds !== undefined) {
-    const { north, south, east, west } = filter.bounds;
-    canonical.bounds = { east, north, south, west };
-  }
-  // `id` is always sent, so listing it changes nothing.
-  if (filter.fields !== undefined) canonical.fields = sortedSet(filter.fields.filter((field) => field !== 'id'));
-  if (filter.eventTypes !== undefined) canonical.eventTypes = sortedSet(filter.eventTypes);
-  if (filter.minPriority !== undefined && filter.minPriority !== 'low') canonical.minPriority = filter.minPriority;
-
-  // The insertion order above is fixed, so equal filters stringify to the same text.
-  return Object.keys(canonical).length === 0 ? '' : JSON.stringify(canonical);
-}
-
-function canonicalCondition(condition: Condition): unknown {
-  if (condition === null || typeof condition !== 'object') return condition;
-  const out: Record<string, unknown> = {};
-  for (const op of Object.keys(condition).sort() as Array<keyof typeof condition>) {
-    const operand = condition[op];
-    if (operand === undefined) continue;
-    out[op] = op === 'in' ? sortedScalars(operand as Scalar[]) : operand;
-  }
-  return out;
-}
-
-function sortedSet(values: readonly string[]): string[] {
-  return [...new Set(values)].sort();
-}
-
-/** Scalars of mixed types, deduplicated and ordered by their JSON text (stable and total). */
-function sortedScalars(values: readonly Scalar[]): Scalar[] {
-  const byText = new Map<string, Scalar>();
-  for (const value of values) byText.set(JSON.stringify(value), value);
-  return [...byText.keys()].sort().map((text) => byText.get(text)!);
 }

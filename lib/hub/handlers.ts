@@ -1,5 +1,5 @@
 /**
- * Requests of an open session (PROTOCOL.md §2–§3, §6–§7): one function per message type.
+ * Requests of an open session (docs/protocol.md §2–§3, §6–§7): one function per message type.
  * Each either answers through `reply`/`fail` or throws a `HubError`, which becomes a failed
  * reply (or an unsolicited `error` when the request had no `ref`).
  */
@@ -23,9 +23,10 @@ import type { Broadcaster } from './broadcaster';
 import type { Connection } from './connection';
 import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
-import type { PresenceBook } from './presence';
+import type { PresenceBook } from '../presence/presence';
 import type { HubStats } from './stats';
-import { channelKey, Subscription, type SubscriptionIndex } from './subscription';
+import { channelKey } from '../protocol/channel';
+import { Subscription, type SubscriptionIndex } from './subscription';
 
 /** What request handling needs from the hub. */
 export interface HubContext {

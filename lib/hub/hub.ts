@@ -1,53 +1,46 @@
 /**
- * The hub: one per process. Owns the engine, the connections, the subscription index and
- * the broadcaster, and is what server code, route handlers and the HTTP API publish through.
- * It can run without Next.js (tests and benchmarks attach it to a plain HTTP server).
+ * The hub: one per process, and the facade of everything under `lib/hub/`. Server code,
+ * route handlers, the sources and the HTTP API publish and read through its methods
+ * (`publish`, `snapshot`, `channels`, `presenceOf`, `kick`, `report` for the stats,
+ * `counters` for the metrics); the socket server (`socket-server.ts`), tenant slots
+ * (`tenant-slots.ts`), the subscription index, the broadcaster and presence are its own
+ * parts, reached through it only. It can run without Next.js (tests and benchmarks attach it
+ * to a plain HTTP server).
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
 import { MIN_SECRET_BYTES, type Config } from '../config';
-import { MemoryEngine } from '../engine/memory';
 import type { ChannelInfo, Engine } from '../engine/types';
-import { SingleCluster } from '../cluster/single';
-import type { SourceStatus } from '../sources/status';
-import type { Cluster, ClusterFactory, ClusterMember, InstanceInfo } from '../cluster/types';
+import type { Cluster, ClusterMember, InstanceInfo } from '../cluster/types';
 import { createLogger, type Logger } from '../log';
 import {
   CHANNEL_NAME,
-  CloseCode,
   ErrorCode,
   isChannelName,
   checkPublishJson,
-  isUsableRef,
-  parseClientFrame,
   publishBodySchema,
   describeIssue,
   validateFilter,
   type ChannelEvent,
   type ChannelRecord,
   type Filter,
+  type PresenceMessage,
   type PublishInput,
-  type ParseResult,
   type PublishResult,
-  type Ref,
 } from '../protocol';
-import { clientAddress } from '../http/client-address';
-import { addressKey, WaitingSockets } from './admission';
-import { Authenticator, type Session } from './auth';
+import { Authenticator, type AuthResult, type TokenClaims } from './auth';
 import { Broadcaster } from './broadcaster';
-import { Connection } from './connection';
+import type { Connection } from './connection';
 import { asHubError, HubError } from './errors';
 import { compileFilter } from './filter';
-import { authenticate, fail, handleRequest, type HubContext } from './handlers';
-import { headerForLog, LogThrottle } from './log-throttle';
-import { isOriginAllowed } from './origin';
-import { readSessionCookie } from './session-cookie';
-import { PresenceBook } from './presence';
-import { consume, createRateState } from './rate-limit';
-import { HubStats } from './stats';
-import { channelKey, SubscriptionIndex } from './subscription';
+import type { HubContext } from './handlers';
+import { SocketServer, type ConnectionInfo } from './socket-server';
+import { TenantSlots } from './tenant-slots';
+import { PresenceBook } from '../presence/presence';
+import type { PresenceReplication } from '../presence/types';
+import { HubStats, type LatencyHistogram } from './stats';
+import { channelKey } from '../protocol/channel';
+import { SubscriptionIndex, type Subscription } from './subscription';
 import { snapshotView } from './views';
 
 export interface ChannelSnapshot {
@@ -63,45 +56,90 @@ export interface PublishOptions {
   bounded?: boolean;
 }
 
+/** What the hub is built on: the backend the composition root picked (lib/server/backend.ts). */
 export interface HubOptions {
-  engine?: Engine;
-  /** How the hub finds the other instances; alone by default. */
-  cluster?: ClusterFactory;
+  engine: Engine;
+  /** The instances serving together (this one alone in a single process); it names this instance. */
+  cluster: Cluster;
+  /** How presence reaches the other instances. */
+  presence: PresenceReplication;
   log?: Logger;
 }
 
-/** Heartbeat work per interval is spread over this many ticks. */
-const HEARTBEAT_SLICES = 10;
+/** This instance's counters and gauges at the moment they are read (`/metrics`, benchmarks). */
+export interface HubCounters {
+  /** Open sockets, authenticated or not. */
+  connections: number;
+  subscriptions: number;
+  /** Channels with at least one subscriber here. */
+  channels: number;
+  /** Connections held back as slow consumers right now. */
+  slowConsumers: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  publishes: number;
+  rateLimited: number;
+  slowConsumerEvents: number;
+  engineRefusals: number;
+  engineOutages: number;
+  engineSeqRepairs: number;
+  flushes: number;
+  flushSeconds: number;
+  flushErrors: number;
+  /** Errors sent to clients, by code. */
+  errors: Partial<Record<ErrorCode, number>>;
+  /** Publish accepted → frame written, in ms. */
+  latency: LatencyHistogram;
+  /** One broadcaster tick, in ms. */
+  flushDuration: LatencyHistogram;
+}
 
-export class Hub implements HubContext, ClusterMember {
-  readonly instance = `i_${randomBytes(4).toString('hex')}`;
-  readonly engine: Engine;
+/** The hub's part of `GET /api/ws/stats` (docs/protocol.md §10); the server adds sources and HTTP figures. */
+export interface HubReport {
+  instance: string;
+  engine: Engine['kind'];
+  uptimeS: number;
+  connections: { total: number; byTenant: Record<string, number> };
+  channels: number;
+  subscriptions: number;
+  messages: { in: number; out: number; inPerSec: number; outPerSec: number };
+  bytes: { in: number; out: number; inPerSec: number; outPerSec: number };
+  latencyMs: { p50: number; p95: number; p99: number };
+  errors: Partial<Record<ErrorCode, number>>;
+  slowConsumers: number;
+  flushErrors: number;
+  /** Users watching each channel that has subscribers here (across the cluster with Redis). */
+  viewers: Array<{ tenant: string; channel: string; users: number }>;
+  cluster: {
+    instances: Array<Pick<InstanceInfo, 'instance' | 'startedAt' | 'uptimeS' | 'connections' | 'subscriptions'>>;
+    connections: number;
+    subscriptions: number;
+  };
+}
+
+export class Hub implements ClusterMember {
+  readonly instance: string;
+  private readonly engine: Engine;
   readonly log: Logger;
-  readonly auth: Authenticator;
-  readonly stats = new HubStats();
-  readonly index: SubscriptionIndex;
-  readonly broadcaster: Broadcaster;
-  readonly cluster: Cluster;
-  readonly presence: PresenceBook;
-  readonly connections = new Map<string, Connection>();
-  /** Statuses of the declared sources publishing into this hub (`startSources` adds them). */
-  readonly sources: SourceStatus[] = [];
-  private readonly tenantCounts = new Map<string, number>();
-  /** Sockets that have not sent `auth` yet: their own budget, in all and per address. */
-  private readonly waiting: WaitingSockets<Connection>;
-  /** Log lines a peer can cause at will, each at most once a second. */
-  private readonly throttles = { origin: new LogThrottle(), limit: new LogThrottle(), evicted: new LogThrottle() };
-  private readonly wss: WebSocketServer;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeatTick = 0;
-  private accepted = 0;
+  private readonly auth: Authenticator;
+  private readonly stats = new HubStats();
+  private readonly index: SubscriptionIndex;
+  private readonly broadcaster: Broadcaster;
+  private readonly cluster: Cluster;
+  private readonly presence: PresenceBook<Subscription>;
+  private readonly tenants: TenantSlots;
+  private readonly sockets: SocketServer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private readonly engineListeners: Array<() => void>;
   private closing: Promise<void> | undefined;
 
-  constructor(readonly config: Config, options: HubOptions = {}) {
+  constructor(readonly config: Config, options: HubOptions) {
     this.log = options.log ?? createLogger(config.logLevel);
-    this.engine = options.engine ?? new MemoryEngine({ historySize: config.historySize, historyTtlMs: config.historyTtlMs, historyMaxBytes: config.historyMaxBytes });
+    this.engine = options.engine;
+    this.cluster = options.cluster;
+    this.instance = options.cluster.instance;
     this.auth = new Authenticator({
       secret: config.jwtSecret,
       anonymous: config.anonymous,
@@ -115,33 +153,30 @@ export class Hub implements HubContext, ClusterMember {
     if (!config.jwtSecretGenerated && Buffer.byteLength(config.jwtSecret) < MIN_SECRET_BYTES) {
       this.log.warn({ limit: MIN_SECRET_BYTES }, `PULSE_JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: weak for HS256, and refused in production`);
     }
-    this.waiting = new WaitingSockets({ maxWaiting: config.maxUnauthenticated, maxWaitingPerAddress: config.maxUnauthenticatedPerAddress });
     // A channel is watched while it has subscribers here (the subscribe watches it first).
     this.index = new SubscriptionIndex((sub, last) => {
       this.presence.leave(sub);
       if (last) this.engine.unwatch(sub.tenant, sub.channel);
     });
-    this.presence = new PresenceBook(this.index, this.instance, { graceMs: config.presenceGraceMs, maxUsers: config.presenceMaxUsers, slowConsumerBytes: config.slowConsumerBytes });
+    this.presence = new PresenceBook<Subscription>(
+      {
+        instance: this.instance,
+        replication: options.presence,
+        watchers: (key) => this.index.of(key),
+        canSend: ({ connection }) => connection.isOpen && connection.stalledSince === null && connection.canTakeMore(),
+        send: ({ connection }, frame) => connection.sendFrame(frame),
+      },
+      { graceMs: config.presenceGraceMs, maxUsers: config.presenceMaxUsers },
+    );
     this.broadcaster = new Broadcaster(this.engine, this.index, this.stats, config, this.log, () => this.presence.flush());
-    this.cluster = options.cluster?.(this) ?? new SingleCluster(this);
-    this.cluster.sharePresence(this.presence);
     this.engineListeners = [
       this.engine.onCommit((commit) => this.broadcaster.ingest(commit)),
       this.engine.onStale((tenant, channel, position) => this.broadcaster.stale(channelKey(tenant, channel), position)),
     ];
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: config.maxPayload,
-      perMessageDeflate: false,
-      clientTracking: false,
-      // One client message per event-loop turn: a socket delivering thousands of frames in
-      // one TCP read cannot hold the loop while the others wait, and the receiver's buffer
-      // filling up stops reading that socket (TCP backpressure on a flooder).
-      allowSynchronousEvents: false,
-    });
+    this.tenants = new TenantSlots(this.cluster, config.maxConnectionsPerTenant);
+    this.sockets = new SocketServer(config, this.log, this.stats, this.requestContext(), this.tenants);
+    this.cluster.join(this);
     this.broadcaster.start();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), Math.max(1, config.heartbeatMs / HEARTBEAT_SLICES));
-    this.heartbeatTimer.unref();
     this.sampleTimer = setInterval(() => this.stats.sample(), 1000);
     this.sampleTimer.unref();
   }
@@ -201,13 +236,19 @@ export class Hub implements HubContext, ClusterMember {
     return channels.map((info) => ({ ...info, subscribers: subscribers.get(info.channel) ?? 0 }));
   }
 
+  /** Who is watching a tenant's channel, every instance's viewers included (`GET /api/channels/:channel/presence`). */
+  async presenceOf(tenant: string, channel: string): Promise<PresenceMessage> {
+    assertChannelName(channel);
+    return this.presence.read(channelKey(tenant, channel), channel);
+  }
+
   /** This instance's figures, for the cluster's heartbeat and views. */
   describe(): InstanceInfo {
     return {
       instance: this.instance,
       startedAt: this.stats.startedAt,
       uptimeS: Math.round((Date.now() - this.stats.startedAt) / 1000),
-      connections: this.connections.size,
+      connections: this.sockets.count,
       subscriptions: this.index.size,
       byTenant: this.connectionsByTenant(),
       subscribers: this.index.counts(),
@@ -227,196 +268,24 @@ export class Hub implements HubContext, ClusterMember {
 
   // ---- sockets ---------------------------------------------------------------------------
 
-  /** Handles an upgrade request for `/api/ws`. Refusals get an HTTP status and no WebSocket. */
+  /** Handles an upgrade request for `/api/ws` (the socket server's, `socket-server.ts`). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.shuttingDown) return abortHandshake(socket, 503, 'Server is shutting down');
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.config.allowedOrigins)) {
-      const suppressed = this.throttles.origin.take();
-      if (suppressed !== undefined) {
-        this.log.warn({ origin: headerForLog(request.headers.origin), remoteAddress: request.socket.remoteAddress, suppressed }, 'upgrade refused: origin');
-      }
-      return abortHandshake(socket, 403, 'Origin not allowed');
-    }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+    this.sockets.handleUpgrade(request, socket, head);
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
-    const now = Date.now();
-    const connection = new Connection(ws, request.socket.remoteAddress ?? '', createRateState(this.config.rateLimit, now), this.stats);
-    connection.sessionCookie = readSessionCookie(request.headers.cookie);
-    connection.heartbeatSlot = this.accepted++ % HEARTBEAT_SLICES;
-    // First of all: a socket error with no listener would take the process down, and a refused
-    // socket can still receive a bad frame before its close completes.
-    ws.on('error', (error) => this.socketError(connection, error));
-    // Behind PULSE_TRUSTED_PROXIES every socket's peer is a proxy: count the client it forwarded.
-    const address = addressKey(clientAddress(connection.remoteAddress, request.headers['x-forwarded-for'], this.config.trustedProxies));
-    const admission = this.waiting.admit(address, this.connections.size, this.config.maxConnections);
-    if (admission.refused) {
-      const suppressed = this.throttles.limit.take(now);
-      if (suppressed !== undefined) {
-        this.log.warn({ connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxConnections, suppressed }, 'connection limit reached');
-      }
-      fail(this, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'server connection limit reached');
-      connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
-      return;
-    }
-    for (const waiting of admission.evict) this.evict(waiting, now);
-    this.connections.set(connection.id, connection);
-    this.waiting.add(connection, address);
-    this.log.info({ connection: connection.id, remoteAddress: connection.remoteAddress }, 'connected');
-    connection.authTimer = setTimeout(() => {
-      if (connection.session) return;
-      this.log.info({ connection: connection.id }, 'auth timeout');
-      connection.close(CloseCode.AUTH, 'auth timeout');
-    }, this.config.authTimeoutMs);
-
-    ws.on('message', (data, isBinary) => this.receive(connection, data as Buffer, isBinary));
-    ws.on('pong', () => (connection.lastActivityAt = Date.now()));
-    ws.on('close', (code) => this.release(connection, code));
+  /** An open connection of this instance, by id (for tests and tools that look at one). */
+  connection(id: string): Connection | undefined {
+    return this.sockets.get(id);
   }
 
-  /** Protocol errors from `ws` (it closes the socket itself: 1009 for a frame over the limit, 1002 and the like). */
-  private socketError(connection: Connection, error: Error & { code?: string }): void {
-    const context = { ...connection.logContext, reason: error.code ?? error.message };
-    // `ws` has closed the socket already; remember with which code, for the disconnect line.
-    connection.closeCode ??= WS_ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.stats.error(ErrorCode.PAYLOAD_TOO_LARGE);
-      this.log.warn({ ...context, limit: this.config.maxPayload }, 'frame too large');
-    } else {
-      this.log.info(context, 'socket error');
-    }
-  }
-
-  private receive(connection: Connection, data: Buffer, isBinary: boolean): void {
-    const now = Date.now();
-    connection.lastActivityAt = now;
-    this.stats.messagesIn++;
-    this.stats.bytesIn += data.length;
-    // Frames still arriving after the hub closed the connection (a flooder's backlog) are dropped.
-    if (!connection.isOpen) return;
-
-    const verdict = consume(connection.rate, this.config.rateLimit, now);
-    if (verdict !== 'ok') return this.refuseFlood(connection, data, verdict === 'abusive', now);
-
-    const parsed: ParseResult = isBinary
-      ? { ok: false, code: ErrorCode.INVALID_MESSAGE, message: 'binary frames are not supported' }
-      : parseClientFrame(data.toString('utf8'));
-
-    if (!connection.session && !connection.authStarted) {
-      // Whatever the first frame is, the socket is no longer an idle one that may give way.
-      this.waiting.remove(connection);
-      if (parsed.ok && parsed.message.type === 'auth') {
-        connection.authStarted = true;
-        const request = parsed.message;
-        this.enqueue(connection, () => authenticate(this, connection, request));
-      } else {
-        fail(this, connection, undefined, ErrorCode.AUTH_REQUIRED, 'send auth first');
-        connection.close(CloseCode.AUTH, 'auth required');
-      }
-      return;
-    }
-    // Frames that follow `auth` wait for it, then run in order.
-    this.enqueue(connection, async () => {
-      if (!connection.session || !connection.isOpen) return;
-      if (!parsed.ok) return fail(this, connection, parsed.ref, parsed.code, parsed.message);
-      await handleRequest(this, connection, parsed.message);
-    });
-  }
-
-  private enqueue(connection: Connection, task: () => Promise<void> | void): void {
-    connection.queue = connection.queue.then(() => this.whenWritable(connection)).then(task).catch((error) => {
-      this.log.error({ err: error, connection: connection.id }, 'request crashed');
-      fail(this, connection, undefined, ErrorCode.INTERNAL_ERROR, 'internal error');
-    });
-  }
-
-  /**
-   * Input backpressure: a request runs only while its socket's unsent buffer is under the
-   * slow-consumer limit. Above it, the connection is held back (no deltas, no reading) until
-   * the broadcaster sees it drain, so a client that never reads holds the server to the limit
-   * plus one answer.
-   */
-  private whenWritable(connection: Connection): Promise<void> | void {
-    if (connection.bufferedBytes <= this.config.slowConsumerBytes || !connection.isOpen) return;
-    this.broadcaster.stall(connection);
-    return connection.whenDrained();
-  }
-
-  /** Over the rate limit: refuse cheaply, and close a connection that keeps at it. */
-  private refuseFlood(connection: Connection, data: Buffer, abusive: boolean, now: number): void {
-    this.stats.rateLimited++;
-    if (now - connection.rateLimitLoggedAt >= RATE_LIMIT_LOG_INTERVAL_MS) {
-      connection.rateLimitLoggedAt = now;
-      this.log.warn({ ...connection.logContext, limit: this.config.rateLimit }, 'rate limited');
-    }
-    if (abusive) {
-      this.log.warn(connection.logContext, 'closed for flooding');
-      connection.close(CloseCode.POLICY_VIOLATION, 'rate limit exceeded');
-      return;
-    }
-    // Never let refusals pile up in the socket's buffer.
-    if (connection.bufferedBytes > this.config.slowConsumerBytes) return;
-    fail(this, connection, peekRef(data), ErrorCode.RATE_LIMITED, `over ${this.config.rateLimit} messages per second`);
-  }
-
-  async admit(connection: Connection, session: Session): Promise<boolean> {
-    const { tenant } = session;
-    const local = this.tenantCounts.get(tenant) ?? 0;
-    // The slot is held while the cluster decides, so concurrent admissions here count it.
-    this.tenantCounts.set(tenant, local + 1);
-    connection.tenant = tenant;
-    if (await this.cluster.admit(tenant, local, this.config.maxConnectionsPerTenant)) return true;
-    if (connection.tenant === tenant) {
-      connection.tenant = undefined;
-      this.untrack(tenant);
-    }
-    return false;
-  }
-
-  private untrack(tenant: string): void {
-    const count = (this.tenantCounts.get(tenant) ?? 1) - 1;
-    if (count > 0) this.tenantCounts.set(tenant, count);
-    else this.tenantCounts.delete(tenant);
-  }
-
-  /**
-   * Closes a socket that has not authenticated to make room for a newcomer (lib/hub/admission.ts).
-   * It stops holding a slot at once, before its close completes.
-   */
-  private evict(connection: Connection, now: number): void {
-    this.waiting.remove(connection);
-    this.connections.delete(connection.id);
-    connection.clearTimers();
-    const suppressed = this.throttles.evicted.take(now);
-    if (suppressed !== undefined) {
-      this.log.warn(
-        { connection: connection.id, remoteAddress: connection.remoteAddress, limit: this.config.maxUnauthenticated, perAddress: this.config.maxUnauthenticatedPerAddress, suppressed },
-        'unauthenticated socket closed for a newcomer',
-      );
-    }
-    fail(this, connection, undefined, ErrorCode.CONNECTION_LIMIT, 'closed to make room: too many connections waiting to authenticate');
-    connection.close(CloseCode.TRY_AGAIN_LATER, 'connection limit');
-  }
-
-  private release(connection: Connection, code: number): void {
-    this.waiting.remove(connection);
-    connection.clearTimers();
-    connection.drained();
-    this.index.removeAll(connection);
-    this.connections.delete(connection.id);
-    if (connection.tenant !== undefined) {
-      this.untrack(connection.tenant);
-      this.cluster.released(connection.tenant);
-      connection.tenant = undefined;
-    }
-    // The code the server closed with when it closed (the peer may never echo it), else the peer's.
-    this.log.info({ ...connection.logContext, code: connection.closeCode ?? code }, 'disconnected');
-  }
-
-  /** Connections per tenant (authenticated ones). */
+  /** Authenticated connections per tenant, on this instance. */
   connectionsByTenant(): Record<string, number> {
-    return Object.fromEntries(this.tenantCounts);
+    return this.tenants.byTenant();
+  }
+
+  /** This instance's open connections, as `GET /api/ws/connections` lists them. */
+  listConnections(): ConnectionInfo[] {
+    return this.sockets.list();
   }
 
   /** Closes a connection on any instance with 1008 (an admin's kick). False when none has it. */
@@ -426,34 +295,109 @@ export class Hub implements HubContext, ClusterMember {
 
   /** Closes one connection of this instance with 1008. False when no such connection here. */
   kickLocal(id: string): boolean {
-    const connection = this.connections.get(id);
-    if (!connection) return false;
-    this.log.info(connection.logContext, 'kicked');
-    connection.close(CloseCode.POLICY_VIOLATION, 'kicked');
-    return true;
+    return this.sockets.kick(id);
   }
 
-  /**
-   * Pings each socket once per `heartbeatMs` and terminates those silent for two intervals
-   * (half-open TCP included). The work is spread over `HEARTBEAT_SLICES` ticks per interval,
-   * each taking its share of the connections, so thousands of pings never land in one turn
-   * of the event loop next to a flush.
-   */
-  private heartbeat(): void {
-    const slice = this.heartbeatTick++ % HEARTBEAT_SLICES;
-    const deadline = Date.now() - 2 * this.config.heartbeatMs;
-    for (const connection of this.connections.values()) {
-      if (connection.heartbeatSlot !== slice) continue;
-      // A connection whose input the hub paused (slow consumer) cannot show pongs; the
-      // slow-consumer timeout governs it instead.
-      if (connection.inputPaused) continue;
-      if (connection.lastActivityAt < deadline) {
-        this.log.info(connection.logContext, 'heartbeat timeout');
-        connection.socket.terminate();
-      } else if (connection.isOpen) {
-        connection.socket.ping();
-      }
-    }
+  // ---- tokens, health, figures -----------------------------------------------------------
+
+  /** Verifies a token as a socket's `auth` does (the HTTP API's callers, server-rendered pages). */
+  authenticate(token: string | undefined): Promise<AuthResult> {
+    return this.auth.authenticate(token);
+  }
+
+  /** Signs a token with the hub's secret (`POST /api/token`). */
+  signToken(claims: Omit<TokenClaims, 'exp' | 'iat'>, ttlSeconds: number): Promise<string> {
+    return this.auth.sign(claims, ttlSeconds);
+  }
+
+  /** Which engine holds the channels. */
+  get engineKind(): Engine['kind'] {
+    return this.engine.kind;
+  }
+
+  /** Whether the engine can serve requests now. Never rejects. */
+  engineHealthy(): Promise<boolean> {
+    return this.engine.healthy().catch(() => false);
+  }
+
+  uptimeS(): number {
+    return Math.round((Date.now() - this.stats.startedAt) / 1000);
+  }
+
+  counters(): HubCounters {
+    const { stats } = this;
+    const engine = this.engine.counters();
+    return {
+      connections: this.sockets.count,
+      subscriptions: this.index.size,
+      channels: this.index.channelCount,
+      slowConsumers: this.broadcaster.slowConsumers,
+      messagesIn: stats.messagesIn,
+      messagesOut: stats.messagesOut,
+      bytesIn: stats.bytesIn,
+      bytesOut: stats.bytesOut,
+      publishes: stats.publishes,
+      rateLimited: stats.rateLimited,
+      slowConsumerEvents: stats.slowConsumerEvents,
+      engineRefusals: stats.engineRefusals,
+      engineOutages: engine.outages,
+      engineSeqRepairs: engine.seqJumps,
+      flushes: stats.flushes,
+      flushSeconds: stats.flushSeconds,
+      flushErrors: stats.flushErrors,
+      errors: { ...stats.errors },
+      latency: stats.latency,
+      flushDuration: stats.flushDuration,
+    };
+  }
+
+  /** This instance's figures, and the cluster's, as `GET /api/ws/stats` reports them. */
+  async report(): Promise<HubReport> {
+    const { stats } = this;
+    const rates = stats.rates();
+    const instances = await this.cluster.instances();
+    const viewers = await Promise.all(
+      Object.keys(this.index.counts()).map(async (key) => {
+        const [tenant, channel] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        return { tenant, channel, users: (await this.presence.read(key, channel)).count };
+      }),
+    );
+    return {
+      instance: this.instance,
+      engine: this.engine.kind,
+      uptimeS: this.uptimeS(),
+      connections: { total: this.sockets.count, byTenant: this.connectionsByTenant() },
+      channels: this.index.channelCount,
+      subscriptions: this.index.size,
+      messages: { in: stats.messagesIn, out: stats.messagesOut, inPerSec: rates.messagesIn, outPerSec: rates.messagesOut },
+      bytes: { in: stats.bytesIn, out: stats.bytesOut, inPerSec: rates.bytesIn, outPerSec: rates.bytesOut },
+      latencyMs: { p50: stats.recentLatency(0.5), p95: stats.recentLatency(0.95), p99: stats.recentLatency(0.99) },
+      errors: { ...stats.errors },
+      slowConsumers: this.broadcaster.slowConsumers,
+      flushErrors: stats.flushErrors,
+      viewers: viewers.sort((a, b) => b.users - a.users || a.channel.localeCompare(b.channel) || a.tenant.localeCompare(b.tenant)),
+      cluster: {
+        instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),
+        connections: instances.reduce((sum, info) => sum + info.connections, 0),
+        subscriptions: instances.reduce((sum, info) => sum + info.subscriptions, 0),
+      },
+    };
+  }
+
+  /** What the request handlers work with (`handlers.ts`): the hub's own parts. */
+  private requestContext(): HubContext {
+    return {
+      config: this.config,
+      instance: this.instance,
+      auth: this.auth,
+      index: this.index,
+      broadcaster: this.broadcaster,
+      stats: this.stats,
+      presence: this.presence,
+      log: this.log,
+      publish: (tenant, channel, input, options) => this.publish(tenant, channel, input, options),
+      admit: (connection, session) => this.tenants.admit(connection, session.tenant),
+    };
   }
 
   // ---- shutdown --------------------------------------------------------------------------
@@ -468,17 +412,11 @@ export class Hub implements HubContext, ClusterMember {
   }
 
   private async shutdown(): Promise<void> {
-    clearInterval(this.heartbeatTimer);
+    this.sockets.stopAccepting();
     clearInterval(this.sampleTimer);
     this.broadcaster.flushAll();
     this.broadcaster.stop();
-    const open = [...this.connections.values()];
-    const closed = open.map((c) => new Promise<void>((resolve) => (c.socket.readyState === WebSocket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))));
-    for (const connection of open) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, this.config.shutdownGraceMs)))]);
-    clearTimeout(timer);
-    for (const connection of this.connections.values()) connection.socket.terminate();
+    await this.sockets.closeAll();
     for (const dispose of this.engineListeners) dispose();
     await this.cluster.close();
     await this.engine.close();
@@ -489,39 +427,6 @@ function assertChannelName(channel: string): void {
   if (!isChannelName(channel)) throw new HubError(ErrorCode.INVALID_MESSAGE, `channel must match ${CHANNEL_NAME.source}`);
 }
 
-/** Reads a `ref` from a small frame without validating the rest (for refusals). */
-function peekRef(data: Buffer): Ref | undefined {
-  // Only something that starts like an object can carry one; skipping the rest spares a
-  // flooder's junk the cost of a parse error.
-  if (data.length > 4096 || data[0] !== 0x7b) return undefined;
-  try {
-    const ref = (JSON.parse(data.toString('utf8')) as { ref?: unknown })?.ref;
-    return isUsableRef(ref) ? ref : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function abortHandshake(socket: Duplex, status: 403 | 503, message: string): void {
-  const reason = status === 403 ? 'Forbidden' : 'Service Unavailable';
-  // Node removes its own error listener from upgrade sockets: without one, a peer resetting
-  // the connection while the refusal is written would crash the process.
-  socket.on('error', () => socket.destroy());
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-  );
-}
-
-/** Close codes `ws` uses when it fails a connection for a bad frame (anything else: 1002). */
-const WS_ERROR_CLOSE_CODES: Record<string, number> = {
-  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MESSAGE_TOO_BIG,
-  WS_ERR_INVALID_UTF8: 1007,
-};
-
-/** At most one "rate limited" log line per connection in this interval, however hard it floods. */
-const RATE_LIMIT_LOG_INTERVAL_MS = 10_000;
-
-export function createHub(config: Config, options?: HubOptions): Hub {
+export function createHub(config: Config, options: HubOptions): Hub {
   return new Hub(config, options);
 }

@@ -1,5 +1,5 @@
 /**
- * Cross-site WebSocket hijacking protection (PROTOCOL.md §1): a browser's `Origin` must name
+ * Cross-site WebSocket hijacking protection (docs/protocol.md §1): a browser's `Origin` must name
  * this very host, or be listed in `PULSE_ALLOWED_ORIGINS`. Requests without `Origin`
  * (non-browser clients) pass.
  */

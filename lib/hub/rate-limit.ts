@@ -1,5 +1,5 @@
 /**
- * Per-connection rate limit (PROTOCOL.md §8): a token bucket of `ratePerSec` messages a second
+ * Per-connection rate limit (docs/protocol.md §8): a token bucket of `ratePerSec` messages a second
  * with a burst of twice that, plus the abuse rule: a connection with refused messages in each
  * of 10 consecutive wall-clock seconds is to be closed with 1008.
  *

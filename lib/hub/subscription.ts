@@ -5,11 +5,6 @@
 import type { CompiledFilter } from './filter';
 import type { Connection } from './connection';
 
-export function channelKey(tenant: string, channel: string): string {
-  // Tenant ids cannot contain '/', so the key is unambiguous.
-  return `${tenant}/${channel}`;
-}
-
 export class Subscription {
   /** Seq of the last snapshot or delta sent: the next delta's `prevSeq`. */
   sentSeq = 0;

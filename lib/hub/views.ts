@@ -1,8 +1,8 @@
 /**
  * What one view (channel + filter) should see: pure functions from engine data to the
- * contents of `delta` and `snapshot` messages (PROTOCOL.md §5–§7).
+ * contents of `delta` and `snapshot` messages (docs/protocol.md §5–§7).
  */
-import { diffMergePatch } from '../engine/merge-patch';
+import { diffMergePatch } from '../protocol/merge-patch';
 import type { Recovery, RecordChange, ChannelState } from '../engine/types';
 import type { ChannelEvent, ChannelRecord, DeltaMessage, Json } from '../protocol';
 import type { CompiledFilter } from './filter';

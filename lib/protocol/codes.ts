@@ -1,5 +1,5 @@
 /**
- * Error and close codes of protocol v1 (PROTOCOL.md §9), shared by server and client.
+ * Error and close codes of protocol v1 (docs/protocol.md §9), shared by server and client.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -38,7 +38,7 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** HTTP status that fits each error code, for the HTTP API (PROTOCOL.md §10). */
+/** HTTP status that fits each error code, for the HTTP API (docs/protocol.md §10). */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   AUTH_REQUIRED: 401,
   AUTH_FAILED: 401,

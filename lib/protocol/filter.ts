@@ -1,5 +1,5 @@
 /**
- * Subscription filters (PROTOCOL.md §6): the wire shape and its validation.
+ * Subscription filters (docs/protocol.md §6): the wire shape and its validation.
  * Matching lives in `lib/hub/filter.ts`; this module only says what a valid filter is.
  */
 import { z } from 'zod';
@@ -10,13 +10,18 @@ export type Scalar = string | number | boolean | null;
 /** A `where` condition: a scalar for equality, or operators that must all hold. */
 export type Condition =
   | Scalar
-  | { in?: Scalar[]; ne?: Scalar; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string };
+  | { in?: Scalar[]; nin?: Scalar[]; ne?: Scalar; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string };
+
+/** Conditions by dotted field path, all of which must hold: the shape of `where` and of each `or` alternative. */
+export type Where = Record<string, Condition>;
 
 export interface Bounds { north: number; south: number; east: number; west: number }
 
 export interface Filter {
   ids?: string[];
-  where?: Record<string, Condition>;
+  where?: Where;
+  /** Alternatives (1–16): a record must also match at least one of them. */
+  or?: Where[];
   bounds?: Bounds;
   fields?: string[];
   eventTypes?: string[];
@@ -25,7 +30,7 @@ export interface Filter {
 
 /**
  * Size bounds of filters (docs/protocol.md §12, docs/operations.md "Limits"). A compiled filter
- * lives as long as its subscription (id sets, `in` sets, its canonical key), so its size is
+ * lives as long as its subscription (id sets, `in` and `nin` sets, its canonical key), so its size is
  * bounded, besides the counts in the schema below, by its JSON length in UTF-8 bytes: 10,000
  * ids of 128 characters would otherwise keep 1.3 MB per subscription. The server also bounds
  * the total per connection (`PULSE_MAX_FILTER_BYTES_PER_CONNECTION`).
@@ -38,9 +43,13 @@ export const FILTER_LIMITS = Object.freeze({
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const ordered = z.union([z.number(), z.string()]);
 
+/** Values of one `in` or `nin` list. */
+const valueList = z.array(scalar).max(1000);
+
 const operators = z
   .strictObject({
-    in: z.array(scalar).max(1000).optional(),
+    in: valueList.optional(),
+    nin: valueList.optional(),
     ne: scalar.optional(),
     gt: ordered.optional(),
     gte: ordered.optional(),
@@ -58,12 +67,14 @@ const bounds = z
 
 const fieldPath = z.string().min(1).max(256);
 
+const where = z
+  .record(fieldPath, z.union([scalar, operators]))
+  .refine((w) => Object.keys(w).length <= 64, 'at most 64 where conditions');
+
 export const filterSchema = z.strictObject({
   ids: z.array(z.string().min(1).max(128)).max(10_000).optional(),
-  where: z
-    .record(fieldPath, z.union([scalar, operators]))
-    .refine((w) => Object.keys(w).length <= 64, 'at most 64 where conditions')
-    .optional(),
+  where: where.optional(),
+  or: z.array(where).min(1, 'needs at least one alternative').max(16, 'at most 16 alternatives').optional(),
   bounds: bounds.optional(),
   fields: z.array(fieldPath).max(256).optional(),
   eventTypes: z.array(z.string().min(1).max(128)).max(256).optional(),

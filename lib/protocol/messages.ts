@@ -1,5 +1,5 @@
 /**
- * Every message of protocol v1 (PROTOCOL.md §2–§5) as a discriminated union on `type`.
+ * Every message of protocol v1 (docs/protocol.md §2–§5) as a discriminated union on `type`.
  * Types only: validation lives in `parse.ts`, where bytes become objects.
  */
 import type { ErrorCode } from './codes';

@@ -1,7 +1,7 @@
 /**
  * The two Redis connections an instance holds (commands, and pub/sub, which a subscribed
- * connection cannot mix), with one notion of "up": both connected. The engine and the cluster
- * share it.
+ * connection cannot mix), with one notion of "up": both connected. The engine, the cluster
+ * and presence share it; each maps `RedisUnavailableError` to an error of its own.
  *
  * Commands fail at once while Redis is unreachable (no offline queue): a publish is refused
  * with a clear error instead of waiting in memory for a Redis that may not come back, and
@@ -11,8 +11,7 @@
 import { EventEmitter } from 'node:events';
 import Redis, { ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log';
-import { EngineUnavailableError } from '../engine/types';
-import { normalizeRedisUrl } from './url';
+import { normalizeRedisUrl } from '../config';
 
 const RECONNECT_CAP_MS = 2000;
 /** How long a health check waits for PING before calling Redis unreachable. */
@@ -132,7 +131,19 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 }
 
 /**
- * Runs a Redis call, turning a connection failure into `EngineUnavailableError`. Errors Redis
+ * Redis could not be reached for a call (commands fail at once while a connection is down).
+ * The engine, the cluster and presence each turn it into their own error, so a caller learns
+ * which part is out of service.
+ */
+export class RedisUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * Runs a Redis call, turning a connection failure into `RedisUnavailableError`. Errors Redis
  * itself answered (a script error) are bugs, not outages, and pass through.
  */
 export async function viaRedis<T>(call: () => Promise<T>): Promise<T> {
@@ -140,6 +151,6 @@ export async function viaRedis<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     if (error instanceof ReplyError) throw error;
-    throw new EngineUnavailableError(`Redis is unreachable (${(error as Error).message})`);
+    throw new RedisUnavailableError(`Redis is unreachable (${(error as Error).message})`);
   }
 }

@@ -17,9 +17,3 @@ export function registerHub(hub: Hub | undefined): void {
 export function findHub(): Hub | undefined {
   return (globalThis as WithHub)[KEY];
 }
-
-export function getHub(): Hub {
-  const hub = findHub();
-  if (!hub) throw new Error('Pulseboard hub is not running: start the app with server.ts (npm run dev:socket)');
-  return hub;
-}

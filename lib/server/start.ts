@@ -1,12 +1,13 @@
 /**
  * Builds and starts the whole server: one HTTP server carrying the HTTP API, the app (when
  * given a Next.js handler) and the hub's WebSocket endpoint on `/api/ws`. Tests and
- * benchmarks call it without Next.js, on port 0.
+ * benchmarks call it without Next.js, on port 0. The declared sources it starts are its own:
+ * their statuses are what its stats and metrics report.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config';
-import { createBackend } from '../engine/create';
+import { createBackend } from './backend';
 import type { Engine } from '../engine/types';
 import { createHub, type Hub } from '../hub/hub';
 import { createApiHandler } from '../http/api';
@@ -15,6 +16,7 @@ import { sendError } from '../http/respond';
 import { ErrorCode } from '../protocol';
 import { createLogger, type Logger } from '../log';
 import { registerHub } from './hub-registry';
+import type { SourceStatus } from '../sources/status';
 
 export const WS_PATH = '/api/ws';
 
@@ -27,7 +29,6 @@ export interface AppHandlers {
 export interface StartOptions {
   config: Config;
   app?: AppHandlers;
-  engine?: Engine;
   log?: Logger;
   /** Overrides config.port / config.host (tests use port 0). */
   port?: number;
@@ -36,9 +37,16 @@ export interface StartOptions {
 
 export interface PulseServer {
   hub: Hub;
+  /** The engine built for the hub (what tests use to reach around the hub's checks). */
+  engine: Engine;
   server: Server;
   port: number;
   url: string;
+  /**
+   * Statuses of the declared sources this server runs (`startSources` adds them): what
+   * `GET /api/ws/stats` and `/metrics` report.
+   */
+  sources: SourceStatus[];
   /** Graceful shutdown of the hub, then the HTTP server. */
   close(): Promise<void>;
 }
@@ -46,14 +54,15 @@ export interface PulseServer {
 export async function startPulseServer(options: StartOptions): Promise<PulseServer> {
   const { config, app } = options;
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = options.engine ? { engine: options.engine, cluster: undefined, close: async () => {} } : createBackend(config, log);
-  const hub = createHub(config, { engine: backend.engine, cluster: backend.cluster, log });
+  const backend = createBackend(config, log);
+  const hub = createHub(config, { engine: backend.engine, cluster: backend.cluster, presence: backend.presence, log });
   // A shared engine may take a moment to connect; the server starts anyway and reports 503
   // on /api/health (and refuses publishes) until it can.
   if (!(await backend.engine.ready(ENGINE_READY_TIMEOUT_MS))) log.warn({ engine: backend.engine.kind }, 'engine not reachable yet; serving anyway');
   registerHub(hub);
   const guard = new HttpGuard(config, log);
-  const api = createApiHandler(hub, guard);
+  const sources: SourceStatus[] = [];
+  const api = createApiHandler(hub, guard, () => sources);
   if (config.production && config.devTokens) {
     log.warn('PULSE_DEV_TOKENS is on in production: POST /api/token signs tokens with publish rights on every channel for any loopback client (a reverse proxy on this host without PULSE_TRUSTED_PROXIES is one)');
   }
@@ -103,9 +112,11 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
   let closing: Promise<void> | undefined;
   return {
     hub,
+    engine: backend.engine,
     server,
     port,
     url: `http://127.0.0.1:${port}`,
+    sources,
     close() {
       closing ??= (async () => {
         await hub.close();

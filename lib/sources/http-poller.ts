@@ -13,7 +13,7 @@
  * Redirects are not followed: the configured URL is the one upstream, and a redirect would
  * carry the configured headers (credentials, often) to wherever it points.
  */
-import { backoff } from '../client/backoff';
+import { backoff } from '../protocol/backoff';
 import type { Logger } from '../log';
 import type { ChannelRecord } from '../protocol';
 import type { HttpSourceConfig } from './declared';
@@ -71,7 +71,8 @@ export class HttpPoller {
       this.validators = {};
       const message = error instanceof PollFailure ? error.message : `publish refused: ${(error as Error).message}`;
       this.status.failed(message);
-      const delay = this.config.intervalMs + backoff(this.failures++, { min: this.config.intervalMs, max: Math.max(MAX_BACKOFF_MS, this.config.intervalMs) });
+      const { intervalMs } = this.config;
+      const delay = backoff(this.failures++, { min: intervalMs, max: Math.max(MAX_BACKOFF_MS, intervalMs), floor: intervalMs });
       this.log.warn({ ...context, reason: message, retryInMs: delay }, 'source poll failed');
       this.schedule(delay);
     }

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { backoff } from '../client/backoff';
+import { backoff, type BackoffOptions } from '../protocol/backoff';
 import type { Logger } from '../log';
 import { parseJson, type Json, type JsonLimits, type PublishInput } from '../protocol';
 import type { MqttSourceConfig } from './declared';
@@ -20,7 +20,8 @@ import { ROW_LIMITS, toRecord } from './rows';
 import { SourceStatus } from './status';
 import { ChannelWriter, type SourceHub } from './writer';
 
-const RECONNECT = { min: 500, max: 30_000 };
+/** Never below half a second: MQTT.js reads a `reconnectPeriod` of 0 as "do not reconnect". */
+const RECONNECT: Readonly<BackoffOptions> = { min: 500, max: 30_000, floor: 500 };
 /** An event's payload sits two levels below a record's (`{events: [{data: {payload}}]}`). */
 const EVENT_PAYLOAD_LIMITS: Readonly<JsonLimits> = Object.freeze({ ...ROW_LIMITS, maxDepth: ROW_LIMITS.maxDepth - 2 });
 
@@ -107,7 +108,7 @@ export class MqttBridge {
     client.on('close', () => {
       if (this.status.state === 'stopped') return;
       // Each lost connection waits longer before the next attempt (MQTT.js reads the period anew).
-      client.options.reconnectPeriod = Math.max(RECONNECT.min, backoff(++this.attempts, RECONNECT));
+      client.options.reconnectPeriod = backoff(++this.attempts, RECONNECT);
       if (this.status.state === 'live') {
         this.status.failed('connection lost');
         this.log.warn(context, 'source connection lost');

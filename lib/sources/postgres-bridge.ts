@@ -14,7 +14,7 @@
  * Rows are read as `to_jsonb(row)`, so numbers stay numbers and timestamps are ISO strings.
  */
 import pg from 'pg';
-import { backoff } from '../client/backoff';
+import { backoff, type BackoffOptions } from '../protocol/backoff';
 import type { Logger } from '../log';
 import type { ChannelRecord } from '../protocol';
 import type { PostgresSourceConfig, RecordMapping } from './declared';
@@ -22,7 +22,7 @@ import { toRecord } from './rows';
 import { SourceStatus } from './status';
 import { ChannelWriter, type SourceHub } from './writer';
 
-const RECONNECT = { min: 500, max: 30_000 };
+const RECONNECT: Readonly<BackoffOptions> = { min: 500, max: 30_000, floor: 500 };
 
 type NotifiedKey = { ok: true; key: string } | { ok: false; reason: string };
 
@@ -172,7 +172,7 @@ export class PostgresBridge {
     client.on('error', () => undefined);
     client.end().catch(() => undefined);
     this.status.failed(reason);
-    const delay = Math.max(RECONNECT.min, backoff(this.attempts++, RECONNECT));
+    const delay = backoff(this.attempts++, RECONNECT);
     this.log.warn({ source: this.config.name, reason, retryInMs: delay }, 'source connection lost');
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
     this.reconnectTimer.unref();

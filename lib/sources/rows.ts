@@ -4,7 +4,7 @@
  * between what a channel holds and what upstream says now, and the split of a large difference
  * into publishes the hub accepts.
  */
-import { diffMergePatch } from '../engine/merge-patch';
+import { diffMergePatch } from '../protocol/merge-patch';
 import { checkJson, checkPublishJson, JSON_LIMITS, MAX_ID_LENGTH, MAX_PUBLISH_ITEMS, type ChannelRecord, type Json, type JsonLimits, type Priority, type PublishInput } from '../protocol';
 import type { AlertRule, RecordMapping } from './declared';
 

@@ -1,7 +1,7 @@
 /**
  * Starts the declared sources (docs/sources.md) against a hub. Each publishes through the
- * hub's own publish path; their statuses are what `/api/ws/stats`, `/status` and `/metrics`
- * show.
+ * hub's own publish path; their statuses, which the server that started them keeps, are what
+ * `/api/ws/stats`, `/status` and `/metrics` show.
  */
 import type { Logger } from '../log';
 import type { SourceConfig } from './declared';
@@ -33,11 +33,17 @@ export function createSource(config: SourceConfig, hub: SourceHub, log: Logger):
   }
 }
 
-/** Starts every source and registers its status with the hub. */
-export function startSources(hub: SourceHub & { sources: SourceStatus[] }, configs: readonly SourceConfig[], log: Logger): RunningSources {
-  const sources = configs.map((config) => createSource(config, hub, log.child({ source: config.name, kind: config.kind })));
+/** What sources start against: the server's hub, and the server's list of source statuses. */
+export interface SourceServer {
+  hub: SourceHub;
+  sources: SourceStatus[];
+}
+
+/** Starts every source against the server's hub and registers its status with the server. */
+export function startSources(server: SourceServer, configs: readonly SourceConfig[], log: Logger): RunningSources {
+  const sources = configs.map((config) => createSource(config, server.hub, log.child({ source: config.name, kind: config.kind })));
   for (const source of sources) {
-    hub.sources.push(source.status);
+    server.sources.push(source.status);
     source.start();
   }
   return {

@@ -4,7 +4,7 @@
  * cause one subscription and one store update per delta.
  */
 import type { PulseClient } from '../client/client';
-import { filterKey } from '../client/subscriptions';
+import { filterKey } from '../protocol/filter-key';
 import type { Unsubscribe } from '../client/types';
 import type { Filter } from '../protocol/filter';
 import type { StreamPosition } from '../protocol/messages';

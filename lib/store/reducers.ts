@@ -1,8 +1,8 @@
 /**
  * Pure reducers of one channel's state: a `snapshot` replaces it, a `delta` patches it
- * (PROTOCOL.md §5). Inputs are never mutated; unchanged records keep their identity.
+ * (docs/protocol.md §5). Inputs are never mutated; unchanged records keep their identity.
  */
-import { applyMergePatch, jsonEqual, stripNulls } from '../engine/merge-patch';
+import { applyMergePatch, jsonEqual, stripNulls } from '../protocol/merge-patch';
 import type { ChannelEvent, ChannelRecord, DeltaMessage, Json, StreamPosition } from '../protocol/messages';
 import { copyDict, dict, own, type Dict } from './dict';
 import type { ChangeMark, ChannelData, InitialSnapshot, ReducerOptions } from './types';

@@ -19,7 +19,8 @@ interface Response {
   error?: string;
 }
 
-export type Handlers = Record<string, (args: any) => unknown>;
+/** Each handler declares the arguments it takes; the parent's `call()` sends them as they are. */
+export type Handlers = Record<string, (args: never) => unknown>;
 
 /** Child side: answers requests with `handlers`; exits when the parent disconnects. */
 export function serve(handlers: Handlers): void {
@@ -30,7 +31,7 @@ export function serve(handlers: Handlers): void {
     try {
       const handler = handlers[message.cmd];
       if (!handler) throw new Error(`unknown command ${message.cmd}`);
-      response = { id: message.id, ok: true, result: await handler(message.args) };
+      response = { id: message.id, ok: true, result: await handler(message.args as never) };
     } catch (error) {
       response = { id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
     }

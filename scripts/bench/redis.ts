@@ -3,9 +3,9 @@
  * a probe of its CPU and command counts, and the most publishes one channel takes.
  */
 import Redis from 'ioredis';
-import { RedisEngine } from '../../lib/engine/redis/engine';
+import { RedisEngine } from '../../lib/redis/engine';
 import { RedisLink } from '../../lib/redis/link';
-import { startLocalRedis, type LocalRedis } from '../../lib/redis/local-server';
+import { startLocalRedis, type LocalRedis } from '../lib/local-redis';
 import { processCpuSeconds } from './proc-stats';
 import type { RedisProbe } from './run';
 

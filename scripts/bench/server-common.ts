@@ -11,7 +11,7 @@
  * and `published` says how far it got when the time was up.
  */
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { Session, type Profiler } from 'node:inspector';
 import { serve } from './ipc';
 import { cpuSeconds, now, runQueueSeconds, threadCpuSeconds } from './proc-stats';
 import type { Workload } from './workload';
@@ -154,7 +154,7 @@ export function runServer(server: BenchServer): void {
   // phase only, so connection set-up does not drown what fan-out costs.
   let profiler: Session | undefined;
   const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => profiler!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise<object | undefined>((resolve, reject) => profiler!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
 
   serve({
     profileStart: async () => {
@@ -165,7 +165,7 @@ export function runServer(server: BenchServer): void {
       return true;
     },
     profileStop: async (args: { file: string }) => {
-      const { profile } = await post('Profiler.stop');
+      const { profile } = (await post('Profiler.stop')) as Profiler.StopReturnType;
       profiler!.disconnect();
       profiler = undefined;
       writeFileSync(args.file, JSON.stringify(profile));

@@ -68,10 +68,10 @@ runServer({
     return servers[0].hub.publish(TENANT, channel, { upsert: [update] });
   },
   connections() {
-    return servers.reduce((n, s) => n + s.hub.connections.size, 0);
+    return servers.reduce((n, s) => n + s.hub.counters().connections, 0);
   },
   flushStats() {
-    const all = servers.map((s) => s.hub.stats);
+    const all = servers.map((s) => s.hub.counters());
     const counts = all[0].latency.counts.map((_, i) => all.reduce((n, stats) => n + stats.latency.counts[i], 0));
     // Ticks of one hub: the instances tick side by side, so their tick time adds up per tick.
     return { ticks: all[0].flushes, seconds: all.reduce((n, stats) => n + stats.flushSeconds, 0), buckets: all[0].latency.buckets, counts };

@@ -166,7 +166,7 @@ export const SEED_SEQ = 1;
 /**
  * What a delta covering `(prevSeq, seq]` of `channel` must hold for a view: each visible
  * record updated in that range once, with its latest value (several updates of one record
- * inside one batch merge into one entry, PROTOCOL.md §5), and how many visible updates the
+ * inside one batch merge into one entry, docs/protocol.md §5), and how many visible updates the
  * range held. The j-th update of a channel (from 0) has seq `SEED_SEQ + 1 + j`, is update
  * `k = channel + j × channels` overall, and touches record `j % recordsPerChannel`.
  */

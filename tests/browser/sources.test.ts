@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { freePort } from '@/lib/redis/local-server';
+import { freePort } from '@/scripts/lib/processes';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import { CHROMIUM } from '../helpers/browser';
 import { http } from '../helpers/http';

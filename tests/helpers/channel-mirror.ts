@@ -3,7 +3,7 @@
  * the gap rule on the way: a correct hub never sends a delta whose `prevSeq` is not the last
  * `seq` this mirror saw.
  */
-import { applyMergePatch } from '@/lib/engine/merge-patch';
+import { applyMergePatch } from '@/lib/protocol/merge-patch';
 import type { Json } from '@/lib/protocol';
 import type { Msg } from './ws-client';
 

@@ -3,7 +3,7 @@
  * whole server (hub + HTTP API, no Next.js) on its own port, sharing the key prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { startLocalRedis, type LocalRedis, type LocalRedisOptions } from '@/lib/redis/local-server';
+import { startLocalRedis, type LocalRedis, type LocalRedisOptions } from '@/scripts/lib/local-redis';
 import { ChannelMirror } from './channel-mirror';
 import { http, sleep } from './http';
 import { startTestServer, TEST_API_KEY, type TestServer } from './server';

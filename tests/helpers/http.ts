@@ -5,7 +5,7 @@ import { signToken, TestClient } from './ws-client';
 export interface HttpResult {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of the parsed answer
   body: any;
 }
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopProcess } from '@/lib/redis/local-server';
+import { freePort, stopProcess } from '@/scripts/lib/processes';
 
 export const MOSQUITTO = process.env.PULSE_MOSQUITTO ?? '/usr/sbin/mosquitto';
 

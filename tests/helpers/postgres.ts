@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, stopProcess } from '@/lib/redis/local-server';
+import { freePort, stopProcess } from '@/scripts/lib/processes';
 
 export interface LocalPostgres {
   url: string;

@@ -3,10 +3,9 @@
  * Each test server gets its own key prefix on it (see `startTestServer`), so suites running
  * in parallel never see each other's channels.
  */
-import { startLocalRedis, type LocalRedis } from '../../lib/redis/local-server';
+import { startLocalRedis, type LocalRedis } from '../../scripts/lib/local-redis';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __pulseRedis: LocalRedis | undefined;
 }
 

@@ -1,4 +1,4 @@
-import type { LocalRedis } from '../../lib/redis/local-server';
+import type { LocalRedis } from '../../scripts/lib/local-redis';
 
 export default async function teardown(): Promise<void> {
   await (globalThis as { __pulseRedis?: LocalRedis }).__pulseRedis?.stop();

@@ -1,7 +1,7 @@
 /** A real `ws` client for tests: queue of received messages, awaiting by predicate, request/reply by ref. */
 import WebSocket from 'ws';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of the frames they receive
 export type Msg = Record<string, any>;
 
 export class TestClient {

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10, the admin routes: GET /api/ws/stats, GET /api/ws/connections,
+ * docs/protocol.md §10, the admin routes: GET /api/ws/stats, GET /api/ws/connections,
  * DELETE /api/ws/connections/:id (close 1008) and GET /metrics (Prometheus text), behind
  * PULSE_API_KEY; in development without a key, open to loopback clients only.
  */
@@ -181,11 +181,11 @@ describe('with PULSE_API_KEY', () => {
     }
     expect(samples.get('pulse_connections')).toBe(2);
     expect(samples.get('pulse_subscriptions')).toBe(2);
-    expect(samples.get('pulse_messages_in_total')).toBe(server.hub.stats.messagesIn);
+    expect(samples.get('pulse_messages_in_total')).toBe(server.hub.counters().messagesIn);
     expect(samples.get('pulse_bytes_out_total')).toBeGreaterThan(0);
     expect(samples.get('pulse_flushes_total')).toBeGreaterThan(0);
     expect(samples.get('pulse_flush_seconds_total')).toBeGreaterThan(0);
-    expect(samples.get('pulse_errors_total{code="NOT_SUBSCRIBED"}')).toBe(server.hub.stats.errors.NOT_SUBSCRIBED);
+    expect(samples.get('pulse_errors_total{code="NOT_SUBSCRIBED"}')).toBe(server.hub.counters().errors.NOT_SUBSCRIBED);
     expect(samples.get('pulse_rate_limited_total')).toBe(0);
     expect(samples.get('pulse_slow_consumer_events_total')).toBe(0);
     const count = samples.get('pulse_delivery_latency_seconds_count')!;

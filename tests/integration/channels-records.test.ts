@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4: channel names, keyed records updated by JSON Merge Patch, deletions, events
+ * docs/protocol.md §4: channel names, keyed records updated by JSON Merge Patch, deletions, events
  * stamped by the hub, and the per-channel seq that every accepted publish takes.
  */
 import { startWithPublisher, stopWithPublisher, type TestServer } from '../helpers/server';

@@ -172,7 +172,7 @@ function eventNumbers(events: readonly ChannelEvent[] | undefined): number[] {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 function killServerSide(server: PulseServer): void {
-  for (const connection of server.hub.connections.values()) connection.socket.terminate();
+  for (const { id } of server.hub.listConnections()) server.hub.connection(id)?.socket.terminate();
 }
 
 // ---- 1. dropped connections -------------------------------------------------------------------
@@ -455,7 +455,7 @@ describe('closing', () => {
     client.close();
     expect(client.state).toBe('closed');
     expect(events.disconnects).toEqual([expect.objectContaining({ code: 1000, willReconnect: false })]);
-    await waitFor(() => server.hub.connections.size === 0, 'the hub to see the close');
+    await waitFor(() => server.hub.counters().connections === 0, 'the hub to see the close');
 
     await server.hub.publish('demo', 'quiet', { upsert: [{ id: 'x', v: 1 }] });
     await sleep(300); // several backoff ceilings
@@ -489,7 +489,7 @@ describe('closing', () => {
     expect(client.state).toBe('closed');
     expect(tap.sockets).toHaveLength(1);
     expect(events.reconnects).toHaveLength(1);
-    expect(server.hub.connections.size).toBe(0);
+    expect(server.hub.counters().connections).toBe(0);
   });
 
   it('stays closed when the server closes with 1000', async () => {
@@ -498,7 +498,7 @@ describe('closing', () => {
     client.connect();
     await waitFor(() => client.state === 'open', 'the session');
 
-    for (const connection of server.hub.connections.values()) connection.close(1000, 'done');
+    for (const { id } of server.hub.listConnections()) server.hub.connection(id)?.close(1000, 'done');
     await waitFor(() => client.state === 'closed', 'the close');
     await sleep(300);
     expect(client.state).toBe('closed');

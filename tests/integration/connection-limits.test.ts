@@ -15,8 +15,8 @@ const tokenFor = (tenant: string, sub = 'u') => signToken(TEST_SECRET, { sub, te
 
 async function waitForCount(server: TestServer, count: number): Promise<void> {
   const deadline = Date.now() + 3000;
-  while (server.hub.connections.size !== count && Date.now() < deadline) await sleep(5);
-  expect(server.hub.connections.size).toBe(count);
+  while (server.hub.counters().connections !== count && Date.now() < deadline) await sleep(5);
+  expect(server.hub.counters().connections).toBe(count);
 }
 
 describe('PULSE_MAX_CONNECTIONS=3', () => {
@@ -38,15 +38,15 @@ describe('PULSE_MAX_CONNECTIONS=3', () => {
     expect((await pending.closed).code).toBe(1013);
     newcomer.send({ type: 'auth', ref: 'auth' });
     await expect(newcomer.next((m) => m.type === 'welcome')).resolves.toMatchObject({ ref: 'auth' });
-    expect(server.hub.connections.size).toBe(3);
+    expect(server.hub.counters().connections).toBe(3);
 
     // Every slot authenticated: the next socket is refused.
     const refused = await TestClient.open(server.wsUrl);
     const error = await refused.next((m) => m.type === 'error');
     expect(error).toEqual({ type: 'error', code: 'CONNECTION_LIMIT', message: expect.any(String) });
     expect((await refused.closed).code).toBe(1013);
-    expect(server.hub.connections.size).toBe(3);
-    expect(server.hub.stats.errors.CONNECTION_LIMIT).toBe(2);
+    expect(server.hub.counters().connections).toBe(3);
+    expect(server.hub.counters().errors.CONNECTION_LIMIT).toBe(2);
 
     // The admitted ones are unaffected, and a freed slot is usable again.
     await expect(a.request({ type: 'ping' })).resolves.toMatchObject({ ok: true });
@@ -73,7 +73,7 @@ describe('PULSE_MAX_CONNECTIONS=3', () => {
     const closedCodes = clients.filter((c) => c.socket.readyState === c.socket.CLOSED).map((c) => c.received[0]?.code);
     expect(closedCodes).toHaveLength(27);
     expect(new Set(closedCodes)).toEqual(new Set(['CONNECTION_LIMIT']));
-    expect(server.hub.connections.size).toBe(3);
+    expect(server.hub.counters().connections).toBe(3);
     await Promise.all(clients.map((c) => c.close()));
     await waitForCount(server, 0);
   });
@@ -150,7 +150,7 @@ describe('PULSE_MAX_SUBSCRIPTIONS=3', () => {
     // Unsubscribing frees a slot.
     await expect(client.request({ type: 'unsubscribe', channel: 'b' })).resolves.toMatchObject({ ok: true });
     await subscribe(client, 'd');
-    expect([...server.hub.connections.get(client.welcome.connectionId)!.subscriptions.keys()].sort()).toEqual(['a', 'c', 'd']);
+    expect([...server.hub.connection(client.welcome.connectionId)!.subscriptions.keys()].sort()).toEqual(['a', 'c', 'd']);
     await client.close();
   });
 });

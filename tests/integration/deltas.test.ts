@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §5: snapshots and deltas. Batching per PULSE_BATCH_MS with changes merged per
+ * docs/protocol.md §5: snapshots and deltas. Batching per PULSE_BATCH_MS with changes merged per
  * record, at most one delta per channel and flush, prevSeq chains, critical events flushing at
  * once, byte-identical frames for subscribers sharing a view, snapshot event caps.
  */

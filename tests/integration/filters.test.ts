@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §6: subscriptions and filters, end to end over sockets. Every filter key in
+ * docs/protocol.md §6: subscriptions and filters, end to end over sockets. Every filter key in
  * snapshots and deltas, filter transitions (enter whole, leave as delete), projection,
  * BAD_FILTER, resubscribe, unsubscribe, NOT_SUBSCRIBED and SUBSCRIPTION_LIMIT.
  */
@@ -74,6 +74,15 @@ describe('record filters: the snapshot holds exactly the matching records', () =
     ['bounds edges included', { bounds: { north: 40.5, south: 40.5, east: -74, west: -74 } }, ['r1']],
     ['ids and where and bounds together', { ids: ['r1', 'r2', 'r3'], where: { 'org.dept': 'ops' }, bounds: { north: 41, south: 40.2, east: -73, west: -75 } }, ['r1']],
     ['event-only keys leave records alone', { eventTypes: ['x'], minPriority: 'critical' }, ['r1', 'r2', 'r3', 'r4', 'r5']],
+    ['nin (a missing field matches)', { where: { status: { nin: ['online'] } } }, ['r2', 'r4']],
+    ['nin listing null refuses a missing field', { where: { status: { nin: ['online', null] } } }, ['r2']],
+    ['nin on a dotted path', { where: { 'org.dept': { nin: ['ops'] } } }, ['r3', 'r4', 'r5']],
+    ['nin is strict about types', { where: { load: { nin: [0.2, 0.5, 1, '0.7'] } } }, ['r1', 'r3']],
+    ['or: at least one alternative', { or: [{ status: 'offline' }, { load: { gte: 1 } }] }, ['r2', 'r5']],
+    ['or combines with where by AND', { where: { status: 'online' }, or: [{ 'org.dept': 'ops' }, { load: { gte: 1 } }] }, ['r1', 'r5']],
+    ['or alternatives AND their own conditions, nin included', { or: [{ status: { nin: ['online'] }, load: { lt: 0.5 } }, { tags: { ne: null } }] }, ['r2', 'r5']],
+    ['or with ids and bounds', { ids: ['r1', 'r2', 'r4'], bounds: { north: 41, south: 0, east: 180, west: -180 }, or: [{ flag: true }, { status: null }] }, ['r1', 'r4']],
+    ['or with an empty alternative holds for all', { or: [{ status: 'nobody' }, {}] }, ['r1', 'r2', 'r3', 'r4', 'r5']],
   ];
 
   it.each(cases)('%s', async (_name, filter, expected) => {
@@ -164,6 +173,90 @@ describe('record filters in deltas', () => {
   });
 });
 
+describe('or and nin in deltas: exact enter and leave transitions', () => {
+  it('sends a record entering through any alternative whole, and one leaving every alternative as a delete', async () => {
+    const channel = fresh();
+    const filter = { where: { kind: 'node' }, or: [{ status: 'offline' }, { battery: { lt: 20 } }] };
+    await publishOk(pub, channel, {
+      upsert: [
+        { id: 'a', kind: 'node', status: 'online', battery: 90, name: 'A' },
+        { id: 'b', kind: 'node', status: 'offline', battery: 50, name: 'B' },
+        { id: 'c', kind: 'hub', status: 'offline', battery: 5 },
+      ],
+    });
+    const { first } = await subscribe(client, channel, { filter }, 50);
+    expect(first.records).toEqual([{ id: 'b', kind: 'node', status: 'offline', battery: 50, name: 'B' }]);
+    let seq = first.seq;
+    const nextDelta = async () => {
+      const delta = await client.next((m) => m.type === 'delta');
+      expect(delta.prevSeq).toBe(seq);
+      seq = delta.seq;
+      return delta;
+    };
+
+    // a enters through the second alternative: whole, although only `battery` changed.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', battery: 10 }] });
+    expect(await nextDelta()).toMatchObject({ upsert: [{ id: 'a', kind: 'node', status: 'online', battery: 10, name: 'A' }] });
+    // a now matches both alternatives, then only the first: still inside, so patches.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'offline' }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'a', status: 'offline' }]);
+    await publishOk(pub, channel, { upsert: [{ id: 'a', battery: 90 }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'a', battery: 90 }]);
+    // b trades one alternative for the other in one publish: it never left, so a patch.
+    await publishOk(pub, channel, { upsert: [{ id: 'b', status: 'online', battery: 5 }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'b', status: 'online', battery: 5 }]);
+    // a leaves every alternative: a delete, although the record still exists.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'online' }] });
+    const left = await nextDelta();
+    expect(left.delete).toEqual(['a']);
+    expect(left.upsert).toBeUndefined();
+    // Failing the AND-ed where is leaving too, whatever the alternatives say.
+    await publishOk(pub, channel, { upsert: [{ id: 'b', kind: 'hub' }] });
+    expect((await nextDelta()).delete).toEqual(['b']);
+    // Changes outside the view send nothing: c matches both alternatives but not the where.
+    await publishOk(pub, channel, { upsert: [{ id: 'c', battery: 4 }, { id: 'a', name: 'A2' }] });
+    expect(await client.nothing((m) => m.type === 'delta', 100)).toBe(true);
+    // a comes back in through the first alternative, whole, with what changed while it was out.
+    await publishOk(pub, channel, { upsert: [{ id: 'a', status: 'offline' }] });
+    expect((await nextDelta()).upsert).toEqual([{ id: 'a', kind: 'node', status: 'offline', battery: 90, name: 'A2' }]);
+  });
+
+  it('lets nin see a record without the field, and moves it out and back as the field comes and goes', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'n', v: 1 }, { id: 'm', zone: 'x', v: 1 }] });
+    const { first } = await subscribe(client, channel, { filter: { where: { zone: { nin: ['x', 'y'] } } } }, 50);
+    expect(first.records).toEqual([{ id: 'n', v: 1 }]);
+    await publishOk(pub, channel, { upsert: [{ id: 'n', zone: 'y' }, { id: 'm', zone: 'z' }] });
+    const swapped = await client.next((m) => m.type === 'delta');
+    expect(swapped.upsert).toEqual([{ id: 'm', zone: 'z', v: 1 }]);
+    expect(swapped.delete).toEqual(['n']);
+    // Removing the field brings n back, whole.
+    await publishOk(pub, channel, { upsert: [{ id: 'n', zone: null }] });
+    expect((await client.next((m) => m.type === 'delta' && m.prevSeq === swapped.seq)).upsert).toEqual([{ id: 'n', v: 1 }]);
+  });
+
+  it('serves two spellings of one or / nin filter the same bytes', async () => {
+    const channel = fresh();
+    await publishOk(pub, channel, { upsert: [{ id: 'a', s: 'on', n: 1 }] });
+    const other = await TestClient.connect(server.wsUrl);
+    const a = { where: { s: { nin: ['off', 'gone'] } }, or: [{ n: { lt: 5 } }, { hot: true }] };
+    const b = { or: [{ hot: true }, { n: { lt: 5 } }, { hot: true }], where: { s: { nin: ['gone', 'off'] } } };
+    await subscribe(client, channel, { filter: a }, 50);
+    await subscribe(other, channel, { filter: b }, 50);
+    const frames = [client, other].map((socket) => {
+      const texts: string[] = [];
+      socket.socket.on('message', (data) => texts.push(data.toString()));
+      return texts;
+    });
+    const { seq } = await publishOk(pub, channel, { upsert: [{ id: 'a', n: 2 }, { id: 'b', s: 'on', hot: true }, { id: 'c', s: 'off', hot: true }] });
+    const [mine] = await Promise.all([client, other].map((socket) => socket.next((m) => m.type === 'delta' && m.seq === seq)));
+    expect(mine.upsert).toEqual([{ id: 'a', n: 2 }, { id: 'b', s: 'on', hot: true }]);
+    expect(frames[0]).toHaveLength(1);
+    expect(frames[1]).toEqual(frames[0]);
+    await other.close();
+  });
+});
+
 describe('event filters', () => {
   it('passes events by eventTypes (exact and prefix*) and minPriority, in snapshots and deltas', async () => {
     const events = [
@@ -233,6 +326,21 @@ describe('BAD_FILTER', () => {
     ['eventTypes that are not strings', { eventTypes: [1] }],
     ['an unknown priority', { minPriority: 'urgent' }],
     ['a priority that is a number', { minPriority: 2 }],
+    ['an empty or', { or: [] }],
+    ['more than 16 or alternatives', { or: Array.from({ length: 17 }, (_, i) => ({ n: i })) }],
+    ['or that is not an array', { or: { status: 'online' } }],
+    ['or that is null', { or: null }],
+    ['an or alternative that is a string', { or: ['status'] }],
+    ['an or alternative that is null', { or: [{ a: 1 }, null] }],
+    ['an or alternative that is an array', { or: [[{ a: 1 }]] }],
+    ['an unknown operator inside or', { or: [{ a: 1 }, { load: { between: [1, 2] } }] }],
+    ['an empty operator object inside or', { or: [{ load: {} }] }],
+    ['an array value inside or', { or: [{ status: ['online'] }] }],
+    ['an or alternative with more than 64 conditions', { or: [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i]))] }],
+    ['nin that is not an array', { where: { status: { nin: 'online' } } }],
+    ['nin with an object', { where: { status: { nin: [{}] } } }],
+    ['nin with more than 1000 values', { where: { status: { nin: Array.from({ length: 1001 }, (_, i) => i) } } }],
+    ['nin that is not an array inside or', { or: [{ status: { nin: 'online' } }] }],
   ];
 
   it.each(bad)('refuses %s', async (_name, filter) => {

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §8, rate limit: a token bucket of PULSE_RATE_LIMIT messages a second with a
+ * docs/protocol.md §8, rate limit: a token bucket of PULSE_RATE_LIMIT messages a second with a
  * burst of twice that, RATE_LIMITED for the rest (bad frames count too), close 1008 for a
  * connection refused in each of 10 consecutive seconds, and a flood never slows the other
  * clients down noticeably.
@@ -135,7 +135,6 @@ describe('a flooding client (default PULSE_RATE_LIMIT=100)', () => {
     const p50 = percentile(during, 0.5);
     const p95 = percentile(during, 0.95);
     const stallMs = loopDelay.max / 1e6;
-    // eslint-disable-next-line no-console
     console.log(
       `round trips ms: baseline p50 ${percentile(baseline, 0.5).toFixed(2)} p95 ${percentile(baseline, 0.95).toFixed(2)}; ` +
         `during the flood p50 ${p50.toFixed(2)} p95 ${p95.toFixed(2)} max ${Math.max(...during).toFixed(2)}; ` +
@@ -166,7 +165,7 @@ describe('a flooding client (default PULSE_RATE_LIMIT=100)', () => {
     await sleep(100);
     expect(mirror.gaps).toEqual([]);
     expect(mirror.sorted()).toEqual(sortById((await server.hub.snapshot('demo', 'steady')).records));
-    expect(server.hub.stats.rateLimited).toBeGreaterThan(100);
+    expect(server.hub.counters().rateLimited).toBeGreaterThan(100);
     await Promise.all([probe.close(), publisher.close()]);
   });
 });

@@ -376,6 +376,6 @@ it('is still healthy, logged no internal error, and never closed anyone for a se
   await client.close();
   const entries = logs.entries();
   expect(entries.filter((e) => (e.level as number) >= 50)).toEqual([]);
-  expect(server.hub.stats.errors.INTERNAL_ERROR ?? 0).toBe(0);
+  expect(server.hub.counters().errors.INTERNAL_ERROR ?? 0).toBe(0);
   expect(entries.filter((e) => e.msg === 'disconnected' && e.code === 1011)).toEqual([]);
 });

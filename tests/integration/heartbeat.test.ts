@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §8, heartbeat: the server pings every PULSE_HEARTBEAT_MS and terminates a
+ * docs/protocol.md §8, heartbeat: the server pings every PULSE_HEARTBEAT_MS and terminates a
  * connection from which nothing (pong or message) arrived for two intervals, half-open TCP
  * peers included. Live clients, even idle ones, stay connected.
  */
@@ -37,7 +37,7 @@ it('keeps an idle client that answers pings', async () => {
   await subscribe(client, 'idle');
   await sleep(HEARTBEAT_MS * 6);
   expect(client.socket.readyState).toBe(client.socket.OPEN);
-  expect(server.hub.connections.has(client.welcome.connectionId)).toBe(true);
+  expect(server.hub.connection(client.welcome.connectionId)).toBeDefined();
   const reply = await client.request({ type: 'ping' });
   expect(reply).toMatchObject({ ok: true, ts: expect.any(Number) });
   await client.close();
@@ -54,9 +54,9 @@ it('terminates a peer that stops answering (half-open: its TCP socket no longer 
 
   const pausedAt = Date.now();
   tcp(client).pause();
-  while (server.hub.connections.has(id) && Date.now() - pausedAt < 5000) await sleep(10);
+  while (server.hub.connection(id) !== undefined && Date.now() - pausedAt < 5000) await sleep(10);
   const goneAfter = Date.now() - pausedAt;
-  expect(server.hub.connections.has(id)).toBe(false);
+  expect(server.hub.connection(id)).toBeUndefined();
   // Silent for two intervals, noticed at the next tick: between 2 and 3 intervals (plus slack
   // for a busy machine).
   expect(goneAfter).toBeGreaterThanOrEqual(HEARTBEAT_MS * 2 - 20);
@@ -70,7 +70,7 @@ it('terminates a peer that stops answering (half-open: its TCP socket no longer 
   // Others are untouched.
   const { seq } = await server.hub.publish('demo', 'half-open', { upsert: [{ id: 'x', v: 1 }] });
   await expect(bystander.next((m) => m.type === 'delta' && m.seq === seq)).resolves.toBeTruthy();
-  expect(server.hub.connections.has(bystander.welcome.connectionId)).toBe(true);
+  expect(server.hub.connection(bystander.welcome.connectionId)).toBeDefined();
   await bystander.close();
 });
 
@@ -78,8 +78,8 @@ it('terminates a silent peer even before it has authenticated', async () => {
   const client = await TestClient.open(server.wsUrl);
   tcp(client).pause();
   const started = Date.now();
-  while (server.hub.connections.size > 0 && Date.now() - started < 5000) await sleep(10);
-  expect(server.hub.connections.size).toBe(0);
+  while (server.hub.counters().connections > 0 && Date.now() - started < 5000) await sleep(10);
+  expect(server.hub.counters().connections).toBe(0);
   expect(Date.now() - started).toBeLessThan(HEARTBEAT_MS * 3 + 1000);
   tcp(client).resume();
   expect((await client.closed).code).toBe(1006);

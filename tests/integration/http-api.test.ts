@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10: the HTTP routes for publishing, reading snapshots, listing channels, health
+ * docs/protocol.md §10: the HTTP routes for publishing, reading snapshots, listing channels, health
  * and development tokens; who may call them and which tenant they act on.
  */
 import { request as httpRequest } from 'node:http';
@@ -180,10 +180,120 @@ describe('with an API key configured', () => {
       const q = (filter: string) => `/api/channels/${channel}/snapshot?filter=${encodeURIComponent(filter)}`;
       const filtered = await http(server.url, 'GET', q(JSON.stringify({ where: { g: 2 }, fields: ['id'], eventTypes: ['other'] })));
       expect(filtered.body).toMatchObject({ seq: 1, records: [{ id: 'd2' }], events: [] });
-      for (const bad of ['{not json', '{"colour":1}', '{"bounds":{"north":91,"south":0,"east":0,"west":0}}', '"x"', '[1]', '{"minPriority":"urgent"}']) {
+      const either = await http(server.url, 'GET', q(JSON.stringify({ or: [{ g: 2 }, { g: 3 }], where: { g: { nin: [3] } } })));
+      expect(either.body).toMatchObject({ seq: 1, records: [{ id: 'd2', g: 2 }] });
+      for (const bad of ['{not json', '{"colour":1}', '{"bounds":{"north":91,"south":0,"east":0,"west":0}}', '"x"', '[1]', '{"minPriority":"urgent"}', '{"or":[]}', '{"or":[1]}', '{"where":{"g":{"nin":2}}}']) {
         const res = await http(server.url, 'GET', q(bad));
         expect([bad, res.status, res.body]).toEqual([bad, 400, errorBody('BAD_FILTER')]);
       }
+    });
+  });
+
+  describe('GET /api/channels/:channel/snapshot with limit and after (paginated)', () => {
+    const page = (channel: string, query: string) => http(server.url, 'GET', `/api/channels/${channel}/snapshot?${query}`);
+    /** Follows `next` from the first page; answers every page read. */
+    async function allPages(channel: string, query: string): Promise<Msg[]> {
+      const pages: Msg[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const res = await page(channel, `${query}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+        expect(res.status).toBe(200);
+        pages.push(res.body);
+        if (res.body.next === undefined) return pages;
+        expect(pages.length).toBeLessThan(100);
+        after = res.body.next;
+      }
+    }
+
+    // Ids in JavaScript string order are not numeric order, and upper case sorts before lower.
+    const IDS = ['r9', 'r10', 'B', 'a', 'r1', 'a b', 'Z/z', 'é', 'r100', ...Array.from({ length: 14 }, (_, i) => `n${(i * 5) % 14}`)];
+    const sorted = [...IDS].sort();
+    let channel: string;
+    beforeAll(async () => {
+      channel = fresh('paged');
+      await server.hub.publish('demo', channel, { upsert: IDS.map((id, i) => ({ id, even: i % 2 === 0, i })), events: [{ type: 'paged.e' }] });
+    });
+
+    it('covers every record exactly once, in ascending id order, with next on all pages but the last', async () => {
+      for (const limit of [1, 5, 22, 23, 10_000]) {
+        const pages = await allPages(channel, `limit=${limit}`);
+        expect(pages.flatMap((p) => p.records.map((r: Msg) => r.id))).toEqual(sorted);
+        expect(pages).toHaveLength(Math.ceil(IDS.length / limit));
+        for (const [n, body] of pages.entries()) {
+          const last = n === pages.length - 1;
+          expect(Object.keys(body)).toEqual(['channel', 'epoch', 'seq', 'records', 'events', ...(last ? [] : ['next'])]);
+          expect(body).toMatchObject({ channel, seq: 1, events: [{ type: 'paged.e' }] });
+          expect(body.records.length).toBe(last ? IDS.length - limit * n : limit);
+          if (!last) expect(body.next).toBe(body.records[body.records.length - 1].id);
+        }
+      }
+    });
+
+    it('takes ids greater than after, which need not exist, and after without limit gives the rest', async () => {
+      const rest = await page(channel, `after=${encodeURIComponent('n9')}`);
+      expect(rest.body.records.map((r: Msg) => r.id)).toEqual(sorted.filter((id) => id > 'n9'));
+      expect(rest.body.next).toBeUndefined();
+      const between = await page(channel, 'limit=2&after=r0');
+      expect(between.body).toMatchObject({ records: [{ id: 'r1' }, { id: 'r10' }], next: 'r10' });
+      const past = await page(channel, `limit=3&after=${encodeURIComponent('ö')}`);
+      expect(past.body).toEqual({ channel, epoch: expect.any(String), seq: 1, records: [], events: expect.any(Array) });
+      const never = await page(fresh('never'), 'limit=5');
+      expect(never.body).toEqual({ channel: `never-${counter}`, epoch: expect.any(String), seq: 0, records: [], events: [] });
+    });
+
+    it('filters first, then pages what the filter lets through', async () => {
+      const filter = encodeURIComponent(JSON.stringify({ where: { even: true }, fields: ['even'] }));
+      const pages = await allPages(channel, `filter=${filter}&limit=3`);
+      const expected = IDS.filter((_, i) => i % 2 === 0).sort();
+      expect(pages.flatMap((p) => p.records)).toEqual(expected.map((id) => ({ id, even: true })));
+      expect(pages).toHaveLength(Math.ceil(expected.length / 3));
+      const orFilter = encodeURIComponent(JSON.stringify({ or: [{ i: { lt: 2 } }, { i: { gte: 21 } }], where: { i: { nin: [22] } } }));
+      // i 0, 1 and 21: r9, r10 and n4.
+      const one = await page(channel, `filter=${orFilter}&limit=2`);
+      expect(one.body.records.map((r: Msg) => r.id)).toEqual(['n4', 'r10']);
+      expect(one.body.next).toBe('r10');
+      const two = await page(channel, `filter=${orFilter}&limit=2&after=r10`);
+      expect(two.body.records.map((r: Msg) => r.id)).toEqual(['r9']);
+      expect(two.body.next).toBeUndefined();
+    });
+
+    it('carries on each page the epoch and seq at the time it was read', async () => {
+      const moving = fresh('paged');
+      await server.hub.publish('demo', moving, { upsert: ['a', 'b', 'c', 'd'].map((id) => ({ id, v: 0 })) });
+      const first = await page(moving, 'limit=2');
+      expect(first.body).toMatchObject({ seq: 1, records: [{ id: 'a', v: 0 }, { id: 'b', v: 0 }], next: 'b' });
+      // The same page again, unchanged, is the same answer (served from the cache).
+      expect((await page(moving, 'limit=2')).body).toEqual(first.body);
+      await server.hub.publish('demo', moving, { upsert: [{ id: 'c', v: 1 }, { id: 'a', v: 1 }, { id: 'bb', v: 1 }] });
+      const second = await page(moving, 'limit=2&after=b');
+      expect(second.body).toEqual({ channel: moving, epoch: first.body.epoch, seq: 2, records: [{ id: 'bb', v: 1 }, { id: 'c', v: 1 }], events: [], next: 'c' });
+      // A cached page is never served for a newer position.
+      expect((await page(moving, 'limit=2')).body).toMatchObject({ seq: 2, records: [{ id: 'a', v: 1 }, { id: 'b', v: 0 }], next: 'b' });
+      expect((await page(moving, 'limit=2&after=c')).body).toMatchObject({ seq: 2, records: [{ id: 'd', v: 0 }] });
+    });
+
+    it('answers 400 INVALID_MESSAGE for bad limit and after values, and BAD_FILTER for a bad filter', async () => {
+      const bad = [
+        'limit=0',
+        'limit=10001',
+        'limit=-1',
+        'limit=1.5',
+        'limit=1e3',
+        'limit=ten',
+        'limit=',
+        'after=',
+        `after=${'x'.repeat(129)}`,
+        'limit=1&limit=2',
+        'after=a&after=b',
+        'limit=0&after=',
+      ];
+      for (const query of bad) {
+        const res = await page(channel, query);
+        expect([query, res.status, res.body]).toEqual([query, 400, errorBody('INVALID_MESSAGE')]);
+      }
+      expect((await page(channel, `after=${'x'.repeat(128)}`)).status).toBe(200);
+      const badFilter = await page(channel, `limit=5&filter=${encodeURIComponent('{"or":[]}')}`);
+      expect([badFilter.status, badFilter.body]).toEqual([400, errorBody('BAD_FILTER')]);
     });
   });
 

@@ -21,7 +21,7 @@ jest.setTimeout(20_000);
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of the parsed answer
   body: any;
   raw: Buffer;
 }
@@ -187,7 +187,7 @@ describe('snapshot reads', () => {
   it('reads at most PULSE_HTTP_MAX_CONCURRENT_SNAPSHOTS at once, queues four times as many, and refuses the rest with 503', async () => {
     await server.hub.publish('demo', 'slow', { upsert: [{ id: 'a' }] });
     // Hold every engine read of the channel until released.
-    const engine = server.hub.engine;
+    const engine = server.engine;
     const original = engine.snapshot.bind(engine);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

@@ -146,7 +146,7 @@ describe('from server code', () => {
 describe('one reply per request', () => {
   memoryOnly('answers a subscribe whose snapshot cannot be serialized with one failed reply, and nothing else', async () => {
     // Only code that goes around the hub can store such a value; the reply must still be one.
-    await server.hub.engine.publish('demo', 'poisoned', { upsert: [{ id: 'r1', v: 1n } as never] });
+    await server.engine.publish('demo', 'poisoned', { upsert: [{ id: 'r1', v: 1n } as never] });
     const client = await connectPublisher(server.wsUrl, TEST_SECRET, 'demo', 'subscriber');
     const reply = await client.request({ type: 'subscribe', channel: 'poisoned' });
     expect(reply).toEqual({ type: 'reply', ref: reply.ref, ok: false, error: { code: 'INTERNAL_ERROR', message: 'internal error' } });

@@ -1,5 +1,5 @@
 /**
- * A randomized end-to-end check of PROTOCOL.md §4–§7 together: a client mirrors one channel
+ * A randomized end-to-end check of docs/protocol.md §4–§7 together: a client mirrors one channel
  * (snapshots, merge-patch deltas, recovery deltas that replace records, deletes, events)
  * through a long seeded run of random publishes, filter changes, resyncs and reconnects with
  * `since`. Every delta must chain (`prevSeq` equal to the mirror's seq, same epoch), and at
@@ -12,7 +12,7 @@ import { startTestServer, TEST_SECRET, type TestServer } from '../helpers/server
 import { TestClient, type Msg } from '../helpers/ws-client';
 import { byId, connectPublisher, http, sleep } from '../helpers/http';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- records as the server sends them, compared field by field
 type Json = any;
 type Rec = Record<string, Json> & { id: string };
 
@@ -103,11 +103,34 @@ function randomPublish(r: Random): Record<string, Json> {
   return body;
 }
 
+/** One `where`-shaped object of one or two conditions, for an `or` alternative. */
+function randomAlternative(r: Random): Record<string, Json> {
+  const alternative: Record<string, Json> = {};
+  const conditions = r.int(1, 2);
+  for (let i = 0; i < conditions; i++) {
+    switch (r.int(0, 3)) {
+      case 0:
+        alternative.group = r.pick([...GROUPS, null]);
+        break;
+      case 1:
+        alternative.score = r.chance(0.5) ? { lt: r.int(0, 100) } : { gte: r.int(0, 100) };
+        break;
+      case 2:
+        alternative['meta.zone'] = { nin: ZONES.filter(() => r.chance(0.5)) };
+        break;
+      case 3:
+        alternative['meta.depth.x'] = r.chance(0.5) ? { in: [r.int(0, 9), r.int(0, 9), null] } : { gt: r.int(0, 9) };
+        break;
+    }
+  }
+  return alternative;
+}
+
 function randomFilter(r: Random): Record<string, Json> {
   const filter: Record<string, Json> = {};
   const parts = r.int(0, 3);
   for (let i = 0; i < parts; i++) {
-    switch (r.int(0, 7)) {
+    switch (r.int(0, 9)) {
       case 0:
         filter.where = { ...filter.where, group: r.pick([...GROUPS, null]) };
         break;
@@ -134,6 +157,12 @@ function randomFilter(r: Random): Record<string, Json> {
         break;
       case 7:
         filter.minPriority = r.pick(PRIORITIES);
+        break;
+      case 8:
+        filter.or = Array.from({ length: r.int(1, 3) }, () => randomAlternative(r));
+        break;
+      case 9:
+        filter.where = { ...filter.where, group: { nin: r.chance(0.8) ? [r.pick(GROUPS)] : [r.pick(GROUPS), null] } };
         break;
     }
   }

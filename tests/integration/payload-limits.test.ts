@@ -1,6 +1,6 @@
 /**
  * PULSE_MAX_PAYLOAD on both doors: a WebSocket frame over it closes the connection with 1009
- * (PROTOCOL.md §1); an HTTP publish body over it gets 413 without being buffered whole (§10).
+ * (docs/protocol.md §1); an HTTP publish body over it gets 413 without being buffered whole (§10).
  */
 import { request } from 'node:http';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server';
@@ -44,7 +44,7 @@ describe('WebSocket frames', () => {
 
     const { seq } = await server.hub.publish('demo', 'payload', { upsert: [{ id: 'a', v: 1 }] });
     await expect(bystander.next((m) => m.type === 'delta' && m.seq === seq)).resolves.toBeTruthy();
-    expect(server.hub.stats.errors.PAYLOAD_TOO_LARGE).toBeGreaterThanOrEqual(1);
+    expect(server.hub.counters().errors.PAYLOAD_TOO_LARGE).toBeGreaterThanOrEqual(1);
     await bystander.close();
   });
 

@@ -10,16 +10,16 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { MemoryEngine } from '@/lib/engine/memory';
-import { RedisEngine } from '@/lib/engine/redis/engine';
-import { KeyLayout } from '@/lib/engine/redis/keys';
+import { RedisEngine } from '@/lib/redis/engine';
+import { KeyLayout } from '@/lib/redis/keys';
 import { EngineRefusalError, type EngineOptions } from '@/lib/engine/types';
 import { asHubError } from '@/lib/hub/errors';
 import { ErrorCode, HTTP_STATUS, type ChannelEvent, type Json, type PublishInput } from '@/lib/protocol';
 import { checkJson, JSON_LIMITS } from '@/lib/protocol/json-bounds';
 import { RedisLink } from '@/lib/redis/link';
-import { startLocalRedis, type LocalRedis } from '@/lib/redis/local-server';
+import { startLocalRedis, type LocalRedis } from '@/scripts/lib/local-redis';
 import { sortById } from '../helpers/channel-mirror';
-import { bearer, connectPublisher, http, publishOk, subscribe } from '../helpers/http';
+import { bearer, connectPublisher, http, publishOk, sleep, subscribe } from '../helpers/http';
 import { startTestServer, TEST_API_KEY, TEST_SECRET } from '../helpers/server';
 
 jest.setTimeout(120_000);
@@ -380,6 +380,38 @@ describe('RedisEngine, history byte cap', () => {
     expect(Number(await raw.hget(keys.meta, 'hbytes'))).toBe(await streamBytes());
     await raw.quit();
     await r.close();
+  });
+});
+
+describe('RedisEngine, positions it remembers', () => {
+  it('forgets channels nobody watches here once they are idle, and keeps watched ones however quiet', async () => {
+    const engine = new RedisEngine({ historySize: 50, historyTtlMs: 60_000, link, prefix: `e${runs++}:`, checkIntervalMs: 20, knownIdleMs: 300 });
+    try {
+      expect(await engine.ready(5000)).toBe(true);
+      await engine.publish('t', 'published', { upsert: [{ id: 'a' }] });
+      await engine.snapshot('t', 'read');
+      await engine.watch('t', 'watched');
+      await engine.snapshot('t', 'watched');
+      expect(engine.knownChannels).toBe(3);
+      // 'read' is read again and again: only 'published' goes idle.
+      const deadline = Date.now() + 5000;
+      while (engine.knownChannels > 2 && Date.now() < deadline) {
+        await engine.snapshot('t', 'read');
+        await sleep(50);
+      }
+      expect(engine.knownChannels).toBe(2);
+      // Left alone, 'read' goes too; 'watched' stays however long it is quiet.
+      while (engine.knownChannels > 1 && Date.now() < deadline) await sleep(25);
+      expect(engine.knownChannels).toBe(1);
+      await sleep(900);
+      expect(engine.knownChannels).toBe(1);
+      // Forgotten is no loss: the next publish continues the channel where Redis has it.
+      expect(await engine.publish('t', 'published', { upsert: [{ id: 'b' }] })).toMatchObject({ seq: 2 });
+      expect(engine.knownChannels).toBe(2);
+    } finally {
+      engine.unwatch('t', 'watched');
+      await engine.close();
+    }
   });
 });
 

@@ -1,11 +1,14 @@
 /**
  * The Redis link against a real redis-server that requires a password: a wrong or missing
  * password is logged at error with Redis's reason (never the password itself), throttled; a
- * `REDISS://` URL still means TLS.
+ * `REDISS://` URL still means TLS. A call Redis cannot take fails with the link's own
+ * `RedisUnavailableError`, which no part of the server mistakes for another's.
  */
-import Redis from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '@/lib/redis/local-server';
-import { RedisLink } from '@/lib/redis/link';
+import Redis, { ReplyError } from 'ioredis';
+import { EngineUnavailableError } from '@/lib/engine/types';
+import { startLocalRedis, type LocalRedis } from '@/scripts/lib/local-redis';
+import { RedisLink, RedisUnavailableError, viaRedis } from '@/lib/redis/link';
+import { freePort } from '@/scripts/lib/processes';
 import { sleep } from '../helpers/http';
 import { captureLogs, type LogCapture } from '../helpers/log-capture';
 
@@ -85,4 +88,24 @@ it('takes REDISS:// in any case as TLS', async () => {
   expect(link.subscriber.options.tls).toBeDefined();
   const plain = connect(`redis://:${PASSWORD}@127.0.0.1:${redis.port}`, capture);
   expect(plain.command.options.tls).toBeUndefined();
+});
+
+describe('viaRedis', () => {
+  it('fails a call at once with RedisUnavailableError while Redis is out of reach, not an engine error', async () => {
+    const capture = captureLogs('silent');
+    const link = connect(`redis://127.0.0.1:${await freePort()}`, capture);
+    const failure = await viaRedis(() => link.command.ping()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RedisUnavailableError);
+    expect(failure).not.toBeInstanceOf(EngineUnavailableError);
+    expect((failure as Error).message).toMatch(/^Redis is unreachable \(/);
+  });
+
+  it('passes an error Redis itself answered through as it is', async () => {
+    const capture = captureLogs('silent');
+    const link = connect(`redis://:${PASSWORD}@127.0.0.1:${redis.port}`, capture);
+    expect(await link.waitUntilUp(5000)).toBe(true);
+    const failure = await viaRedis(() => link.command.eval("return redis.error_reply('broken')", 0)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ReplyError);
+    expect((failure as Error).message).toMatch(/broken/);
+  });
 });

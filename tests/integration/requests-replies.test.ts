@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §3: every request with a ref gets exactly one reply with that ref; bad frames
+ * docs/protocol.md §3: every request with a ref gets exactly one reply with that ref; bad frames
  * after auth are INVALID_MESSAGE (a reply when the ref is usable, else an unsolicited error)
  * and leave the connection open; unknown fields are ignored; ping carries the server time.
  */

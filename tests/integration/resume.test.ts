@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §7: resume without loss. `since` with a matching epoch gets a recovery delta
+ * docs/protocol.md §7: resume without loss. `since` with a matching epoch gets a recovery delta
  * (whole records, deletions including filter exits, events in order); anything the hub cannot
  * answer exactly gets a snapshot with `gap: true`; `resync` gets one with `gap: false`.
  */

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2: the session. Auth first, welcome, auth failures and their close code,
+ * docs/protocol.md §2: the session. Auth first, welcome, auth failures and their close code,
  * anonymous mode, refresh, expiry, tenant isolation and channel permissions.
  */
 import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../helpers/server';
@@ -278,7 +278,7 @@ describe('refresh and expiry', () => {
     expect(await client.request({ type: 'subscribe', channel: 'private' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     // Subscribing again within the new rights works.
     await subscribe(client, 'lobby');
-    expect([...server.hub.connections.get(client.welcome.connectionId)!.subscriptions.keys()].sort()).toEqual(['lobby', 'public']);
+    expect([...server.hub.connection(client.welcome.connectionId)!.subscriptions.keys()].sort()).toEqual(['lobby', 'public']);
     await Promise.all([client.close(), publisher.close()]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §11, graceful shutdown, on a hub in its own process: on SIGTERM or SIGINT the
+ * docs/protocol.md §11, graceful shutdown, on a hub in its own process: on SIGTERM or SIGINT the
  * server answers 503 (health included), refuses new upgrades, flushes pending batches, closes
  * every socket with 1001, waits at most PULSE_SHUTDOWN_GRACE_MS for them, and exits 0.
  */

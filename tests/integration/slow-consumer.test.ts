@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §8, slow consumers: a socket whose unsent buffer goes over
+ * docs/protocol.md §8, slow consumers: a socket whose unsent buffer goes over
  * PULSE_SLOW_CONSUMER_BYTES gets no more deltas; once it drains one catch-up restores it with
  * nothing lost; one that stays over the limit is closed with 1013. Whatever the client does,
  * the server holds at most the limit plus one frame for it.
@@ -30,7 +30,7 @@ function mirrorOf(client: TestClient, channel: string): ChannelMirror {
 function watchBuffer(server: TestServer, connectionId: string): () => number {
   let max = 0;
   const timer = setInterval(() => {
-    const connection = server.hub.connections.get(connectionId);
+    const connection = server.hub.connection(connectionId);
     if (connection) max = Math.max(max, connection.bufferedBytes);
   }, 2);
   return () => {
@@ -93,7 +93,7 @@ describe('a paused reader while hundreds of publishes flow', () => {
     const maxBuffered = stopWatching();
 
     // The paused socket was held back, and never held more than the limit plus one frame.
-    expect(server.hub.stats.slowConsumerEvents).toBeGreaterThanOrEqual(1);
+    expect(server.hub.counters().slowConsumerEvents).toBeGreaterThanOrEqual(1);
     expect(maxBuffered).toBeGreaterThan(LIMIT / 2);
     expect(maxBuffered).toBeLessThanOrEqual(LIMIT + largestFrame + 1024);
     expect(adminMax).toBeLessThanOrEqual(LIMIT + largestFrame + 1024);
@@ -109,7 +109,7 @@ describe('a paused reader while hundreds of publishes flow', () => {
     expect(snapshot.seq).toBe(lastSeq);
     expect(slowMirror.sorted()).toEqual(sortById(snapshot.records));
     expect(healthyMirror.sorted()).toEqual(sortById(snapshot.records));
-    expect(server.hub.broadcaster.slowConsumers).toBe(0);
+    expect(server.hub.counters().slowConsumers).toBe(0);
 
     // Back to normal: the next publish arrives as an ordinary delta.
     const { seq } = await server.hub.publish('demo', channel, { upsert: [{ id: 'after', ok: true }] });
@@ -167,14 +167,14 @@ describe('a reader that stays over the limit', () => {
     tcp(slow).pause();
     const started = Date.now();
     let lastSeq = 0;
-    while (server.hub.broadcaster.slowConsumers === 0 && Date.now() - started < 10_000) {
+    while (server.hub.counters().slowConsumers === 0 && Date.now() - started < 10_000) {
       ({ seq: lastSeq } = await server.hub.publish('demo', channel, { upsert: [{ id: `k${lastSeq % 20}`, blob: blob(32 * 1024) }] }));
       await sleep(2);
     }
-    expect(server.hub.broadcaster.slowConsumers).toBe(1);
+    expect(server.hub.counters().slowConsumers).toBe(1);
     const stalledAt = Date.now();
     // Keep publishing while the timeout runs.
-    while (server.hub.connections.get(slow.welcome.connectionId)?.isOpen && Date.now() - stalledAt < 5000) {
+    while (server.hub.connection(slow.welcome.connectionId)?.isOpen && Date.now() - stalledAt < 5000) {
       ({ seq: lastSeq } = await server.hub.publish('demo', channel, { upsert: [{ id: `k${lastSeq % 20}`, n: lastSeq }] }));
       await sleep(20);
     }

@@ -139,7 +139,7 @@ beforeAll(async () => {
       },
     ],
   });
-  sources = startSources(server.hub, [config], createLogger('silent'));
+  sources = startSources(server, [config], createLogger('silent'));
   viewer = await TestClient.connect(server.wsUrl);
   await until(async () => (await snapshot()).seq >= 1);
   await subscribe(viewer, 'countries');

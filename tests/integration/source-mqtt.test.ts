@@ -46,7 +46,7 @@ beforeAll(async () => {
       },
     ],
   });
-  sources = startSources(server.hub, [config], createLogger('silent'));
+  sources = startSources(server, [config], createLogger('silent'));
   await until(() => status().state === 'live');
   device = await mqtt.connectAsync(broker.url, { clientId: 'test-device', reconnectPeriod: 200 });
   viewer = await TestClient.connect(server.wsUrl);

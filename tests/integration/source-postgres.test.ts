@@ -62,7 +62,7 @@ beforeAll(async () => {
   `);
   server = await startTestServer({ PULSE_BATCH_MS: '20' });
   const [config] = parseSources({ sources: [{ name: 'orders', kind: 'postgres', channel: 'orders', connectionString: db.url, table: 'orders', key: 'order_no' }] });
-  sources = startSources(server.hub, [config], createLogger('silent'));
+  sources = startSources(server, [config], createLogger('silent'));
   viewer = await TestClient.connect(server.wsUrl);
 });
 
@@ -161,7 +161,7 @@ describe('rows that cannot be records', () => {
       INSERT INTO docs VALUES ('a', '{"v":1}');
     `);
     const [config] = parseSources({ sources: [{ name: 'docs', kind: 'postgres', channel: 'docs', connectionString: db.url, table: 'docs' }] });
-    docs = startSources(server.hub, [config], createLogger('silent'));
+    docs = startSources(server, [config], createLogger('silent'));
     const deadline = Date.now() + 10_000;
     while (docsStatus().state !== 'live' && Date.now() < deadline) await sleep(25);
   });

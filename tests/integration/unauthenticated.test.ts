@@ -45,7 +45,7 @@ describe('PULSE_MAX_CONNECTIONS=40 and 40 idle sockets', () => {
 
   it('lets real clients in, each pushing out the oldest idle socket, and refuses only when every slot is authenticated', async () => {
     const sockets = await idle(server, 40);
-    await waitFor(() => server.hub.connections.size === 40, '40 connections');
+    await waitFor(() => server.hub.counters().connections === 40, '40 connections');
 
     const real = await TestClient.connect(server.wsUrl, await token('real-1'));
     expect(real.welcome).toMatchObject({ type: 'welcome', user: 'real-1' });
@@ -56,17 +56,17 @@ describe('PULSE_MAX_CONNECTIONS=40 and 40 idle sockets', () => {
     const more: TestClient[] = [];
     for (let i = 2; i <= 5; i++) more.push(await TestClient.connect(server.wsUrl, await token(`real-${i}`)));
     for (const pushed of sockets.slice(1, 5)) await expectPushedOut(pushed);
-    expect(server.hub.connections.size).toBe(40);
+    expect(server.hub.counters().connections).toBe(40);
     await expect(real.request({ type: 'ping' })).resolves.toMatchObject({ ok: true });
 
     // Once the idle sockets are gone and authenticated ones hold every slot, a newcomer is refused.
     await Promise.all(sockets.slice(5).map((s) => s.close()));
-    await waitFor(() => server.hub.connections.size === 5, 'the idle sockets gone');
+    await waitFor(() => server.hub.counters().connections === 5, 'the idle sockets gone');
     const rest: TestClient[] = [];
     for (let i = 6; i <= 40; i++) rest.push(await TestClient.connect(server.wsUrl, await token(`real-${i}`)));
     const refused = await TestClient.open(server.wsUrl);
     await expectPushedOut(refused);
-    expect(server.hub.connections.size).toBe(40);
+    expect(server.hub.counters().connections).toBe(40);
     await Promise.all([real, ...more, ...rest].map((c) => c.close()));
   });
 });
@@ -78,15 +78,15 @@ describe('PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS=5', () => {
   });
   afterAll(() => server.close());
   afterEach(async () => {
-    for (const connection of server.hub.connections.values()) connection.socket.terminate();
-    await waitFor(() => server.hub.connections.size === 0, 'no connections');
+    for (const { id } of server.hub.listConnections()) server.hub.connection(id)?.socket.terminate();
+    await waitFor(() => server.hub.counters().connections === 0, 'no connections');
   });
 
   it('keeps at most 5 waiting sockets of one address, the newest ones', async () => {
     const sockets = await idle(server, 12);
     for (const pushed of sockets.slice(0, 7)) await expectPushedOut(pushed);
     expect(sockets.slice(7).every(isOpen)).toBe(true);
-    expect(server.hub.connections.size).toBe(5);
+    expect(server.hub.counters().connections).toBe(5);
     // A real client from that address still gets in (the oldest waiting one gives way), and
     // authenticated sockets are not capped.
     const clients = [];
@@ -94,8 +94,8 @@ describe('PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS=5', () => {
     await expectPushedOut(sockets[7]);
     expect(clients.every(isOpen)).toBe(true);
     expect(sockets.slice(8).every(isOpen)).toBe(true);
-    expect(server.hub.connections.size).toBe(4 + 7);
-    expect(server.hub.stats.errors.CONNECTION_LIMIT).toBeGreaterThanOrEqual(8);
+    expect(server.hub.counters().connections).toBe(4 + 7);
+    expect(server.hub.counters().errors.CONNECTION_LIMIT).toBeGreaterThanOrEqual(8);
   });
 
   it('never pushes out a socket that has sent auth', async () => {
@@ -113,7 +113,7 @@ describe('PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS=5', () => {
     expect(victims.every(isOpen)).toBe(true);
     await waitFor(() => flood.filter(isOpen).length === 5, 'the flood cut to 5');
     expect(flood.slice(25).every(isOpen)).toBe(true);
-    expect(server.hub.connections.size).toBe(8);
+    expect(server.hub.counters().connections).toBe(8);
     // The victims can still authenticate.
     victims[0].send({ type: 'auth', ref: 1, token: await token('victim') });
     expect(await victims[0].next((m) => m.type === 'welcome')).toMatchObject({ user: 'victim' });
@@ -125,6 +125,6 @@ describe('PULSE_MAX_UNAUTHENTICATED_PER_ADDRESS=5', () => {
     const c = await idle(server, 1, '192.0.2.3');
     await expectPushedOut(a[0]);
     expect([...a.slice(1), ...b, ...c].every(isOpen)).toBe(true);
-    expect(server.hub.connections.size).toBe(8);
+    expect(server.hub.counters().connections).toBe(8);
   });
 });

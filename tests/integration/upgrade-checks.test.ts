@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §1–§2, checks at and right after the upgrade: the Origin allow-list (403 and no
+ * docs/protocol.md §1–§2, checks at and right after the upgrade: the Origin allow-list (403 and no
  * WebSocket for a cross-site page), the endpoint path, and the auth timeout (close 4401).
  */
 import { randomBytes } from 'node:crypto';
@@ -54,12 +54,12 @@ describe('Origin check', () => {
   afterAll(() => server.close());
 
   it('refuses a cross-site page with 403 and no WebSocket', async () => {
-    const before = server.hub.connections.size;
+    const before = server.hub.counters().connections;
     await expect(TestClient.open(server.wsUrl, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
     const outcome = await upgrade(server.port, '/api/ws', { host, origin: 'https://evil.example' });
     expect(outcome.status).toBe(403);
     expect(outcome.body).toMatch(/origin/i);
-    expect(server.hub.connections.size).toBe(before);
+    expect(server.hub.counters().connections).toBe(before);
   });
 
   it.each([
@@ -107,7 +107,7 @@ describe('endpoint path', () => {
   it.each(['/api/wsx', '/api/ws/extra', '/', '/_next/webpack-hmr'])('never hands %s to the hub', async (path) => {
     const outcome = await upgrade(server.port, path, { host: `127.0.0.1:${server.port}` });
     expect(outcome.status).toBe(404);
-    expect(server.hub.connections.size).toBe(0);
+    expect(server.hub.counters().connections).toBe(0);
   });
 
   it('accepts a query string on /api/ws', async () => {

@@ -14,7 +14,10 @@ function waiting(maxWaiting: number, maxWaitingPerAddress: number) {
   const arrive = (name: string, address: string) => {
     const admission = sockets.admit(address, open, MAX_CONNECTIONS);
     if (admission.refused) return 'refused';
-    for (const victim of admission.evict) sockets.remove(victim), open--;
+    for (const victim of admission.evict) {
+      sockets.remove(victim);
+      open--;
+    }
     sockets.add(name, address);
     open++;
     return admission.evict;

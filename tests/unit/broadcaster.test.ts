@@ -4,14 +4,17 @@ import type { Connection } from '@/lib/hub/connection';
 import { compileFilter } from '@/lib/hub/filter';
 import { HubStats } from '@/lib/hub/stats';
 import type { Logger } from '@/lib/log';
-import { channelKey, Subscription, SubscriptionIndex } from '@/lib/hub/subscription';
+import { channelKey } from '@/lib/protocol/channel';
+import { Subscription, SubscriptionIndex } from '@/lib/hub/subscription';
 import type { Filter } from '@/lib/protocol/filter';
 import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, SnapshotMessage, StreamPosition } from '@/lib/protocol/messages';
 import { captureLogs } from '../helpers/log-capture';
 
 const T0 = 1_767_225_600_000;
 const TENANT = 'acme';
-const OPTIONS: BroadcasterOptions = { batchMs: 100, snapshotEvents: 50, slowConsumerBytes: 1000, slowConsumerTimeoutMs: 30_000 };
+const OPTIONS: BroadcasterOptions = { batchMs: 100, snapshotEvents: 50, slowConsumerTimeoutMs: 30_000 };
+/** The fake sockets' slow-consumer limit (`PULSE_SLOW_CONSUMER_BYTES`). */
+const SLOW_CONSUMER_BYTES = 1000;
 
 /** What a socket was handed: shared bytes (`frame`) or a per-socket message (`send`). */
 type Received = { via: 'frame'; frame: Buffer; message: ServerMessage } | { via: 'send'; message: ServerMessage };
@@ -28,6 +31,11 @@ class FakeConnection {
   bufferedBytes = 0;
   stalledSince: number | null = null;
   isOpen = true;
+
+  /** Flow control as `Connection` does it, against `SLOW_CONSUMER_BYTES`. */
+  canTakeMore(resuming = false): boolean {
+    return this.bufferedBytes <= (resuming ? SLOW_CONSUMER_BYTES / 2 : SLOW_CONSUMER_BYTES);
+  }
 
   sendFrame(frame: Buffer): void {
     this.received.push({ via: 'frame', frame, message: JSON.parse(frame.toString('utf8')) as ServerMessage });
@@ -913,5 +921,50 @@ describe('Broadcaster: snapshot events byte cap', () => {
     for (let i = 1; i <= 5; i++) publish({ events: [{ type: `e${i}`, data: { text: 'x'.repeat(200) } }] });
     const { initial } = await subscribe();
     expect((initial[0].message as SnapshotMessage).events.map((e) => e.type)).toEqual(['e4', 'e5']);
+  });
+});
+
+describe('Broadcaster: the channels it remembers', () => {
+  const IDLE_MS = 60_000;
+  const later = (ms: number) => jest.setSystemTime(Date.now() + ms);
+
+  it('forgets a channel once nobody subscribes to it and nobody published to it for headIdleMs', async () => {
+    const { publish, subscribe, broadcaster, index } = setup({ ...OPTIONS, headIdleMs: IDLE_MS });
+    const watched = await subscribe({}, { channel: 'watched' });
+    publish({ upsert: [rec('a', { v: 1 })] }, 'watched');
+    publish({ upsert: [rec('a', { v: 1 })] }, 'idle');
+    broadcaster.tick();
+    expect(broadcaster.trackedChannels).toBe(2);
+
+    later(IDLE_MS / 2);
+    publish({ upsert: [rec('a', { v: 1 })] }, 'busy');
+    broadcaster.tick();
+    expect(broadcaster.trackedChannels).toBe(3);
+
+    // `idle` is past the limit; `watched` is as old but has a subscriber; `busy` is recent.
+    later(IDLE_MS / 2 + 1);
+    broadcaster.tick();
+    expect(broadcaster.trackedChannels).toBe(2);
+
+    index.remove(watched.sub);
+    later(IDLE_MS);
+    broadcaster.tick();
+    expect(broadcaster.trackedChannels).toBe(0);
+  });
+
+  it('serves a channel it forgot like any other: the first state from the engine, then deltas', async () => {
+    const { publish, subscribe, broadcaster } = setup({ ...OPTIONS, headIdleMs: IDLE_MS });
+    publish({ upsert: [rec('a', { v: 1 })] }, 'idle');
+    publish({ upsert: [rec('b', { v: 1 })] }, 'idle');
+    broadcaster.tick();
+    later(2 * IDLE_MS);
+    broadcaster.tick();
+    expect(broadcaster.trackedChannels).toBe(0);
+
+    const { connection, initial } = await subscribe({}, { channel: 'idle' });
+    expect(initial.map((r) => r.message)).toEqual([expect.objectContaining({ type: 'snapshot', seq: 2, records: [{ id: 'a', v: 1 }, { id: 'b', v: 1 }] })]);
+    publish({ upsert: [rec('a', { v: 2 })] }, 'idle');
+    broadcaster.tick();
+    expect(connection.take().map(delta)).toEqual([expect.objectContaining({ prevSeq: 2, seq: 3, upsert: [{ id: 'a', v: 2 }] })]);
   });
 });

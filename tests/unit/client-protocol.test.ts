@@ -1,4 +1,4 @@
-import { deltaVerdict, filterKey } from '@/lib/client/subscriptions';
+import { deltaVerdict } from '@/lib/client/subscriptions';
 import { decodeServerFrame } from '@/lib/client/frames';
 import { fetchSnapshot, snapshotUrl } from '@/lib/client/http';
 import { PulseClientError } from '@/lib/client/errors';
@@ -18,15 +18,6 @@ describe('deltaVerdict (gap rule)', () => {
   it('ignores deltas while a snapshot is awaited, and stray ones while a subscribe is', () => {
     expect(deltaVerdict(at, 'snapshot', { epoch: 'e1', prevSeq: 10 })).toBe('ignore');
     expect(deltaVerdict(at, 'subscribe', { epoch: 'e1', prevSeq: 12 })).toBe('ignore');
-  });
-});
-
-describe('filterKey', () => {
-  it('is independent of key order and treats no filter and {} alike', () => {
-    expect(filterKey(undefined)).toBe('');
-    expect(filterKey({})).toBe('');
-    expect(filterKey({ where: { a: 1, b: { gte: 2 } }, ids: ['x'] })).toBe(filterKey({ ids: ['x'], where: { b: { gte: 2 }, a: 1 } }));
-    expect(filterKey({ ids: ['x', 'y'] })).not.toBe(filterKey({ ids: ['y', 'x'] }));
   });
 });
 

@@ -1,6 +1,8 @@
 import type { Bounds, Filter } from '@/lib/protocol/filter';
 import type { ChannelEvent, ChannelRecord, Priority } from '@/lib/protocol/messages';
 import { compileFilter, getPath, inBounds, MATCH_ALL } from '@/lib/hub/filter';
+import { FILTER_LIMITS, validateFilter } from '@/lib/protocol/filter';
+import { filterKey } from '@/lib/protocol/filter-key';
 
 const rec = (fields: Omit<ChannelRecord, 'id'> & { id?: string }): ChannelRecord => ({ id: 'r1', ...fields }) as ChannelRecord;
 const matches = (filter: Filter, record: ChannelRecord) => compileFilter(filter).matches(record);
@@ -186,6 +188,157 @@ describe('where: combinations', () => {
     expect(matches(f, { id: 'c', ok: true, lat: 5, lon: 5 })).toBe(false);
     expect(matches(f, { id: 'a', ok: false, lat: 5, lon: 5 })).toBe(false);
     expect(matches(f, { id: 'a', ok: true, lat: 50, lon: 5 })).toBe(false);
+  });
+});
+
+describe('where: nin', () => {
+  it('matches when the value is none of the listed ones, strictly', () => {
+    expect(where({ s: { nin: ['a', 'b'] } }, rec({ s: 'c' }))).toBe(true);
+    expect(where({ s: { nin: ['a', 'b'] } }, rec({ s: 'b' }))).toBe(false);
+    expect(where({ n: { nin: [1, 2] } }, rec({ n: '1' }))).toBe(true);
+    expect(where({ n: { nin: [1, 'x', true] } }, rec({ n: true }))).toBe(false);
+    expect(where({ n: { nin: [1] } }, rec({ n: [1] }))).toBe(true);
+  });
+
+  it('matches a missing field', () => {
+    expect(where({ s: { nin: ['a', 'b'] } }, rec({}))).toBe(true);
+    expect(where({ 'x.y': { nin: [0] } }, rec({ x: 3 }))).toBe(true);
+  });
+
+  it('is the exact negation of in: a list holding null refuses a missing field', () => {
+    expect(where({ s: { nin: ['a', null] } }, rec({}))).toBe(false);
+    expect(where({ s: { nin: [null] } }, rec({ s: 'x' }))).toBe(true);
+    for (const record of [rec({}), rec({ s: 'a' }), rec({ s: 'b' }), rec({ s: 1 })]) {
+      for (const list of [[], ['a'], ['a', null], [1, 'b']]) {
+        expect(where({ s: { nin: list } }, record)).toBe(!where({ s: { in: list } }, record));
+      }
+    }
+  });
+
+  it('with an empty list matches everything', () => {
+    expect(where({ s: { nin: [] } }, rec({ s: 'a' }))).toBe(true);
+    expect(where({ s: { nin: [] } }, rec({}))).toBe(true);
+  });
+
+  it('combines with other operators by AND', () => {
+    const range = { n: { gte: 0, lt: 10, nin: [3, 5] } };
+    expect(where(range, rec({ n: 4 }))).toBe(true);
+    expect(where(range, rec({ n: 5 }))).toBe(false);
+    expect(where(range, rec({ n: 10 }))).toBe(false);
+  });
+});
+
+describe('or', () => {
+  const lowOrBusy: Filter = { where: { status: 'online' }, or: [{ battery: { lt: 20 } }, { load: { gte: 0.9 } }] };
+
+  it('needs at least one alternative to hold, and everything else too', () => {
+    expect(matches(lowOrBusy, rec({ status: 'online', battery: 10, load: 0.1 }))).toBe(true);
+    expect(matches(lowOrBusy, rec({ status: 'online', battery: 90, load: 0.95 }))).toBe(true);
+    expect(matches(lowOrBusy, rec({ status: 'online', battery: 10, load: 0.95 }))).toBe(true);
+    expect(matches(lowOrBusy, rec({ status: 'online', battery: 90, load: 0.1 }))).toBe(false);
+    expect(matches(lowOrBusy, rec({ status: 'offline', battery: 10, load: 0.95 }))).toBe(false);
+    expect(matches(lowOrBusy, rec({ status: 'online' }))).toBe(false);
+  });
+
+  it('ANDs the conditions inside one alternative', () => {
+    const f: Filter = { or: [{ status: 'offline', region: 'eu' }, { battery: { lt: 20 } }] };
+    expect(matches(f, rec({ status: 'offline', region: 'eu' }))).toBe(true);
+    expect(matches(f, rec({ status: 'offline', region: 'us' }))).toBe(false);
+    expect(matches(f, rec({ status: 'offline', region: 'us', battery: 5 }))).toBe(true);
+  });
+
+  it('takes every kind of condition, with the same rules as where', () => {
+    const f: Filter = { or: [{ 'meta.owner': null }, { tag: { nin: ['a', 'b'] } }, { s: { in: ['x'] } }, { at: { gte: '2026' } }] };
+    expect(matches(f, rec({ tag: 'a' }))).toBe(true);
+    expect(matches(f, rec({ meta: { owner: 'ann' }, tag: 'a' }))).toBe(false);
+    expect(matches(f, rec({ meta: { owner: 'ann' } }))).toBe(true);
+    expect(matches(f, rec({ meta: { owner: 'ann' }, tag: 'c' }))).toBe(true);
+    expect(matches(f, rec({ meta: { owner: 'ann' }, tag: 'a', s: 'x' }))).toBe(true);
+    expect(matches(f, rec({ meta: { owner: 'ann' }, tag: 'b', at: '2026-01-01' }))).toBe(true);
+    expect(matches(f, rec({ meta: { owner: 'ann' }, tag: 'b', at: '2025-12-31', s: 'y' }))).toBe(false);
+  });
+
+  it('ANDs with ids and bounds', () => {
+    const f: Filter = { ids: ['a', 'b'], bounds: { north: 10, south: 0, east: 10, west: 0 }, or: [{ ok: true }, { n: { gt: 5 } }] };
+    expect(matches(f, { id: 'a', ok: true, lat: 5, lon: 5 })).toBe(true);
+    expect(matches(f, { id: 'b', n: 6, lat: 5, lon: 5 })).toBe(true);
+    expect(matches(f, { id: 'c', ok: true, lat: 5, lon: 5 })).toBe(false);
+    expect(matches(f, { id: 'a', ok: true, lat: 50, lon: 5 })).toBe(false);
+    expect(matches(f, { id: 'a', ok: false, n: 1, lat: 5, lon: 5 })).toBe(false);
+  });
+
+  it('with one alternative is that alternative; an empty alternative holds for every record', () => {
+    expect(matches({ or: [{ s: 'a' }] }, rec({ s: 'a' }))).toBe(true);
+    expect(matches({ or: [{ s: 'a' }] }, rec({ s: 'b' }))).toBe(false);
+    expect(matches({ or: [{ s: 'a' }, {}] }, rec({ s: 'b' }))).toBe(true);
+    expect(matches({ or: [{}] }, rec({}))).toBe(true);
+  });
+
+  it('leaves events alone', () => {
+    expect(compileFilter({ or: [{ a: 1 }] }).matchesEvent(event('x'))).toBe(true);
+  });
+});
+
+describe('validateFilter: or and nin', () => {
+  const alternatives = (count: number) => Array.from({ length: count }, (_, i) => ({ n: i }));
+
+  it('accepts 1 to 16 where-shaped alternatives and nin lists of up to 1000 values', () => {
+    for (const filter of [
+      { or: alternatives(1) },
+      { or: alternatives(16) },
+      { or: [{}] },
+      { where: { status: 'online' }, or: [{ battery: { lt: 20 } }, { load: { gte: 0.9 }, 'org.dept': { nin: ['ops', null, 3, true] } }] },
+      { where: { s: { nin: [] } } },
+      { where: { s: { nin: Array.from({ length: 1000 }, (_, i) => i) } } },
+      { where: { s: { in: ['a'], nin: ['b'], ne: 'c' } } },
+      { or: [Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`f${i}`, i]))] },
+    ]) {
+      const result = validateFilter(filter);
+      expect([filter, result.ok]).toEqual([filter, true]);
+      if (result.ok) expect(result.filter).toEqual(filter);
+    }
+  });
+
+  it('refuses every malformed form, naming where', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ or: [] }, /^or: needs at least one alternative$/],
+      [{ or: alternatives(17) }, /^or: at most 16 alternatives$/],
+      [{ or: { a: 1 } }, /^or: /],
+      [{ or: 'a' }, /^or: /],
+      [{ or: null }, /^or: /],
+      [{ or: [1] }, /^or\.0: /],
+      [{ or: ['status'] }, /^or\.0: /],
+      [{ or: [null] }, /^or\.0: /],
+      [{ or: [[{ a: 1 }]] }, /^or\.0: /],
+      [{ or: [{ a: 1 }, { load: { between: [1, 2] } }] }, /^or\.1\.load/],
+      [{ or: [{ load: {} }] }, /^or\.0\.load/],
+      [{ or: [{ load: ['x'] }] }, /^or\.0\.load/],
+      [{ or: [{ load: { gt: true } }] }, /^or\.0\.load/],
+      [{ or: [{ '': 1 }] }, /^or\.0/],
+      [{ or: [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i]))] }, /^or\.0: at most 64 where conditions$/],
+      [{ or: [{ a: 1 }], colour: 'red' }, /colour/],
+      [{ where: { s: { nin: 'a' } } }, /^where\.s/],
+      [{ where: { s: { nin: [{}] } } }, /^where\.s/],
+      [{ where: { s: { nin: [[1]] } } }, /^where\.s/],
+      [{ where: { s: { nin: null } } }, /^where\.s/],
+      [{ where: { s: { nin: Array.from({ length: 1001 }, (_, i) => i) } } }, /^where\.s/],
+      [{ where: { s: { nin: ['a'], other: 1 } } }, /^where\.s/],
+      [{ or: [{ s: { nin: 'a' } }] }, /^or\.0\.s/],
+      [JSON.parse('{"or":[{"__proto__":{"nin":["a"]}}]}'), /^or\.0\.__proto__: key not allowed$/],
+    ];
+    for (const [filter, message] of bad) {
+      const result = validateFilter(filter);
+      expect([filter, result.ok]).toEqual([filter, false]);
+      if (!result.ok) expect([filter, result.message]).toEqual([filter, expect.stringMatching(message)]);
+    }
+  });
+
+  it('holds or and nin to the size limit of a whole filter', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    // 16 alternatives of 1000 values of 8 characters: about 180 KB, past the 64 KiB limit.
+    const big = { or: Array.from({ length: 16 }, () => ({ s: { nin: Array.from({ length: 1000 }, (_, i) => `${i}`.padStart(8, 'v')) } })) };
+    expect(validateFilter(big)).toEqual({ ok: false, message: expect.stringContaining(`limit of ${FILTER_LIMITS.maxBytes} bytes per subscription`) });
+    expect(validateFilter({ or: [{ s: { nin: [long(FILTER_LIMITS.maxBytes)] } }] }).ok).toBe(false);
   });
 });
 
@@ -439,6 +592,46 @@ describe('key', () => {
       { bounds: { north: 1, south: 0, east: 0, west: 1 } },
     ].map((f) => compileFilter(f as Filter).key);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('gives two spellings of one or / nin filter one key: key order, alternative order, value order, duplicates', () => {
+    const a: Filter = {
+      where: { status: 'online', zone: { nin: ['b', 'a', null] } },
+      or: [{ battery: { lt: 20 }, kind: 'van' }, { load: { gte: 0.9 } }, { 'meta.tag': { nin: [2, 'x'] } }],
+    };
+    const b: Filter = {
+      or: [{ 'meta.tag': { nin: ['x', 2, 'x'] } }, { load: { gte: 0.9 } }, { kind: 'van', battery: { lt: 20 } }, { load: { gte: 0.9 } }],
+      where: { zone: { nin: [null, 'a', 'b'] }, status: 'online' },
+    };
+    expect(compileFilter(a).key).toBe(compileFilter(b).key);
+    expect(compileFilter(a).key).toBe(filterKey(b));
+    expect(compileFilter(a).key).not.toBe('');
+  });
+
+  it('tells or and nin filters apart from each other and from where', () => {
+    const keys = [
+      { where: { s: 'a' } },
+      { or: [{ s: 'a' }] },
+      { or: [{ s: 'a' }, { t: 'b' }] },
+      { or: [{ s: 'a', t: 'b' }] },
+      { or: [{ s: 'b' }] },
+      { or: [{}] },
+      { or: [{}, { s: 'a' }] },
+      { where: { s: 'a' }, or: [{ t: 'b' }] },
+      { where: { t: 'b' }, or: [{ s: 'a' }] },
+      { where: { s: { in: ['a'] } } },
+      { where: { s: { nin: ['a'] } } },
+      { where: { s: { nin: [] } } },
+      { where: { s: { nin: ['a', null] } } },
+      { where: { s: { ne: 'a' } } },
+    ].map((f) => compileFilter(f as Filter).key);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Malformed or lists (refused by validation) keep a key of their own.
+    for (const malformed of [{ or: [] }, { or: 'x' }, { or: [null] }, { or: [1, 1] }]) {
+      expect(filterKey(malformed as unknown as Filter)).not.toBe('');
+      expect(filterKey(malformed as unknown as Filter)).not.toBe(filterKey({ or: [{}] }));
+    }
+    expect(() => filterKey({ or: [undefined, [1], { a: { nin: [{ b: 1, a: 2 }] } }] } as unknown as Filter)).not.toThrow();
   });
 
   it('is deterministic across compilations', () => {

@@ -4,7 +4,7 @@
  * snapshot cache, the client address behind proxies, and who gets development tokens.
  */
 import { loadConfig } from '@/lib/config';
-import { clientAddress, normalizeAddress } from '@/lib/http/client-address';
+import { clientAddress, normalizeAddress } from '@/lib/hub/client-address';
 import { devTokenAccess, isJsonMediaType } from '@/lib/http/guard';
 import { AUTH_BACKOFF, AuthBackoff, Gate, KeyedBuckets, retryAfterS } from '@/lib/http/limits';
 import { SnapshotCache } from '@/lib/http/snapshot-cache';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Json } from '@/lib/protocol';
-import { applyMergePatch, diffMergePatch, isJsonObject, jsonEqual, stripNulls } from '@/lib/engine/merge-patch';
+import { applyMergePatch, diffMergePatch, isJsonObject, jsonEqual, stripNulls } from '@/lib/protocol/merge-patch';
 
 type JsonObject = { [key: string]: Json };
 

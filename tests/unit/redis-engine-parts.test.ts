@@ -1,5 +1,5 @@
-import { KeyLayout } from '@/lib/engine/redis/keys';
-import { classifyArrival } from '@/lib/engine/redis/sequence';
+import { KeyLayout } from '@/lib/redis/keys';
+import { classifyArrival } from '@/lib/redis/sequence';
 
 describe('KeyLayout', () => {
   const keys = new KeyLayout('pulse:');

@@ -1,6 +1,6 @@
 import type { ChannelRecord, EventInput, PublishInput } from '@/lib/protocol/messages';
 import { PRIORITIES } from '@/lib/protocol/messages';
-import { distanceFromCentreKm } from '@/lib/sources/fleet-model';
+import { distanceFromCentreKm } from '@/lib/demo/fleet-model';
 import {
   createInitialState,
   diffRecord,
@@ -11,7 +11,7 @@ import {
   startSimulator,
   step,
   type SimState,
-} from '@/lib/sources/simulator';
+} from '@/lib/demo/simulator';
 
 /** Runs `steps` steps of `dtMs` each at `perStep` updates, handing every result to `onStep`. */
 function run(
@@ -40,7 +40,10 @@ describe('seededRandom', () => {
     const seqA = Array.from({ length: 5 }, a);
     expect(Array.from({ length: 5 }, b)).toEqual(seqA);
     expect(Array.from({ length: 5 }, c)).not.toEqual(seqA);
-    for (const x of seqA) expect(x).toBeGreaterThanOrEqual(0), expect(x).toBeLessThan(1);
+    for (const x of seqA) {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+    }
   });
 });
 

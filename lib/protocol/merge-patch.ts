@@ -1,13 +1,13 @@
 /**
  * JSON Merge Patch (RFC 7386): how a publish's `upsert` entries change stored records, and how
  * the broadcaster turns "record before" and "record after" into the smallest patch a subscriber
- * needs (PROTOCOL.md §4, §5).
+ * needs (docs/protocol.md §4, §5).
  *
  * Every function here is pure. Values are treated as immutable: results share unchanged
  * subtrees with their inputs instead of copying them, which is safe because nothing in the hub
  * mutates a record once it is stored.
  */
-import type { Json } from '../protocol';
+import type { Json } from './messages';
 
 export type JsonObject = { [key: string]: Json };
 

@@ -6,10 +6,11 @@
  * the merge patches to publish, holding only the fields that changed.
  */
 import type { ChannelRecord, EventInput, Json, Priority } from '../protocol/messages';
-import { apportion, METROS, QUEUES, type BacklogRecord, type FleetRecord, type KpiRecord } from './catalog';
+import { apportion, METROS, QUEUES } from './catalog';
 import { advanceNode, fleetRecord, initNode, type NodeSignal, type NodeState } from './fleet-model';
 import { advanceQueue, backlogRecord, initQueue, kpiRecord, slaRisk, waitingOf, type QueueSignal, type QueueState } from './queue-model';
 import { round, type Random } from './random';
+import type { BacklogRecord, FleetRecord, KpiRecord } from './records';
 
 export type RecordChannel = 'kpi' | 'backlog' | 'fleet';
 
@@ -100,7 +101,7 @@ export function recordCapacity(state: SimState): number {
  * The merge patch from `prev` to `next`: `id` plus every field whose value differs, plus
  * `updatedAt` when anything else changed. `null` when nothing did.
  */
-export function diffRecord<T extends { id: string; updatedAt: number }>(prev: T, next: T): ChannelRecord | null {
+export function diffRecord<T extends { id: string; updatedAt?: number }>(prev: T, next: T): ChannelRecord | null {
   const patch: ChannelRecord = { id: next.id };
   let changed = false;
   for (const key of Object.keys(next) as Array<keyof T & string>) {
@@ -111,7 +112,7 @@ export function diffRecord<T extends { id: string; updatedAt: number }>(prev: T,
     }
   }
   if (!changed) return null;
-  patch.updatedAt = next.updatedAt;
+  if (next.updatedAt !== undefined) patch.updatedAt = next.updatedAt;
   return patch;
 }
 

@@ -1,6 +1,8 @@
 /**
- * Where the Redis engine keeps things (docs/scaling.md, "Keys"). Every key of one channel
- * shares the hash tag `{tenant/channel}`, so a channel's keys live in one slot.
+ * Where the Redis backend (engine, cluster, presence) keeps things (docs/scaling.md, "Keys").
+ * Every key of one channel shares the hash tag `{tenant/channel}`, so a channel's keys live in
+ * one slot. An instance is alive exactly while its `instance:{id}` key exists; `RedisCluster`
+ * (and the admission script it runs) is the only reader of that answer.
  *
  *   {prefix}epoch                      string  the base epoch: what a channel never published to answers with
  *   {prefix}{tenant/channel}:meta      hash    seq, epoch (the channel's lineage, set by its first publish), hbytes (bytes of the history's events)
@@ -17,7 +19,7 @@
  *   {prefix}{tenant/channel}:presence  hash    instance|user → that instance's share of the user (JSON)
  *   {prefix}presence                   pub/sub every instance's presence changes
  */
-import { channelKey } from '../../hub/subscription';
+import { channelKey } from '../protocol/channel';
 
 export interface ChannelKeys {
   meta: string;

@@ -1,7 +1,7 @@
 /**
- * The Redis engine's Lua scripts (docs/scaling.md, "The publish script"). Each runs
- * atomically in Redis; ioredis loads them once and runs them by SHA (EVALSHA, falling back to
- * EVAL after a Redis restart forgot them).
+ * The Lua scripts of the Redis engine and cluster (docs/scaling.md, "The publish script").
+ * Each runs atomically in Redis; ioredis loads them once and runs them by SHA (EVALSHA, falling
+ * back to EVAL after a Redis restart forgot them).
  *
  * JSON stays text inside Redis. Redis's cjson keeps only 14 significant digits and cannot
  * tell `[]` from `{}`, so the scripts never decode values: merge patches descend only into

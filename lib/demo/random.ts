@@ -71,14 +71,3 @@ export function approach(x: number, target: number, tauS: number, dtS: number): 
 export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
-
-/** Picks an element by weight (weights need not sum to 1). */
-export function pickWeighted<T>(random: Random, items: readonly T[], weight: (item: T) => number): T {
-  const total = items.reduce((sum, item) => sum + weight(item), 0);
-  let r = random() * total;
-  for (const item of items) {
-    r -= weight(item);
-    if (r < 0) return item;
-  }
-  return items[items.length - 1];
-}

@@ -4,8 +4,9 @@
  * the queue length and the oldest wait follow with some inertia. The published KPI and backlog
  * records are read off this state, so the numbers on both channels tell one consistent story.
  */
-import type { BacklogRecord, KpiRecord, QueueSpec } from './catalog';
+import type { QueueSpec } from './catalog';
 import { approach, clamp, gaussian, happens, meanRevert, round, sigmoid, uniform, type Random } from './random';
+import type { BacklogRecord, KpiRecord } from './records';
 
 export interface QueueState {
   readonly spec: QueueSpec;

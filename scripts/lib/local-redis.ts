@@ -1,12 +1,14 @@
 /**
  * Starts a real `redis-server` (Debian's `redis-server` package) on a free port with its own
- * temp directory, for tests, benchmarks and `npm run dev:cluster`. Never used in production.
+ * temp directory, for `npm run dev:cluster`, the benchmark and the tests (which import it from
+ * here: this is its one home). Never used by the server itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopProcess } from './processes';
 
 export interface LocalRedisOptions {
   /** `aof`: every write is fsynced to an append-only file, so a restart loses nothing. */
@@ -71,27 +73,6 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Signals a child process (if it still runs) and resolves once it has exited. */
-export function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the server answers PING (and has finished loading its data). */

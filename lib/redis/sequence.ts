@@ -9,7 +9,7 @@
  *   brings them up to date from the history before anything of it is sent.
  * - `lineage`: a new epoch: deliver; subscribers of the old lineage get a snapshot.
  */
-import type { StreamPosition } from '../../protocol';
+import type { StreamPosition } from '../protocol';
 
 export type Arrival = 'next' | 'duplicate' | 'jump' | 'lineage';
 

@@ -62,47 +62,6 @@ export const METROS: readonly Metro[] = [
   { id: 'taveuni', name: 'Taveuni', code: 'TVU', lat: -16.85, lon: -179.95, radiusKm: 18, share: 0.07 },
 ];
 
-// ---- published record shapes (type aliases, so they are assignable to ChannelRecord) --------
-
-export type NodeStatus = 'online' | 'degraded' | 'offline';
-
-export type KpiRecord = {
-  id: string;
-  org: string;
-  department: string;
-  queue: string;
-  utilization: number;
-  healthScore: number;
-  slaRisk: number;
-  agentsOnline: number;
-  updatedAt: number;
-};
-
-export type BacklogRecord = {
-  id: string;
-  queue: string;
-  org: string;
-  department: string;
-  waiting: number;
-  oldestWaitS: number;
-  handled: number;
-  abandoned: number;
-  updatedAt: number;
-};
-
-export type FleetRecord = {
-  id: string;
-  name: string;
-  metro: string;
-  lat: number;
-  lon: number;
-  status: NodeStatus;
-  battery: number;
-  moving: boolean;
-  speedKmh: number;
-  updatedAt: number;
-};
-
 /** Splits `total` into integer counts proportional to `shares` (largest remainder). */
 export function apportion(total: number, shares: readonly number[]): number[] {
   const sum = shares.reduce((a, b) => a + b, 0);

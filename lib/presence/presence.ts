@@ -7,39 +7,36 @@
  * Two layers. The *local* one counts this instance's subscriptions per user and channel and
  * says when this instance's share of a user starts, changes or ends. The *view* holds every
  * instance's shares (just this one's in a single process; with Redis, the others' arrive
- * through `PresenceShare`), versioned per instance and user so that updates applied in any
- * order converge, and turns changes of the aggregate into joins and leaves.
+ * through the `PresenceReplication`), versioned per instance and user so that updates applied
+ * in any order converge, and turns changes of the aggregate into joins and leaves.
  *
  * Joins and leaves are flushed on the broadcaster's tick: one `presence_diff` per channel,
  * serialized once, written to every subscription here that asked for presence. Past
  * `maxUsers` users a channel sends counts only, so a crowded channel costs nothing per viewer
  * for the others.
  */
-import type { Json, PresenceDiffMessage, PresenceMessage, PresenceUser } from '../protocol';
-import type { Subscription, SubscriptionIndex } from './subscription';
+import type { PresenceDiffMessage, PresenceMessage, PresenceUser } from '../protocol';
+import type { PresenceEntry, PresenceReplica, PresenceReplication, PresenceShare, PresenceWatcher } from './types';
+
+export type { PresenceEntry, PresenceReplica, PresenceReplication, PresenceShare, PresenceWatcher } from './types';
 
 export interface PresenceOptions {
   graceMs: number;
   maxUsers: number;
-  /** Socket buffer above which a subscriber gets no diff now, and the whole list once it drained. */
-  slowConsumerBytes: number;
 }
 
-/** One instance's share of a user's presence on a channel. */
-export interface PresenceEntry {
-  connections: number;
-  joinedAt: number;
-  info?: Json;
-}
-
-/** Where this instance's shares go so that other instances see them (the Redis cluster). */
-export interface PresenceShare {
-  /** This instance's share of `user` on channel `key` is now `entry` (null: gone), at version `v`. */
-  publish(key: string, channel: string, user: string, entry: PresenceEntry | null, v: number): void;
-  /** Reads every instance's shares of a channel into the view (once per channel, when first needed). */
-  load(key: string, channel: string): Promise<void>;
-  /** The view of a channel was dropped (nobody here needs it): load it again when needed. */
-  forget(key: string): void;
+/** What presence needs from the hub that hosts it, and nothing more. */
+export interface PresenceHost<W extends PresenceWatcher> {
+  /** This instance's id: its own shares are filed under it. */
+  readonly instance: string;
+  /** How shares travel between instances (`localReplication` alone). */
+  readonly replication: PresenceReplication;
+  /** The subscriptions to a channel here, by channel key. */
+  watchers(key: string): Iterable<W> | undefined;
+  /** Whether a watcher's socket takes more frames now; one that does not gets the whole list once it does. */
+  canSend(watcher: W): boolean;
+  send(watcher: W, frame: Buffer): void;
+  now?(): number;
 }
 
 interface LocalMember extends PresenceEntry {
@@ -72,32 +69,32 @@ interface ChannelView {
 /** Past the list limit, how often watchers hear the count. */
 const COUNT_ONLY_INTERVAL_MS = 1000;
 
-export class PresenceBook {
+export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implements PresenceReplica {
+  private readonly instance: string;
   private readonly local = new Map<string, Map<string, LocalMember>>();
   private readonly views = new Map<string, ChannelView>();
   /** Watchers that missed a diff (their socket was full): they get the whole list next. */
-  private readonly behind = new Set<Subscription>();
+  private readonly behind = new Set<W>();
   /** Watchers that get their first list at the next tick. */
-  private readonly starting = new Set<Subscription>();
+  private readonly starting = new Set<W>();
   private version = 0;
-  private share: PresenceShare | undefined;
+  private readonly replication: PresenceReplication;
+  private readonly now: () => number;
 
   constructor(
-    private readonly index: SubscriptionIndex,
-    readonly instance: string,
+    private readonly host: PresenceHost<W>,
     private readonly options: PresenceOptions,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Shares this instance's presence with others (and theirs with this one). */
-  shareWith(share: PresenceShare): void {
-    this.share = share;
+  ) {
+    this.instance = host.instance;
+    this.replication = host.replication;
+    this.now = host.now?.bind(host) ?? Date.now;
+    this.replication.attach(this);
   }
 
   // ---- local subscriptions ---------------------------------------------------------------
 
   /** Counts a subscription in its channel's presence (once per subscription). */
-  join(sub: Subscription): void {
+  join(sub: W): void {
     const session = sub.connection.session;
     if (!session || sub.present) return;
     sub.present = true;
@@ -116,7 +113,7 @@ export class PresenceBook {
   }
 
   /** A counted subscription ended; this instance's share of its user ends after the grace period if it was the last. */
-  leave(sub: Subscription): void {
+  leave(sub: W): void {
     this.behind.delete(sub);
     this.starting.delete(sub);
     const session = sub.connection.session;
@@ -142,7 +139,7 @@ export class PresenceBook {
    * The subscriber's session changed (a refreshed token): its user is shown here with the new
    * token's `info` from now on. Watchers see the user again in `joins` (an upsert by user).
    */
-  updateInfo(sub: Subscription): void {
+  updateInfo(sub: W): void {
     const session = sub.connection.session;
     if (!session || !sub.present) return;
     const member = this.local.get(sub.key)?.get(session.user);
@@ -153,21 +150,26 @@ export class PresenceBook {
   }
 
   private changed(key: string, channel: string, member: LocalMember | null, user = member!.user): void {
-    const v = ++this.version;
-    const entry = member && { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) };
-    this.apply(key, channel, this.instance, user, entry, v);
-    this.share?.publish(key, channel, user, entry, v);
+    const share: PresenceShare = { key, channel, user, entry: member && entryOf(member), v: ++this.version };
+    this.apply(this.instance, share);
+    this.replication.publish(share);
   }
 
   // ---- the view --------------------------------------------------------------------------
 
   /** Makes sure the channel has a view (before loading it, so removals during the load are remembered). */
-  open(key: string, channel: string): void {
+  private open(key: string, channel: string): void {
     if (!this.views.has(key)) this.views.set(key, { channel, users: new Map(), joins: new Set(), leaves: new Set(), truncated: false, countSentAt: 0 });
   }
 
+  /** Every instance's shares of the channel in the view, loaded once (the view opened first). */
+  private load(key: string, channel: string): Promise<void> {
+    this.open(key, channel);
+    return this.replication.load(key, channel);
+  }
+
   /** Applies one instance's share of a user; a share older than the one held is ignored. */
-  apply(key: string, channel: string, instance: string, user: string, entry: PresenceEntry | null, v: number): void {
+  apply(instance: string, { key, channel, user, entry, v }: PresenceShare): void {
     if (!entry && !this.views.has(key)) return;
     this.open(key, channel);
     const view = this.views.get(key)!;
@@ -184,16 +186,20 @@ export class PresenceBook {
     if (infoBefore !== NO_CHANGE && wasPresent && isPresent && !sameJson(infoBefore, combine(user, shares)?.info)) view.joins.add(user);
   }
 
-  /** Forgets every share of an instance that stopped (its heartbeat expired). */
-  dropInstance(instance: string): void {
+  /** Forgets every share of an instance that stopped; returns the (channel, user) pairs it was present as. */
+  dropInstance(instance: string): Array<{ key: string; user: string }> {
+    const dropped: Array<{ key: string; user: string }> = [];
     for (const [key, view] of this.views) {
       for (const [user, shares] of view.users) {
-        if (!shares.has(instance)) continue;
+        const share = shares.get(instance);
+        if (!share) continue;
+        if (share.entry) dropped.push({ key, user });
         const wasPresent = present(shares);
         shares.delete(instance);
         this.transition(view, user, wasPresent, present(shares));
       }
     }
+    return dropped;
   }
 
   private transition(view: ChannelView, user: string, was: boolean, is: boolean): void {
@@ -204,7 +210,7 @@ export class PresenceBook {
 
   /** The channel's presence as a `presence` message carries it, every instance's viewers loaded. */
   async read(key: string, channel: string): Promise<PresenceMessage> {
-    await this.share?.load(key, channel);
+    await this.load(key, channel);
     return this.list(key, channel);
   }
 
@@ -241,34 +247,20 @@ export class PresenceBook {
    * and a storm of new watchers costs one list per channel per tick, not a diff to everyone
    * per newcomer.
    */
-  async start(sub: Subscription): Promise<void> {
-    await this.share?.load(sub.key, sub.channel);
+  async start(sub: W): Promise<void> {
+    await this.load(sub.key, sub.channel);
     if (sub.active) this.starting.add(sub);
   }
 
-  /** This instance's shares, to publish again after Redis came back. */
-  localShares(): Array<{ key: string; channel: string; user: string; entry: PresenceEntry }> {
-    const shares: Array<{ key: string; channel: string; user: string; entry: PresenceEntry }> = [];
+  /** This instance's shares under fresh versions, to publish again after the cluster was lost. */
+  republish(): PresenceShare[] {
+    const shares: PresenceShare[] = [];
     for (const [key, members] of this.local) {
       const channel = this.views.get(key)?.channel;
       if (!channel) continue;
-      for (const member of members.values()) {
-        shares.push({ key, channel, user: member.user, entry: { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) } });
-      }
+      for (const member of members.values()) shares.push({ key, channel, user: member.user, entry: entryOf(member), v: ++this.version });
     }
     return shares;
-  }
-
-  /** A fresh version for a share published again. */
-  nextVersion(): number {
-    return ++this.version;
-  }
-
-  /** The (channel, user) pairs an instance holds a share of. */
-  sharesOf(instance: string): Array<{ key: string; user: string }> {
-    const found: Array<{ key: string; user: string }> = [];
-    for (const [key, view] of this.views) for (const [user, shares] of view.users) if (shares.get(instance)?.entry) found.push({ key, user });
-    return found;
   }
 
   /** Flushes the pending joins and leaves of every channel. Runs on the broadcaster's tick. */
@@ -285,15 +277,15 @@ export class PresenceBook {
       let frame = lists.get(sub.key);
       if (!frame) lists.set(sub.key, (frame = Buffer.from(JSON.stringify(this.list(sub.key, sub.channel)))));
       sub.presenceReady = true;
-      if (this.writable(sub)) sub.connection.sendFrame(frame);
+      if (this.host.canSend(sub)) this.host.send(sub, frame);
       else this.behind.add(sub);
     }
     this.starting.clear();
     for (const sub of this.behind) {
       if (!sub.active) this.behind.delete(sub);
-      else if (this.writable(sub)) {
+      else if (this.host.canSend(sub)) {
         this.behind.delete(sub);
-        sub.connection.send(this.list(sub.key, sub.channel));
+        this.host.send(sub, Buffer.from(JSON.stringify(this.list(sub.key, sub.channel))));
       }
     }
   }
@@ -308,13 +300,13 @@ export class PresenceBook {
     const frame = this.frame(key, view);
     view.joins.clear();
     view.leaves.clear();
-    for (const sub of this.index.of(key) ?? []) {
+    for (const sub of this.host.watchers(key) ?? []) {
       if (!sub.presence || !sub.presenceReady) continue;
-      if (!this.writable(sub)) {
+      if (!this.host.canSend(sub)) {
         this.behind.add(sub);
         continue;
       }
-      sub.connection.sendFrame(frame);
+      this.host.send(sub, frame);
     }
   }
 
@@ -324,9 +316,9 @@ export class PresenceBook {
       for (const [instance, share] of shares) if (!share.entry && now - share.at > REMOVAL_MEMORY_MS) shares.delete(instance);
       if (shares.size === 0) view.users.delete(user);
     }
-    if (view.users.size === 0 && !this.index.of(key) && !this.local.has(key)) {
+    if (view.users.size === 0 && !this.host.watchers(key) && !this.local.has(key)) {
       this.views.delete(key);
-      this.share?.forget(key);
+      this.replication.forget(key);
     }
   }
 
@@ -351,10 +343,11 @@ export class PresenceBook {
     };
     return Buffer.from(JSON.stringify(message));
   }
+}
 
-  private writable(sub: Subscription): boolean {
-    return sub.connection.isOpen && sub.connection.stalledSince === null && sub.connection.bufferedBytes <= this.options.slowConsumerBytes;
-  }
+/** A local member as the share this instance publishes. */
+function entryOf(member: LocalMember): PresenceEntry {
+  return { connections: member.connections, joinedAt: member.joinedAt, ...(member.info === undefined ? {} : { info: member.info }) };
 }
 
 /** Marks "no info change to look at" in `apply` (`undefined` is a valid info: none). */

@@ -11,7 +11,7 @@ import type { Random } from './random';
 
 export { createInitialState, initialRecords, step, diffRecord, CHANNEL_WEIGHTS } from './dataset';
 export type { SimState, StepOptions, StepResult, InitOptions } from './dataset';
-export type { KpiRecord, BacklogRecord, FleetRecord, NodeStatus } from './catalog';
+export type { KpiRecord, BacklogRecord, FleetRecord, NodeStatus } from './records';
 export { QUEUES, METROS } from './catalog';
 export { seededRandom } from './random';
 

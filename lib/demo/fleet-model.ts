@@ -4,8 +4,9 @@
  * battery; parked, it charges. Its link health changes now and then (online → degraded →
  * offline and back), and those transitions are what the alerts report.
  */
-import type { FleetRecord, Metro, NodeStatus } from './catalog';
+import type { Metro } from './catalog';
 import { clamp, gaussian, happens, meanRevert, round, uniform, type Random } from './random';
+import type { FleetRecord, NodeStatus } from './records';
 
 export interface NodeState {
   readonly id: string;

@@ -13,11 +13,11 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
-import type { Logger } from '../../log';
-import { JSON_LIMITS, type ChannelEvent, type ChannelRecord, type PublishInput, type StreamPosition } from '../../protocol';
-import { RedisLink, viaRedis } from '../../redis/link';
-import { channelKey } from '../../hub/subscription';
-import { EngineRefusalError, EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../types';
+import type { Logger } from '../log';
+import { JSON_LIMITS, type ChannelEvent, type ChannelRecord, type PublishInput, type StreamPosition } from '../protocol';
+import { RedisLink, RedisUnavailableError, viaRedis } from './link';
+import { channelKey } from '../protocol/channel';
+import { EngineRefusalError, EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../engine/types';
 import { KeyLayout, type ChannelKeys } from './keys';
 import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
 import { classifyArrival } from './sequence';
@@ -28,6 +28,16 @@ export interface RedisEngineOptions extends EngineOptions {
   log?: Logger;
   /** How often watched channels are compared with Redis, to catch anything pub/sub missed. */
   checkIntervalMs?: number;
+  /** How long the position of a channel nobody watches here is remembered after it was last seen. */
+  knownIdleMs?: number;
+}
+
+/** Unwatched channels' positions are remembered this long by default (see `forgetIdle`). */
+const KNOWN_IDLE_MS = 10 * 60_000;
+
+/** The highest position seen on a channel, and when it was last seen. */
+interface Known extends StreamPosition {
+  at: number;
 }
 
 type Scripted = Redis & {
@@ -69,7 +79,9 @@ export class RedisEngine implements Engine {
   /** Watched channels by their commits pub/sub channel. */
   private readonly watched = new Map<string, Watched>();
   /** Per channel key, the highest position this instance saw (under the channel's latest epoch). */
-  private readonly known = new Map<string, StreamPosition>();
+  private readonly known = new Map<string, Known>();
+  private readonly knownIdleMs: number;
+  private sweptAt = Date.now();
   /** False while Redis is unreachable, and while a reconnect is being verified. */
   private up = false;
   private readonly checkTimer: NodeJS.Timeout;
@@ -82,6 +94,7 @@ export class RedisEngine implements Engine {
     this.link = options.link;
     this.log = options.log;
     this.keys = new KeyLayout(options.prefix);
+    this.knownIdleMs = options.knownIdleMs ?? KNOWN_IDLE_MS;
     this.redis = this.link.command as Scripted;
     this.redis.defineCommand('pulsePublish', { numberOfKeys: 7, lua: PUBLISH_SCRIPT });
     this.redis.defineCommand('pulseSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
@@ -117,7 +130,7 @@ export class RedisEngine implements Engine {
     ];
     let reply: string;
     try {
-      reply = await viaRedis(() => this.redis.pulsePublish(...args));
+      reply = await engineCall(() => this.redis.pulsePublish(...args));
     } catch (error) {
       const message = error instanceof ReplyError ? (error as Error).message : '';
       if (message.startsWith(REFUSED)) throw new EngineRefusalError(`publish: ${message.slice(REFUSED.length)}`);
@@ -156,7 +169,7 @@ export class RedisEngine implements Engine {
   private async readSnapshot(tenant: string, channel: string): Promise<ChannelState> {
     this.assertUp();
     const keys = this.keys.channel(tenant, channel);
-    const [epoch, seq, records, events] = await viaRedis(() =>
+    const [epoch, seq, records, events] = await engineCall(() =>
       this.redis.pulseSnapshot(this.keys.epoch, keys.meta, keys.records, keys.history, newEpoch(), this.options.historyTtlMs),
     );
     this.saw(channelKey(tenant, channel), epoch, seq);
@@ -166,7 +179,7 @@ export class RedisEngine implements Engine {
   private async readSince(tenant: string, channel: string, position: StreamPosition): Promise<Recovery> {
     this.assertUp();
     const keys = this.keys.channel(tenant, channel);
-    const answer = await viaRedis(() =>
+    const answer = await engineCall(() =>
       this.redis.pulseSince(
         this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history,
         newEpoch(), this.options.historyTtlMs, position.epoch, position.seq,
@@ -187,14 +200,14 @@ export class RedisEngine implements Engine {
 
   async channels(tenant: string): Promise<ChannelInfo[]> {
     this.assertUp();
-    const names = await viaRedis(() => this.redis.smembers(this.keys.tenantChannels(tenant)));
+    const names = await engineCall(() => this.redis.smembers(this.keys.tenantChannels(tenant)));
     if (names.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const channel of names) {
       const keys = this.keys.channel(tenant, channel);
       pipeline.hget(keys.meta, 'seq').hlen(keys.records);
     }
-    const results = (await viaRedis(() => pipeline.exec())) ?? [];
+    const results = (await engineCall(() => pipeline.exec())) ?? [];
     return names.map((channel, i) => ({
       channel,
       seq: Number(results[2 * i]?.[1] ?? 0),
@@ -217,7 +230,7 @@ export class RedisEngine implements Engine {
     const existing = this.watched.get(keys.commits);
     if (existing) return existing.flowing ? undefined : existing.subscribed;
     const entry: Watched = { tenant, channel, keys, delivered: undefined, checked: undefined, subscribed: Promise.resolve(), flowing: false };
-    entry.subscribed = viaRedis(() => this.link.subscriber.subscribe(keys.commits)).then(
+    entry.subscribed = engineCall(() => this.link.subscriber.subscribe(keys.commits)).then(
       () => {
         entry.flowing = true;
       },
@@ -296,7 +309,31 @@ export class RedisEngine implements Engine {
   /** Records a position seen in Redis: a new epoch replaces what the old one reached. */
   private saw(key: string, epoch: string, seq: number): void {
     const known = this.known.get(key);
-    if (!known || known.epoch !== epoch || known.seq < seq) this.known.set(key, { epoch, seq });
+    const at = Date.now();
+    if (!known || known.epoch !== epoch || known.seq < seq) this.known.set(key, { epoch, seq, at });
+    else known.at = at;
+  }
+
+  /** Channels whose position this instance remembers. */
+  get knownChannels(): number {
+    return this.known.size;
+  }
+
+  /**
+   * Forgets the positions of channels nobody watches here and nobody read or published to
+   * through this instance for `knownIdleMs`: otherwise they would be kept for every channel
+   * ever seen. A forgotten channel's next publish goes without the check against what this
+   * instance saw, as on an instance that never saw it (a Redis restored from an older snapshot
+   * meanwhile continues that channel's seq where the snapshot left it). A watched channel keeps
+   * its position, whatever its pace. Runs at most a few times per idle period.
+   */
+  private forgetIdle(): void {
+    const now = Date.now();
+    if (now - this.sweptAt < this.knownIdleMs / 4) return;
+    this.sweptAt = now;
+    const watching = new Set<string>();
+    for (const entry of this.watched.values()) watching.add(channelKey(entry.tenant, entry.channel));
+    for (const [key, known] of this.known) if (now - known.at >= this.knownIdleMs && !watching.has(key)) this.known.delete(key);
   }
 
   /**
@@ -330,6 +367,7 @@ export class RedisEngine implements Engine {
    * channel Redis is always a little ahead of pub/sub (commits in flight); that is not stale.
    */
   private async check(): Promise<void> {
+    this.forgetIdle();
     if (!this.up || this.watched.size === 0) return;
     try {
       const quiet = new Set<string>();
@@ -359,7 +397,7 @@ export class RedisEngine implements Engine {
       const position = this.known.get(channelKey(entry.tenant, entry.channel));
       return [position?.epoch ?? '', position?.seq ?? 0];
     });
-    const [epochs, seqs] = await viaRedis(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), ...known));
+    const [epochs, seqs] = await engineCall(() => this.redis.pulsePositions(keys.length, ...keys, newEpoch(), ...known));
     entries.forEach(([name, entry], i) => {
       const key = channelKey(entry.tenant, entry.channel);
       const before = this.known.get(key);
@@ -387,6 +425,16 @@ export class RedisEngine implements Engine {
 
 /** How the publish script's error replies for a value past the bounds begin. */
 const REFUSED = 'REFUSED ';
+
+/** A Redis call for the engine's callers: Redis out of reach is `EngineUnavailableError` to them. */
+async function engineCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await viaRedis(call);
+  } catch (error) {
+    if (error instanceof RedisUnavailableError) throw new EngineUnavailableError(error.message);
+    throw error;
+  }
+}
 
 /**
  * The publish's part of the script's arguments (see `PUBLISH_SCRIPT`): upserts, deletions and

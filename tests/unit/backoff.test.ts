@@ -1,4 +1,4 @@
-import { backoff, DEFAULT_BACKOFF } from '@/lib/client/backoff';
+import { backoff, DEFAULT_BACKOFF } from '@/lib/protocol/backoff';
 
 const justUnderOne = () => 0.999999;
 
@@ -63,5 +63,16 @@ describe('backoff', () => {
     expect(backoff(5, { min: 15_000, max: 60_000 }, () => 0.5)).toBe(30_000);
     expect(backoff(0, { min: 1000, max: 200 }, justUnderOne)).toBe(199);
     expect(backoff(3, { min: 0, max: 1000 })).toBe(0);
+  });
+
+  it('adds a floor when one is given: [floor, floor + ceiling)', () => {
+    const opts = { min: 500, max: 30_000, floor: 500 };
+    expect(backoff(0, opts, () => 0)).toBe(500);
+    expect(backoff(0, opts, () => 0.5)).toBe(750);
+    expect(backoff(3, opts, justUnderOne)).toBe(500 + 3999);
+    expect(backoff(20, opts, justUnderOne)).toBe(500 + 29_999);
+    expect(backoff(2, { min: 1000, max: 60_000, floor: 1000 }, () => 0.25)).toBe(2000);
+    expect(backoff(2, { min: 500, max: 10_000, floor: -5 }, () => 0)).toBe(0);
+    for (let attempt = 0; attempt < 12; attempt++) expect(backoff(attempt, opts)).toBeGreaterThanOrEqual(500);
   });
 });
