@@ -2,10 +2,11 @@
  * `/`: the live operations dashboard. This server component renders data only for a viewer who
  * may read it, decided as the hub decides a socket's session (docs/protocol.md §2): the token in
  * the session cookie, or an anonymous session in anonymous mode (tenant `PULSE_DASHBOARD_TENANT`).
- * For such a viewer it reads each channel the session may subscribe to, with the filter the page
- * starts with, and renders it, so the HTML carries the data (no spinners) and the browser
- * resumes every channel from the rendered `seq`. Anyone else gets the sign-in shell, with no data
- * in the HTML or the RSC payload.
+ * For such a viewer it reads each view the page starts with (a channel the session may subscribe
+ * to, with the view's filter: `fleet` twice, the map's region and the nodes needing attention),
+ * and renders it, so the HTML carries the data (no spinners) and the browser resumes every view
+ * from its rendered `seq`. Anyone else gets the sign-in shell, with no data in the HTML or the
+ * RSC payload.
  */
 import type { Metadata } from 'next';
 import { cookies } from 'next/headers';
@@ -13,7 +14,7 @@ import { ErrorCode } from '@/lib/protocol/codes';
 import { findHub } from '@/lib/server/hub-registry';
 import { SESSION_COOKIE } from '@/lib/hub/session-cookie';
 import type { InitialSnapshot } from '@/lib/store/types';
-import { INITIAL_VIEWS } from './dashboard/config';
+import { INITIAL_VIEWS, PAUSE_HIDDEN_PARAM, pauseHiddenAfterMs } from './dashboard/config';
 import { DashboardGate } from './dashboard/DashboardGate';
 import { HubUnavailable } from './dashboard/HubUnavailable';
 
@@ -22,10 +23,11 @@ export const dynamic = 'force-dynamic';
 
 export const metadata: Metadata = { title: 'Live operations' };
 
-export default async function OperationsPage() {
+export default async function OperationsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const hub = findHub();
   if (!hub) return <HubUnavailable />;
 
+  const pauseAfter = pauseHiddenAfterMs((await searchParams)[PAUSE_HIDDEN_PARAM]);
   const token = (await cookies()).get(SESSION_COOKIE)?.value || undefined;
   const verdict = await hub.authenticate(token);
   if (!verdict.ok) {
@@ -33,7 +35,7 @@ export default async function OperationsPage() {
     const start = token === undefined
       ? ({ phase: 'signed-out', reason: 'required' } as const)
       : ({ phase: 'signed-out', reason: verdict.code === ErrorCode.TOKEN_EXPIRED ? 'expired' : 'rejected', detail: verdict.message } as const);
-    return <DashboardGate start={start} />;
+    return <DashboardGate start={start} pauseHiddenAfterMs={pauseAfter} />;
   }
   const { session } = verdict;
 
@@ -43,10 +45,13 @@ export default async function OperationsPage() {
   try {
     initial = await Promise.all(
       // A channel the session may not subscribe to is not rendered (its socket subscribe is refused too).
-      INITIAL_VIEWS.filter(({ channel }) => session.canSubscribe(channel)).map(async ({ channel, filter }) => {
+      INITIAL_VIEWS.filter(({ channel }) => session.canSubscribe(channel)).map(async ({ channel, filter, intervalMs }) => {
         const snapshot = await hub.snapshot(session.tenant, channel, filter ?? {});
-        // plain JSON across the server/client boundary, whatever objects the engine holds
-        return { ...(JSON.parse(JSON.stringify(snapshot)) as InitialSnapshot), at };
+        // plain JSON across the server/client boundary, whatever objects the engine holds; the
+        // filter and pace say which view of the channel the snapshot is (the store keeps views
+        // apart, and the browser resumes each view from its own `seq`)
+        const view = { ...(filter ? { filter } : {}), ...(intervalMs !== undefined ? { intervalMs } : {}) };
+        return { ...(JSON.parse(JSON.stringify(snapshot)) as InitialSnapshot), ...view, at };
       }),
     );
   } catch (error) {
@@ -56,5 +61,5 @@ export default async function OperationsPage() {
     return <HubUnavailable title="Live data is unavailable" reason={`The hub could not read the channels (${message}).`} />;
   }
   const viewer = session.anonymous ? null : { user: session.user, tenant: session.tenant };
-  return <DashboardGate start={{ phase: 'signed-in', viewer, initial }} />;
+  return <DashboardGate start={{ phase: 'signed-in', viewer, initial }} pauseHiddenAfterMs={pauseAfter} />;
 }

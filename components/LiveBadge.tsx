@@ -2,7 +2,8 @@
 
 /**
  * "Live", "Just now", "5s ago", "2m ago": how fresh a panel's data is. Re-renders itself every
- * second, so a panel whose updates stop visibly goes stale.
+ * second, so a panel whose updates stop visibly goes stale. A paused panel (nobody saw it, so
+ * its view was unsubscribed) says "Paused" instead of ageing: its data is old on purpose.
  */
 import { freshness, formatAge } from './format';
 import { useNow } from './clock';
@@ -14,12 +15,26 @@ export interface LiveBadgeProps {
   updatedAt: number | null;
   /** Pins the clock (tests, or a parent that already ticks). */
   now?: number;
+  /** The panel's view is paused (`useChannel().paused`). */
+  paused?: boolean;
   className?: string;
 }
 
-export function LiveBadge({ updatedAt, now: fixedNow, className }: LiveBadgeProps) {
-  const now = useNow(1000, updatedAt !== null, fixedNow);
+export function LiveBadge({ updatedAt, now: fixedNow, paused = false, className }: LiveBadgeProps) {
+  const now = useNow(1000, updatedAt !== null && !paused, fixedNow);
   const base = className ? `pb-live ${className}` : 'pb-live';
+
+  if (paused) {
+    return (
+      <span
+        className={`${base} pb-live--paused`}
+        title={updatedAt === null ? 'Paused while out of sight' : `Paused while out of sight; last update ${new Date(updatedAt).toISOString()}`}
+      >
+        <span className="pb-live__dot" aria-hidden="true" />
+        Paused
+      </span>
+    );
+  }
 
   if (updatedAt === null) {
     return (

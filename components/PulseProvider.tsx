@@ -3,6 +3,10 @@
  * `<PulseProvider>`: one Pulseboard client and one store per provider instance, shared with the
  * hooks below it through React context. Rendered on the server it creates both for that request
  * only (and connects nothing); in the browser it connects on mount and closes on unmount.
+ *
+ * It also pauses what nobody sees: once the page has been hidden for `pauseHiddenAfterMs`,
+ * every view is unsubscribed (its data stays on screen) until the page is shown again, when
+ * each view resumes from its position and catches up in one recovery delta.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { createPulseClient, type PulseClient } from '@/lib/client/client';
@@ -12,6 +16,7 @@ import { createChannelBinder } from '@/lib/store/binding';
 import { createPulseStore } from '@/lib/store/store';
 import type { InitialSnapshot } from '@/lib/store/types';
 import { PulseContext, type PulseContextValue } from '@/hooks/usePulse';
+import { watchHiddenPage } from '@/hooks/visibility';
 
 export interface PulseProviderProps {
   children: ReactNode;
@@ -33,7 +38,20 @@ export interface PulseProviderProps {
   pollIntervalMs?: number;
   /** Connect when mounted. Default true. */
   autoConnect?: boolean;
+  /**
+   * Pause every view once the page has been hidden (`document.visibilityState`) this long, ms;
+   * `null` never pauses. Default 30 000. Read once.
+   */
+  pauseHiddenAfterMs?: number | null;
+  /**
+   * How long an element given to a hook's `pauseWhenOffscreen` stays out of the viewport before
+   * its view pauses, ms. Default 5000. Read once.
+   */
+  pauseOffscreenAfterMs?: number;
 }
+
+const DEFAULT_PAUSE_HIDDEN_AFTER_MS = 30_000;
+const DEFAULT_PAUSE_OFFSCREEN_AFTER_MS = 5000;
 
 /** `ws://host/api/ws` or `wss://host/api/ws` for the page's own host. Browser only. */
 export function defaultHubUrl(): string {
@@ -68,6 +86,7 @@ export function PulseProvider(props: PulseProviderProps) {
       binder: createChannelBinder(client, store),
       seeds: new Map(),
       pollIntervalMs: props.pollIntervalMs ?? 2000,
+      pauseOffscreenAfterMs: props.pauseOffscreenAfterMs ?? DEFAULT_PAUSE_OFFSCREEN_AFTER_MS,
       fetchSnapshot: async (channel, filter) => {
         const token = await getToken.current?.({ reason: 'poll' });
         return fetchSnapshot(channel, { filter, token, baseUrl: props.apiBaseUrl ?? '' });
@@ -77,6 +96,7 @@ export function PulseProvider(props: PulseProviderProps) {
 
   const ownsClient = !props.client;
   const [flashMs] = useState(props.flashMs ?? 1000);
+  const [pauseHiddenAfterMs] = useState(props.pauseHiddenAfterMs === undefined ? DEFAULT_PAUSE_HIDDEN_AFTER_MS : props.pauseHiddenAfterMs);
 
   useEffect(() => {
     const { client, store } = value;
@@ -91,6 +111,16 @@ export function PulseProvider(props: PulseProviderProps) {
       if (ownsClient) client.close();
     };
   }, [value, autoConnect, ownsClient, flashMs]);
+
+  useEffect(() => {
+    if (pauseHiddenAfterMs === null || typeof document === 'undefined') return;
+    const { binder } = value;
+    const stop = watchHiddenPage(document, pauseHiddenAfterMs, (hidden) => binder.setSuspended(hidden));
+    return () => {
+      stop();
+      binder.setSuspended(false);
+    };
+  }, [value, pauseHiddenAfterMs]);
 
   return <PulseContext.Provider value={value}>{children}</PulseContext.Provider>;
 }

@@ -5,5 +5,7 @@ export { usePulse, PulseContext, type PulseContextValue } from './usePulse';
 export { useChannel, useChannelData, useStableFilter, type ChannelView, type UseChannelOptions } from './useChannel';
 export { useRecord, useRecordIds, type RecordView } from './useRecord';
 export { useChannelEvents, type ChannelEventsView, type UseChannelEventsOptions } from './useChannelEvents';
-export { useConnectionState, useConnectionStatus, type ConnectionStatus } from './useConnectionStatus';
+export { useAllPaused, useConnectionState, useConnectionStatus, type ConnectionStatus } from './useConnectionStatus';
 export { usePresence } from './usePresence';
+export { useView, useViewData, useViewHolding, type ResolvedView } from './useView';
+export { useOffscreen, watchHiddenPage, watchOffscreen, type VisibilitySource } from './visibility';

@@ -1,32 +1,43 @@
 'use client';
 /**
- * `useChannel`: a channel's records, kept live by the socket, resumed from server-rendered data,
- * and polled over HTTP while the socket is in fallback.
+ * `useChannel`: a view of a channel (its filter and pace), kept live by the socket, resumed from
+ * server-rendered data, polled over HTTP while the socket is in fallback, and paused while
+ * nobody sees it.
  */
-import { useCallback, useEffect, useMemo } from 'react';
+import { useEffect, useMemo, type RefObject } from 'react';
 import useSWR from 'swr';
-import { useStore } from 'zustand';
 import { filterKey } from '@/lib/protocol/filter-key';
 import type { Filter } from '@/lib/protocol/filter';
 import type { ChannelRecord } from '@/lib/protocol/messages';
+import type { ViewOptions } from '@/lib/client/views';
 import { fromInitial } from '@/lib/store/reducers';
-import { channelStatus, recordList, selectChannel, type ChannelStatus } from '@/lib/store/selectors';
-import type { PulseStoreState } from '@/lib/store/store';
+import { channelStatus, recordList, type ChannelStatus } from '@/lib/store/selectors';
 import type { ChannelData, ChannelError, InitialSnapshot } from '@/lib/store/types';
 import { useConnectionState } from './useConnectionStatus';
 import { usePulse } from './usePulse';
+import { useView, useViewData, useViewHolding } from './useView';
+import { useOffscreen } from './visibility';
 
-export interface UseChannelOptions {
-  /** Server-side filter; one filter per channel per provider (the newest mounted wins). */
-  filter?: Filter;
-  /** Server-rendered snapshot of this channel (read with the same filter): first paint, then resume from its `seq`. */
+export interface UseChannelOptions extends ViewOptions {
+  /**
+   * Server-rendered snapshot of this view (read with the same filter): first paint, then resume
+   * from its `seq`.
+   */
   initial?: InitialSnapshot;
+  /**
+   * Pause the view while this element is out of the viewport (for the provider's
+   * `pauseOffscreenAfterMs`): it is unsubscribed, its data stays on screen, and it catches up in
+   * one recovery delta when scrolled back. The element must be mounted with the component.
+   */
+  pauseWhenOffscreen?: RefObject<Element | null>;
 }
 
 export interface ChannelView {
   /** Records in display order; the same array until a record or the order changes. */
   records: readonly ChannelRecord[];
   status: ChannelStatus;
+  /** The view is paused (nobody sees it): the data is the last received, and catches up when seen. */
+  paused: boolean;
   /** Client time (ms) data last arrived, or the server render's time; `null` before any. */
   lastUpdate: number | null;
   /** Whether the last (re)subscribe resumed without loss; `null` before the first answer. */
@@ -47,50 +58,54 @@ export function useStableFilter(filter: Filter | undefined): { filter: Filter | 
 }
 
 /**
- * The channel's state as the store holds it, or, before the store has it, the state seeded from
- * a server-rendered snapshot (so rows selecting single records paint on the first render too).
+ * The state of the view `options` name (default: the channel read whole) as the store holds
+ * it, or, before the store has it, the state seeded from a server-rendered snapshot.
  */
-export function useChannelData(channel: string): ChannelData | undefined {
-  const { store, seeds } = usePulse();
-  const select = useCallback((state: PulseStoreState) => selectChannel(state, channel) ?? seeds.get(channel), [channel, seeds]);
-  return useStore(store, select);
+export function useChannelData(channel: string, options?: ViewOptions): ChannelData | undefined {
+  return useViewData(useView(channel, options).key);
 }
 
 /**
- * Keeps `channel` subscribed while the component is mounted and returns its records.
+ * Keeps a view of `channel` subscribed while the component is mounted and returns its records.
+ * Components that pass equal options share the view; others get views of their own.
  *
  * @example
  * const { records, status, lastUpdate } = useChannel('backlog', { initial });
- * return <Table rows={records} live={status === 'live'} />;
+ * const offline = useChannel('fleet', { filter: { where: { status: 'offline' } }, pauseWhenOffscreen: panelRef });
+ * const chart = useChannel('kpi', { intervalMs: 5000 }); // at most one delta per 5 s
  */
 export function useChannel(channel: string, options: UseChannelOptions = {}): ChannelView {
-  const { store, binder, seeds, fetchSnapshot, pollIntervalMs } = usePulse();
-  const { filter, key } = useStableFilter(options.filter);
-  const initial = options.initial?.channel === channel ? options.initial : undefined;
+  const { store, seeds, fetchSnapshot, pollIntervalMs } = usePulse();
+  const { view, key } = useView(channel, options);
+  const given = options.initial?.channel === channel ? options.initial : undefined;
+  // The snapshot is this view's, whatever it says of itself.
+  const initial = useMemo(() => (given ? { ...given, filter: view.filter, intervalMs: view.intervalMs } : undefined), [given, view]);
 
   // Seed during render, before any hook reads the store: a plain map, no subscriber notified.
   const seed = useMemo(() => (initial ? fromInitial(initial) : undefined), [initial]);
-  if (seed && seeds.get(channel) !== seed) seeds.set(channel, seed);
+  if (seed && seeds.get(key) !== seed) seeds.set(key, seed);
 
   // Hydrate first, so the subscription below resumes from the snapshot's position.
   useEffect(() => {
     if (initial) store.getState().hydrate(initial);
   }, [store, initial]);
 
-  useEffect(() => binder.acquire(channel, filter), [binder, channel, filter]);
+  const offscreen = useOffscreen(options.pauseWhenOffscreen);
+  useViewHolding(channel, view, offscreen);
 
   const connection = useConnectionState();
-  const data = useChannelData(channel);
+  const data = useViewData(key);
+  const paused = data?.paused === true;
 
-  // While the socket is in fallback, poll the snapshot route into the same store.
+  // While the socket is in fallback, poll the snapshot route into the same store (not while paused).
   useSWR(
-    connection === 'fallback' ? ['pulse:snapshot', channel, key] : null,
-    () => fetchSnapshot(channel, filter),
+    connection === 'fallback' && !paused ? ['pulse:snapshot', key] : null,
+    () => fetchSnapshot(channel, view.filter),
     {
       refreshInterval: pollIntervalMs,
       dedupingInterval: Math.min(1000, pollIntervalMs / 2),
       revalidateOnFocus: false,
-      onSuccess: (snapshot) => store.getState().ingestSnapshot(snapshot, 'poll'),
+      onSuccess: (snapshot) => store.getState().ingestSnapshot(snapshot, 'poll', key),
     },
   );
 
@@ -100,12 +115,13 @@ export function useChannel(channel: string, options: UseChannelOptions = {}): Ch
     () => ({
       records,
       status,
+      paused,
       lastUpdate: data?.updatedAt ?? null,
       recovered: data?.recovered ?? null,
       epoch: data?.epoch ?? null,
       seq: data?.seq ?? 0,
       error: data?.error ?? null,
     }),
-    [records, status, data?.updatedAt, data?.recovered, data?.epoch, data?.seq, data?.error],
+    [records, status, paused, data?.updatedAt, data?.recovered, data?.epoch, data?.seq, data?.error],
   );
 }

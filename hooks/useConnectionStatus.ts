@@ -16,9 +16,15 @@ export interface ConnectionStatus {
   polling: boolean;
   /** Retrying: `reconnecting`, `fallback` or `offline`. */
   degraded: boolean;
+  /**
+   * Every view the provider holds is paused (the page was hidden, or every panel is out of
+   * sight): the connection may be up, but no data flows until something is seen again.
+   */
+  paused: boolean;
 }
 
 const serverState = (): ClientState => 'idle';
+const notPaused = () => false;
 
 /** Just the state; re-renders on every state change and nothing else. */
 export function useConnectionState(): ClientState {
@@ -28,20 +34,28 @@ export function useConnectionState(): ClientState {
   return useSyncExternalStore(subscribe, getSnapshot, serverState);
 }
 
+/** True while every view the provider holds is paused (see `ConnectionStatus.paused`). */
+export function useAllPaused(): boolean {
+  const { binder } = usePulse();
+  return useSyncExternalStore(binder.subscribe, binder.allPaused, notPaused);
+}
+
 /**
  * @example
- * const { state, connected } = useConnectionStatus();
- * return <span data-state={state}>{connected ? 'Live' : state}</span>;
+ * const { state, connected, paused } = useConnectionStatus();
+ * return <ConnectionIndicator state={state} paused={paused} />;
  */
 export function useConnectionStatus(): ConnectionStatus {
   const state = useConnectionState();
+  const paused = useAllPaused();
   return useMemo(
     () => ({
       state,
       connected: state === 'open',
       polling: state === 'fallback',
       degraded: state === 'reconnecting' || state === 'fallback' || state === 'offline',
+      paused,
     }),
-    [state],
+    [state, paused],
   );
 }

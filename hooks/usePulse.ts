@@ -19,9 +19,12 @@ export interface PulseContextValue {
   fetchSnapshot(channel: string, filter?: Filter): Promise<HttpSnapshot>;
   /** Polling interval while in fallback (ms). */
   pollIntervalMs: number;
+  /** How long an element stays out of the viewport before a hook watching it pauses its view (ms). */
+  pauseOffscreenAfterMs: number;
   /**
-   * Server-rendered channel states handed to `useChannel({initial})`, readable by every hook of
-   * the provider during the first render, before they are hydrated into the store.
+   * Server-rendered view states handed to `useChannel({initial})`, by view key (`viewStoreKey`),
+   * readable by every hook of the provider during the first render, before they are hydrated
+   * into the store.
    */
   seeds: Map<string, ChannelData>;
 }

@@ -2,7 +2,8 @@
 /**
  * The live operations dashboard below its server component: one provider (one socket, one
  * store) seeded with the server-rendered snapshots, so the first paint is the server's data and
- * the browser resumes each channel from the `seq` it was rendered at.
+ * the browser resumes each view from the `seq` it was rendered at. `fleet` is shown twice, the
+ * map's region and the nodes needing attention: two views of one channel on the one socket.
  */
 import { useEffect, useRef } from 'react';
 import { PulseProvider } from '@/components/PulseProvider';
@@ -10,6 +11,7 @@ import { usePulse } from '@/hooks';
 import { ErrorCode } from '@/lib/protocol/codes';
 import type { InitialSnapshot } from '@/lib/store/types';
 import { AlertsPanel } from './AlertsPanel';
+import { AttentionPanel } from './AttentionPanel';
 import { BacklogPanel } from './BacklogPanel';
 import { DashboardHeader } from './DashboardHeader';
 import { FleetPanel } from './FleetPanel';
@@ -25,11 +27,13 @@ export interface DashboardProps {
   viewer?: Viewer | null;
   /** Called when the hub refuses the session (expired, or no longer valid). */
   onSessionEnded?: (reason: SignInReason, detail: string) => void;
+  /** How long the page stays hidden before its views pause, ms (the provider's default: 30 s). */
+  pauseHiddenAfterMs?: number;
 }
 
-export function Dashboard({ initial, viewer = null, onSessionEnded }: DashboardProps) {
+export function Dashboard({ initial, viewer = null, onSessionEnded, pauseHiddenAfterMs }: DashboardProps) {
   return (
-    <PulseProvider initial={initial}>
+    <PulseProvider initial={initial} {...(pauseHiddenAfterMs !== undefined ? { pauseHiddenAfterMs } : {})}>
       {onSessionEnded && <SessionWatch onEnded={onSessionEnded} />}
       <div className="pb-app pb-dash">
         <DashboardHeader viewer={viewer} />
@@ -39,6 +43,7 @@ export function Dashboard({ initial, viewer = null, onSessionEnded }: DashboardP
             <BacklogPanel className="pb-dash-area--backlog" />
             <AlertsPanel className="pb-dash-area--alerts pb-dash-alerts" />
             <FleetViewProvider>
+              <AttentionPanel className="pb-dash-area--attention" />
               <FleetPanel className="pb-dash-area--fleet" />
               <MetroPanel className="pb-dash-area--metros" />
             </FleetViewProvider>

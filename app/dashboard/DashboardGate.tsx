@@ -16,7 +16,13 @@ export type GateState =
   /** `viewer` is null for an anonymous viewer (anonymous mode, no session cookie). */
   | { phase: 'signed-in'; viewer: Viewer | null; initial: readonly InitialSnapshot[] };
 
-export function DashboardGate({ start }: { start: GateState }) {
+export interface DashboardGateProps {
+  start: GateState;
+  /** Passed to the dashboard: how long the page stays hidden before its views pause, ms. */
+  pauseHiddenAfterMs?: number;
+}
+
+export function DashboardGate({ start, pauseHiddenAfterMs }: DashboardGateProps) {
   const [state, setState] = useState(start);
   if (state.phase === 'signed-out') {
     return <SignInPanel reason={state.reason} detail={state.detail} onSignedIn={(viewer) => setState({ phase: 'signed-in', viewer, initial: [] })} />;
@@ -25,6 +31,7 @@ export function DashboardGate({ start }: { start: GateState }) {
     <Dashboard
       initial={state.initial}
       viewer={state.viewer}
+      pauseHiddenAfterMs={pauseHiddenAfterMs}
       onSessionEnded={state.viewer ? (reason, detail) => setState({ phase: 'signed-out', reason, detail }) : undefined}
     />
   );

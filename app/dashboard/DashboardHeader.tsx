@@ -10,13 +10,10 @@ import { usePulse, useConnectionStatus } from '@/hooks';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import { LiveBadge } from '@/components/LiveBadge';
 import { Watchers } from '@/components/Watchers';
-import { own } from '@/lib/store/dict';
 import type { PulseStoreState } from '@/lib/store/store';
 import { CHANNELS } from './config';
 import { signOut, type Viewer } from './session';
 import { useRefresh } from './useRefresh';
-
-const WATCHED = Object.values(CHANNELS);
 
 function Logo() {
   return (
@@ -71,14 +68,15 @@ function ViewerBadge({ viewer }: { viewer: Viewer }) {
 
 export function DashboardHeader({ viewer = null }: { viewer?: Viewer | null }) {
   const { store } = usePulse();
-  const { state } = useConnectionStatus();
+  const { state, paused } = useConnectionStatus();
   const refresh = useRefresh();
-  // the newest data of any channel on the page: one number, so this re-renders only when it moves
+  // the newest data of any view on the page (the store holds this page's views only): one
+  // number, so this re-renders only when it moves
   const updatedAt = useStore(
     store,
     useCallback((s: PulseStoreState) => {
       let newest = 0;
-      for (const channel of WATCHED) newest = Math.max(newest, own(s.channels, channel)?.updatedAt ?? 0);
+      for (const data of Object.values(s.channels)) newest = Math.max(newest, data.updatedAt ?? 0);
       return newest > 0 ? newest : null;
     }, []),
   );
@@ -104,7 +102,7 @@ export function DashboardHeader({ viewer = null }: { viewer?: Viewer | null }) {
           </svg>
           {refresh.busy ? 'Refreshing…' : 'Refresh'}
         </button>
-        <ConnectionIndicator state={state} />
+        <ConnectionIndicator state={state} paused={paused} />
         {viewer && <ViewerBadge viewer={viewer} />}
       </div>
     </DashboardBar>

@@ -1,10 +1,12 @@
 'use client';
 /**
  * The fleet map. The region the user picks is a server-side filter: changing it subscribes
- * `fleet` again with the new `bounds`, and the hub sends only the nodes inside (and, as they
- * move, adds and removes them at the edges). Nothing is hidden in the browser.
+ * the map's view of `fleet` again with the new `bounds`, and the hub sends only the nodes inside
+ * (and, as they move, adds and removes them at the edges). Nothing is hidden in the browser.
+ * Once the map and the metro list (which shares its view) have both been out of sight for a
+ * while, the view pauses, and it catches up in one recovery delta when scrolled back.
  */
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
 import { FleetMap } from '@/components/FleetMap';
 import { formatInteger } from '@/components/format';
 import type { Bounds } from '@/components/geo';
@@ -24,8 +26,9 @@ function Stat({ label, value, tone, name }: { label: string; value: number; tone
 }
 
 export function FleetPanel({ className }: { className?: string }) {
-  const { bounds, setBounds, fleet } = useFleetView();
-  const { records, lastUpdate, error } = fleet;
+  const panel = useRef<HTMLElement>(null);
+  const { bounds, setBounds, fleet } = useFleetView(panel);
+  const { records, lastUpdate, paused, error } = fleet;
 
   const nodes = useMemo(() => records.map(asFleetNode), [records]);
   const counts = useMemo(() => countFleet(records, LOW_BATTERY), [records]);
@@ -33,10 +36,12 @@ export function FleetPanel({ className }: { className?: string }) {
 
   return (
     <Panel
+      ref={panel}
       id="fleet"
       title="Field fleet"
       meta={`${formatInteger(counts.total)} nodes in view`}
       updatedAt={lastUpdate}
+      paused={paused}
       className={className}
     >
       <dl className="pb-dash-stats" aria-label="Nodes in view by status">

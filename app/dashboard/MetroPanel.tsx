@@ -3,7 +3,7 @@
  * The fleet by metro area, over the nodes in the map's region: how many, in which state, how
  * many on the move. Each metro zooms the map (and so the server-side filter) to itself.
  */
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { formatInteger } from '@/components/format';
 import { sameBounds, type Bounds } from '@/components/geo';
 import type { ChannelRecord } from '@/lib/protocol/messages';
@@ -48,12 +48,22 @@ function share(part: number, total: number): string {
 }
 
 export function MetroPanel({ className }: { className?: string }) {
-  const { bounds, setBounds, fleet } = useFleetView();
+  const panel = useRef<HTMLElement>(null);
+  const { bounds, setBounds, fleet } = useFleetView(panel);
   const rows = useMemo(() => metroRows(fleet.records), [fleet.records]);
   const inView = rows.filter((r) => r.total > 0).length;
 
   return (
-    <Panel id="metros" title="Fleet by metro" meta={`${inView} of ${rows.length} in view`} updatedAt={fleet.lastUpdate} flush className={className}>
+    <Panel
+      ref={panel}
+      id="metros"
+      title="Fleet by metro"
+      meta={`${inView} of ${rows.length} in view`}
+      updatedAt={fleet.lastUpdate}
+      paused={fleet.paused}
+      flush
+      className={className}
+    >
       <ul className="pb-dash-metros">
         {rows.map((row) => {
           const zoomed = row.bounds !== null && sameBounds(row.bounds, bounds);

@@ -4,6 +4,7 @@
  * viewers). Shared by the server component (which reads the snapshots) and the browser (which
  * subscribes), because a `since` only resumes the view it was read from (docs/protocol.md §7).
  */
+import type { ViewOptions } from '@/lib/client/views';
 import type { Bounds, Filter } from '@/lib/protocol/filter';
 import type { Priority } from '@/lib/protocol/messages';
 import { normalizeLon, REGION_PRESETS, type RegionPreset } from '@/components/geo';
@@ -39,20 +40,43 @@ export function alertsFilter(minPriority: Priority | null): Filter | undefined {
   return minPriority ? { minPriority } : undefined;
 }
 
-/** Each channel with the filter it starts with: what the server renders and the browser resumes. */
-export const INITIAL_VIEWS: ReadonlyArray<{ channel: string; filter: Filter | undefined }> = [
+/** Battery level (%) under which a node counts as low. */
+export const LOW_BATTERY = 20;
+
+/** What the "Needs attention" table shows of a node; battery and status are what change. */
+export const ATTENTION_FIELDS = ['name', 'metro', 'status', 'battery'] as const;
+
+/**
+ * The second view of `fleet`: every node that is offline or low on battery, the world over,
+ * whatever region the map shows. The hub evaluates the `or` (docs/protocol.md §6), so only those
+ * nodes reach the page, entering and leaving as their status and charge change.
+ *
+ * Paced: people read this table, and a second's delay on a node that went offline matters to
+ * nobody (the alerts feed is the urgent channel), so the hub sends it at most one delta a
+ * second, merged (docs/protocol.md §12). The panels that share the map's view or the plain
+ * `kpi` and `backlog` views keep every batch: their data arrives at full pace anyway, and a
+ * paced copy on the same connection would add frames rather than save any.
+ */
+export const ATTENTION_VIEW: Readonly<Required<ViewOptions>> = {
+  filter: { or: [{ status: 'offline' }, { battery: { lt: LOW_BATTERY } }], fields: [...ATTENTION_FIELDS] },
+  intervalMs: 1000,
+};
+
+/**
+ * Each view the page starts with (a channel, its filter and pace): what the server renders and
+ * the browser resumes. `fleet` is there twice, the map's region and the attention table.
+ */
+export const INITIAL_VIEWS: ReadonlyArray<{ channel: string; filter: Filter | undefined; intervalMs?: number }> = [
   { channel: CHANNELS.kpi, filter: undefined },
   { channel: CHANNELS.backlog, filter: undefined },
   { channel: CHANNELS.fleet, filter: fleetFilter(DEFAULT_FLEET_BOUNDS) },
+  { channel: CHANNELS.fleet, ...ATTENTION_VIEW },
   { channel: CHANNELS.alerts, filter: alertsFilter(null) },
 ];
 
 /** Samples kept per sparkline, one a second: the last minute. */
 export const HISTORY_SIZE = 60;
 export const HISTORY_INTERVAL_MS = 1000;
-
-/** Battery level (%) under which a node counts as low. */
-export const LOW_BATTERY = 20;
 
 /** A box around a metro area, a little wider than where its nodes roam; may cross 180°. */
 export function metroBounds(metro: { lat: number; lon: number; radiusKm: number }, margin = 1.6): Bounds {
@@ -65,4 +89,19 @@ export function metroBounds(metro: { lat: number; lon: number; radiusKm: number 
     west: round(normalizeLon(metro.lon - dLon)),
     east: round(normalizeLon(metro.lon + dLon)),
   };
+}
+
+/** The query parameter that sets how long `/` stays hidden before its views pause (`?pauseHiddenAfterMs=2000`). */
+export const PAUSE_HIDDEN_PARAM = 'pauseHiddenAfterMs';
+
+/**
+ * The page's hidden-pause delay from its query parameter: whole ms from 0 to 10 minutes, or
+ * `undefined` (the provider's default, 30 s) for anything else. A short delay shows pausing
+ * without waiting half a minute; it changes nothing but this page's own subscriptions.
+ */
+export function pauseHiddenAfterMs(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || !/^\d{1,6}$/.test(text)) return undefined;
+  const ms = Number(text);
+  return ms <= 600_000 ? ms : undefined;
 }

@@ -1,8 +1,9 @@
 'use client';
 /**
- * Every frame in and out, newest first: time, direction, size, type and a summary; a row
- * opens to the pretty-printed body. The log keeps the last `LOG_CAPACITY` frames; pausing
- * freezes what is shown while frames keep being counted.
+ * Every frame in and out, newest first: time, direction, size, type, the view it names and a
+ * summary; a row opens to the pretty-printed body. The log can be narrowed to a direction, to
+ * types, to one view (docs/protocol.md §12) and by text. It keeps the last `LOG_CAPACITY`
+ * frames; pausing freezes what is shown while frames keep being counted.
  */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { formatInteger } from '@/components/format';
@@ -12,12 +13,23 @@ import { Kbd, Panel } from './ui';
 
 type DirectionFilter = 'all' | 'in' | 'out';
 
+/** The view filter: every frame, the frames of default views (a channel, no view), or one view's. */
+const ALL_VIEWS = '';
+const DEFAULT_VIEWS = '\u0000default';
+
+export function matchesView(entry: Pick<LogEntry, 'channel' | 'view'>, filter: string): boolean {
+  if (filter === ALL_VIEWS) return true;
+  if (filter === DEFAULT_VIEWS) return entry.channel !== undefined && entry.view === undefined;
+  return entry.view === filter;
+}
+
 const TYPE_ORDER = ['auth', 'welcome', 'subscribe', 'unsubscribe', 'resync', 'publish', 'ping', 'reply', 'snapshot', 'delta', 'error', '(invalid)'];
 
 export function FrameLog({ model, view }: { model: TesterModel; view: TesterView }) {
   const [frozen, setFrozen] = useState<{ log: readonly LogEntry[]; total: number } | null>(null);
   const [types, setTypes] = useState<ReadonlySet<string>>(new Set());
   const [direction, setDirection] = useState<DirectionFilter>('all');
+  const [viewFilter, setViewFilter] = useState(ALL_VIEWS);
   const [search, setSearch] = useState('');
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
 
@@ -54,6 +66,15 @@ export function FrameLog({ model, view }: { model: TesterModel; view: TesterView
     return [...counts.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   }, [log]);
 
+  // views named in the log and by the subscriptions, so a view can be picked before its first frame
+  const views = useMemo(() => {
+    const names = new Set<string>();
+    for (const s of view.subscriptions) if (s.view !== undefined) names.add(s.view);
+    for (const entry of log) if (entry.view !== undefined) names.add(entry.view);
+    if (viewFilter !== ALL_VIEWS && viewFilter !== DEFAULT_VIEWS) names.add(viewFilter);
+    return [...names].sort();
+  }, [log, view.subscriptions, viewFilter]);
+
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
     const out: LogEntry[] = [];
@@ -61,11 +82,12 @@ export function FrameLog({ model, view }: { model: TesterModel; view: TesterView
       const entry = log[i];
       if (direction !== 'all' && entry.direction !== direction) continue;
       if (types.size > 0 && !types.has(entry.type)) continue;
+      if (!matchesView(entry, viewFilter)) continue;
       if (needle && !entry.data.toLowerCase().includes(needle) && !entry.summary.toLowerCase().includes(needle)) continue;
       out.push(entry);
     }
     return out;
-  }, [log, direction, types, search]);
+  }, [log, direction, types, viewFilter, search]);
 
   const toggleType = (type: string) =>
     setTypes((current) => {
@@ -155,6 +177,21 @@ export function FrameLog({ model, view }: { model: TesterModel; view: TesterView
             </button>
           )}
         </div>
+        <select
+          className="pb-select pb-tester-mini-select pb-tester-log-view"
+          aria-label="View"
+          value={viewFilter}
+          onChange={(e) => setViewFilter(e.target.value)}
+          data-testid="log-view"
+        >
+          <option value={ALL_VIEWS}>All views</option>
+          <option value={DEFAULT_VIEWS}>Default views</option>
+          {views.map((name) => (
+            <option key={name} value={name}>
+              View {name}
+            </option>
+          ))}
+        </select>
         <input
           className="pb-input pb-tester-log-search"
           type="search"
@@ -214,7 +251,14 @@ const LogRow = memo(function LogRow({ entry, open, onToggle }: { entry: LogEntry
         </span>
         <span className={`pb-tester-type pb-tester-type--${typeTone(entry)}`}>{entry.type}</span>
         <span className="pb-tester-log__ref">{entry.ref !== undefined ? `#${entry.ref}` : ''}</span>
-        <span className="pb-tester-log__summary">{entry.summary}</span>
+        <span className="pb-tester-log__summary">
+          {entry.view !== undefined && (
+            <span className="pb-tester-view" data-view={entry.view}>
+              {entry.view}
+            </span>
+          )}
+          {entry.summary}
+        </span>
         <span className="pb-tester-log__size">{formatBytes(entry.bytes)}</span>
       </button>
       {open && <FrameBody entry={entry} />}

@@ -1,13 +1,16 @@
 'use client';
 /**
- * Subscribe (filter editor, optional `since`), resync and unsubscribe by channel name. The
- * filter is checked with the protocol's own `validateFilter` before anything is sent, unless
- * the tester asks to let the server judge it.
+ * Subscribe (view, pace, filter editor, optional `since`), resync and unsubscribe by channel and
+ * view. Several views of one channel are several subscriptions (docs/protocol.md §12): give each
+ * its own view name. Every field is checked with the protocol's own rules before anything is
+ * sent, unless the tester asks to let the server judge it.
  */
 import { useMemo, useState, type FormEvent } from 'react';
 import { isChannelName } from '@/lib/protocol/channel';
 import { validateFilter, type Filter } from '@/lib/protocol/filter';
 import type { StreamPosition } from '@/lib/protocol/messages';
+import { isViewName, MAX_INTERVAL_MS, VIEW_NAME } from '@/lib/protocol/view';
+import { subscriptionKey } from './frame-info';
 import type { ActionResult, TesterModel, TesterView } from './tester-model';
 import { ChannelField, JsonField, type JsonSample } from './fields';
 import { Kbd, Panel, ResultLine } from './ui';
@@ -20,15 +23,29 @@ export const FILTER_EXAMPLES: readonly JsonSample[] = [
   { label: 'bounds: Europe', value: { bounds: { north: 60, south: 35, east: 30, west: -10 }, fields: ['lat', 'lon', 'status'] } },
   { label: 'bounds: across the antimeridian', value: { bounds: { north: 30, south: -50, east: -170, west: 170 } } },
   { label: 'events: type and priority', value: { eventTypes: ['alert.sla', 'alert.node*'], minPriority: 'high' } },
+  { label: 'or: offline or low battery (fleet)', value: { or: [{ status: 'offline' }, { battery: { lt: 20 } }] } },
+  {
+    label: 'or with where: acme, and at risk or busy (kpi)',
+    value: { where: { org: 'acme' }, or: [{ slaRisk: { gte: 0.5 } }, { utilization: { gte: 0.9 } }] },
+  },
+  { label: 'nin: outside London and New York (fleet)', value: { where: { metro: { nin: ['london', 'new-york'] } } } },
+  { label: 'nin: not offline, fields for a map (fleet)', value: { where: { status: { nin: ['offline'] } }, fields: ['lat', 'lon', 'status'] } },
   { label: 'Invalid: unknown key', value: { colour: 'red' } },
   { label: 'Invalid: latitude out of range', value: { bounds: { north: 95, south: 0, east: 10, west: 0 } } },
+  { label: 'Invalid: empty or', value: { or: [] } },
+  { label: 'Invalid: nin without a list', value: { where: { status: { nin: 'offline' } } } },
 ];
+
+/** Example view names, offered while typing one. */
+export const VIEW_SUGGESTIONS = ['map', 'table', 'offline', 'chart', 'low-battery'];
 
 export const CHANNEL_SUGGESTIONS = ['kpi', 'backlog', 'fleet', 'alerts', 'sandbox'];
 
-/** A request from elsewhere on the page to load a channel and filter into the form. */
+/** A request from elsewhere on the page to load a subscription into the form. */
 export interface SubscribeDraft {
   channel: string;
+  view?: string;
+  intervalMs?: number;
   filterText: string;
   since?: StreamPosition;
   serial: number;
@@ -49,8 +66,33 @@ function checkFilter(text: string): Check {
   return { kind: 'ok', filter: Object.keys(result.filter).length > 0 ? result.filter : undefined, raw };
 }
 
+type FieldCheck<T> = { ok: true; value: T | undefined } | { ok: false; message: string; raw: unknown };
+
+/** The view name as typed: empty is the default view. */
+export function checkView(text: string): FieldCheck<string> {
+  const name = text.trim();
+  if (!name) return { ok: true, value: undefined };
+  return isViewName(name) ? { ok: true, value: name } : { ok: false, message: `a view name matches ${VIEW_NAME.source}`, raw: name };
+}
+
+/** The pace as typed: empty is every batch. The lower bound is the server's batch interval, which only it knows. */
+export function checkInterval(text: string): FieldCheck<number> {
+  const trimmed = text.trim();
+  if (!trimmed) return { ok: true, value: undefined };
+  const value = /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_INTERVAL_MS) return { ok: true, value };
+  return { ok: false, message: `whole ms, from the server's batch interval to ${MAX_INTERVAL_MS}`, raw: value };
+}
+
+/** The first of `v2`, `v3`, … that `channel` has no subscription with. */
+function freeViewName(channel: string, taken: ReadonlySet<string>): string {
+  for (let n = 2; ; n++) if (!taken.has(subscriptionKey(channel, `v${n}`))) return `v${n}`;
+}
+
 export function SubscribePanel({ model, view, draft }: { model: TesterModel; view: TesterView; draft: SubscribeDraft | null }) {
   const [channel, setChannel] = useState('kpi');
+  const [viewText, setViewText] = useState('');
+  const [intervalText, setIntervalText] = useState('');
   const [filterText, setFilterText] = useState('{}');
   const [presence, setPresence] = useState(false);
   const [epoch, setEpoch] = useState('');
@@ -63,12 +105,16 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
   if (draft && draft !== loaded) {
     setLoaded(draft);
     setChannel(draft.channel);
+    setViewText(draft.view ?? '');
+    setIntervalText(draft.intervalMs === undefined ? '' : String(draft.intervalMs));
     setFilterText(draft.filterText);
     setEpoch(draft.since?.epoch ?? '');
     setSeq(draft.since ? String(draft.since.seq) : '');
   }
 
   const check = useMemo(() => checkFilter(filterText), [filterText]);
+  const viewCheck = checkView(viewText);
+  const intervalCheck = checkInterval(intervalText);
   const channelOk = isChannelName(channel.trim());
   const sinceError = (() => {
     if (!epoch.trim() && !seq.trim()) return null;
@@ -77,15 +123,29 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
     return null;
   })();
   const since: StreamPosition | undefined = epoch.trim() && seq.trim() && !sinceError ? { epoch: epoch.trim(), seq: Number(seq.trim()) } : undefined;
-  const canSend = channelOk && !sinceError && (check.kind === 'ok' || (skipCheck && check.kind === 'invalid'));
-  const subscribed = view.subscriptions.some((s) => s.channel === channel.trim());
-  const position = view.subscriptions.find((s) => s.channel === channel.trim())?.position ?? view.channels.find((c) => c.channel === channel.trim());
+  const fieldsOk = (check.kind === 'ok' || (skipCheck && check.kind === 'invalid')) && (viewCheck.ok || skipCheck) && (intervalCheck.ok || skipCheck);
+  const canSend = channelOk && !sinceError && fieldsOk;
+  // the view as it goes out (an invalid one only when the server is to judge it)
+  const viewName = viewCheck.ok ? viewCheck.value : (viewCheck.raw as string);
+  const key = subscriptionKey(channel.trim(), viewName);
+  const taken = new Set(view.subscriptions.map((s) => s.key));
+  const position = view.subscriptions.find((s) => s.key === key)?.position ?? view.channels.find((c) => c.channel === channel.trim());
 
   async function subscribe(event: FormEvent) {
     event.preventDefault();
     if (!canSend) return;
     const filter = check.kind === 'ok' ? check.filter : (check.raw as Filter);
-    setResult(await model.subscribeChannel(channel.trim(), filter, since, presence));
+    const intervalMs = intervalCheck.ok ? intervalCheck.value : (intervalCheck.raw as number);
+    setResult(
+      await model.subscribeChannel({
+        channel: channel.trim(),
+        ...(viewName !== undefined ? { view: viewName } : {}),
+        ...(filter ? { filter } : {}),
+        ...(intervalMs !== undefined ? { intervalMs } : {}),
+        ...(since ? { since } : {}),
+        presence,
+      }),
+    );
   }
 
   return (
@@ -94,6 +154,53 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
         <ChannelField value={channel} onChange={setChannel} invalid={!channelOk} name="channel" testId="subscribe-channel">
           {!channelOk && <span className="pb-tester-error">A channel name matches ^[A-Za-z0-9_.:-]{'{'}1,128{'}'}$</span>}
         </ChannelField>
+
+        <div className="pb-tester-view-row">
+          <label className="pb-field">
+            <span className="pb-label">View</span>
+            <span className="pb-tester-inline">
+              <input
+                className="pb-input pb-mono"
+                value={viewText}
+                onChange={(e) => setViewText(e.target.value)}
+                placeholder="default view"
+                list="tester-views"
+                name="view"
+                spellCheck={false}
+                aria-invalid={!viewCheck.ok}
+                data-testid="subscribe-view"
+              />
+              <button
+                type="button"
+                className="pb-button pb-button--chip"
+                onClick={() => setViewText(freeViewName(channel.trim(), taken))}
+                title="A view name this channel has no subscription with yet: subscribing adds a view beside the others"
+              >
+                New
+              </button>
+            </span>
+          </label>
+          <label className="pb-field">
+            <span className="pb-label">Pace (intervalMs)</span>
+            <input
+              className="pb-input pb-mono"
+              value={intervalText}
+              onChange={(e) => setIntervalText(e.target.value)}
+              placeholder="every batch"
+              inputMode="numeric"
+              name="intervalMs"
+              spellCheck={false}
+              aria-invalid={!intervalCheck.ok}
+              data-testid="subscribe-interval"
+            />
+          </label>
+          {!viewCheck.ok && <span className="pb-tester-error pb-tester-view-row__error">View: {viewCheck.message}</span>}
+          {!intervalCheck.ok && <span className="pb-tester-error pb-tester-view-row__error">Pace: {intervalCheck.message}</span>}
+          <span className="pb-tester-help pb-tester-view-row__help">
+            Same channel and view: replaces that subscription. Another view: a subscription beside it, with its own filter, pace
+            and position.
+          </span>
+        </div>
 
         <JsonField
           id="tester-filter"
@@ -150,7 +257,7 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
               setEpoch(position.epoch);
               setSeq(String(position.seq));
             }}
-            title="Fill in the channel's last seen epoch and seq"
+            title="Fill in the last epoch and seq seen for this channel and view"
           >
             Last seen
           </button>
@@ -164,18 +271,18 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
 
         <label className="pb-tester-check">
           <input type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />
-          Send invalid filters anyway (to see the server&apos;s <code>BAD_FILTER</code>)
+          Send invalid values anyway (to see the server&apos;s <code>BAD_FILTER</code> or <code>INVALID_MESSAGE</code>)
         </label>
 
         <div className="pb-tester-buttons">
           <button type="submit" className="pb-button pb-button--primary" disabled={!canSend} data-testid="subscribe">
-            {subscribed ? 'Subscribe again' : 'Subscribe'}
+            {taken.has(key) ? 'Subscribe again' : 'Subscribe'}
           </button>
           <button
             type="button"
             className="pb-button"
             disabled={!channelOk}
-            onClick={async () => setResult(await model.resync(channel.trim()))}
+            onClick={async () => setResult(await model.resync(channel.trim(), viewName))}
           >
             Resync
           </button>
@@ -183,7 +290,7 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
             type="button"
             className="pb-button"
             disabled={!channelOk}
-            onClick={async () => setResult(await model.unsubscribeChannel(channel.trim()))}
+            onClick={async () => setResult(await model.unsubscribeChannel(channel.trim(), viewName))}
           >
             Unsubscribe
           </button>
@@ -193,6 +300,11 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
         </div>
         <ResultLine result={result} testId="subscribe-result" />
       </form>
+      <datalist id="tester-views">
+        {[...new Set([...view.subscriptions.flatMap((s) => (s.view === undefined ? [] : [s.view])), ...VIEW_SUGGESTIONS])].map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
       <datalist id="tester-channels">
         {[...new Set([...CHANNEL_SUGGESTIONS, ...view.channels.map((c) => c.channel)])].map((name) => (
           <option key={name} value={name} />

@@ -1,10 +1,12 @@
 'use client';
 /**
- * The channels this page is subscribed to, with their position and what they hold.
+ * This page's subscriptions, one row per (channel, view) (docs/protocol.md §12), with their
+ * pace, position and what they hold.
  */
 import { useState } from 'react';
 import { formatInteger } from '@/components/format';
 import { formatTime, clip } from './frame-info';
+import { describeSubscription } from './tester-model';
 import type { ActionResult, SubscriptionView, TesterModel, TesterView } from './tester-model';
 import { Panel, ResultLine } from './ui';
 
@@ -36,7 +38,7 @@ export function SubscriptionsPanel({
           <table className="pb-table pb-tester-table" data-testid="subscriptions">
             <thead>
               <tr>
-                <th scope="col">Channel · filter</th>
+                <th scope="col">Channel · view · filter</th>
                 <th scope="col">Status</th>
                 <th scope="col">Epoch : seq</th>
                 <th scope="col" className="pb-num">
@@ -56,9 +58,23 @@ export function SubscriptionsPanel({
             </thead>
             <tbody>
               {subs.map((s) => [
-                <tr key={s.channel} data-channel={s.channel} className={s.error ? 'pb-tester-row--has-error' : undefined}>
+                <tr key={s.key} data-channel={s.channel} data-view={s.view} className={s.error ? 'pb-tester-row--has-error' : undefined}>
                   <th scope="row">
-                    <span className="pb-mono">{s.channel}</span>
+                    <span className="pb-mono">{s.channel}</span>{' '}
+                    {s.view === undefined ? (
+                      <span className="pb-tester-view pb-tester-view--default" title="No view: the channel's default view">
+                        default
+                      </span>
+                    ) : (
+                      <span className="pb-tester-view" title={`view ${s.view}`}>
+                        {s.view}
+                      </span>
+                    )}
+                    {s.intervalMs !== undefined && (
+                      <span className="pb-tester-pace" title={`At most one delta every ${s.intervalMs} ms`} data-testid="pace">
+                        every {formatInteger(s.intervalMs)} ms
+                      </span>
+                    )}
                     <div className="pb-mono pb-tester-filter-cell" title={s.filter ? JSON.stringify(s.filter, null, 2) : undefined}>
                       {s.filter ? clip(JSON.stringify(s.filter), 60) : 'no filter'}
                     </div>
@@ -101,14 +117,19 @@ export function SubscriptionsPanel({
                       <button type="button" className="pb-button pb-button--chip" onClick={() => onEdit(s)} title="Load into the subscribe form">
                         Edit
                       </button>
-                      <button type="button" className="pb-button pb-button--chip" onClick={async () => setResult(await model.resync(s.channel))}>
+                      <button
+                        type="button"
+                        className="pb-button pb-button--chip"
+                        onClick={async () => setResult(await model.resync(s.channel, s.view))}
+                        aria-label={`Resync ${describeSubscription(s.channel, s.view)}`}
+                      >
                         Resync
                       </button>
                       <button
                         type="button"
                         className="pb-button pb-button--chip"
-                        onClick={async () => setResult(await model.unsubscribeChannel(s.channel))}
-                        aria-label={`Unsubscribe from ${s.channel}`}
+                        onClick={async () => setResult(await model.unsubscribeChannel(s.channel, s.view))}
+                        aria-label={`Unsubscribe from ${describeSubscription(s.channel, s.view)}`}
                       >
                         Unsubscribe
                       </button>
@@ -116,8 +137,8 @@ export function SubscriptionsPanel({
                   </td>
                 </tr>,
                 s.error && (
-                  <tr key={`${s.channel}:error`} className="pb-tester-error-row">
-                    <td colSpan={7} className="pb-tester-error" data-testid="subscription-error">
+                  <tr key={`${s.key}:error`} className="pb-tester-error-row">
+                    <td colSpan={8} className="pb-tester-error" data-testid="subscription-error">
                       {s.error}
                     </td>
                   </tr>

@@ -38,6 +38,8 @@ export function Tester() {
   const edit = useCallback((s: SubscriptionView) => {
     setDraft((previous) => ({
       channel: s.channel,
+      ...(s.view !== undefined ? { view: s.view } : {}),
+      ...(s.intervalMs !== undefined ? { intervalMs: s.intervalMs } : {}),
       filterText: JSON.stringify(s.filter ?? {}, null, 2),
       serial: (previous?.serial ?? 0) + 1,
     }));

@@ -9,6 +9,17 @@ export type Direction = 'in' | 'out';
 export interface SentRequest {
   type: string;
   channel?: string;
+  view?: string;
+}
+
+/** One key per (channel, view) pair: a subscription (docs/protocol.md §12). */
+export function subscriptionKey(channel: string, view: string | undefined): string {
+  return view === undefined ? channel : `${channel}\u0000${view}`;
+}
+
+/** `fleet`, or `fleet [map]` for a named view: how the log names a subscription. */
+export function subscriptionLabel(channel: string, view: string | undefined): string {
+  return view === undefined ? channel : `${channel} [${view}]`;
 }
 
 export interface FrameInfo {
@@ -17,6 +28,8 @@ export interface FrameInfo {
   /** The `ref` it carries, if any. */
   ref?: number | string;
   channel?: string;
+  /** The view it names, if any (absent: a channel's default view, or no channel at all). */
+  view?: string;
   summary: string;
   /** A refused request, an `error` frame or an unreadable frame. */
   failure: boolean;
@@ -59,7 +72,8 @@ export function describeFrame(direction: Direction, data: string, sent?: Readonl
   }
   const ref = typeof body.ref === 'number' || typeof body.ref === 'string' ? body.ref : undefined;
   const channel = typeof body.channel === 'string' ? body.channel : undefined;
-  const base = { type: body.type, ref, channel, body };
+  const view = channel !== undefined && typeof body.view === 'string' ? body.view : undefined;
+  const base = { type: body.type, ref, channel, ...(view !== undefined ? { view } : {}), body };
   const summary = direction === 'out' ? describeRequest(body) : describeServerMessage(body, ref === undefined ? undefined : sent?.get(String(ref)));
   const failure = body.type === 'error' || (body.type === 'reply' && body.ok === false);
   return { ...base, summary, failure };
@@ -73,7 +87,9 @@ function describeRequest(m: Obj): string {
     case 'subscribe': {
       const parts = [channel];
       if (isObject(m.filter) && Object.keys(m.filter).length > 0) parts.push(`filter ${clip(JSON.stringify(m.filter), 60)}`);
+      if (m.intervalMs !== undefined) parts.push(`every ${String(m.intervalMs)} ms`);
       if (isObject(m.since)) parts.push(`since ${String(m.since.epoch)}:${String(m.since.seq)}`);
+      if (m.presence === true) parts.push('presence');
       return parts.join(' · ');
     }
     case 'publish': {
@@ -95,13 +111,15 @@ function describeServerMessage(m: Obj, request: SentRequest | undefined): string
     case 'error':
       return `${String(m.code)}: ${String(m.message ?? '')}`;
     case 'reply': {
-      const what = request ? [request.type, request.channel].filter(Boolean).join(' ') : 'request';
+      // a refused request's reply names no view: say which one it was
+      const target = request?.channel && (typeof m.view === 'string' ? request.channel : subscriptionLabel(request.channel, request.view));
+      const what = request ? [request.type, target].filter(Boolean).join(' ') : 'request';
       if (m.ok === false) {
         const error = isObject(m.error) ? m.error : {};
         return `${what} refused · ${String(error.code)}: ${String(error.message ?? '')}`;
       }
       const fields = Object.entries(m)
-        .filter(([key]) => key !== 'type' && key !== 'ref' && key !== 'ok' && key !== 'channel')
+        .filter(([key]) => key !== 'type' && key !== 'ref' && key !== 'ok' && key !== 'channel' && key !== 'view')
         .map(([key, value]) => `${key}: ${clip(JSON.stringify(value) ?? 'undefined', 40)}`);
       return [`${what} ok`, ...fields].join(' · ');
     }

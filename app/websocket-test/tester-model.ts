@@ -2,19 +2,27 @@
  * The tester page's state, outside React: one Pulseboard client and everything the page shows
  * about it (session, frame log, counters, round trips, subscriptions, token).
  *
+ * Subscriptions go on the wire exactly as the tester writes them: `subscribe`, `unsubscribe` and
+ * `resync` requests with the given channel, `view`, filter, `intervalMs` and `since`
+ * (docs/protocol.md §6, §7, §12), not through the SDK's listeners, which name views themselves.
+ * The model follows each subscription, a (channel, view) pair, from the frames that name it, and
+ * does for it what the SDK would: it resyncs on a gap and, after every new session, subscribes
+ * again with `since` = the last position seen, so a hub that still holds the history answers
+ * `recovered: true` and a recovery delta.
+ *
  * Frames can arrive hundreds of times a second, so changes are collected and published to the
  * page as an immutable `TesterView` at most every `FLUSH_MS`; the log is a ring of the last
  * `LOG_CAPACITY` frames, so memory stays bounded however long the page runs.
  */
 import { defaultHubUrl } from '@/components/PulseProvider';
 import { createPulseClient, type PulseClient } from '@/lib/client/client';
-import { filterKey } from '@/lib/protocol/filter-key';
 import type { ClientState } from '@/lib/client/states';
-import type { DisconnectEvent, FrameEvent, GetToken, PresenceState, ReconnectEvent, Unsubscribe } from '@/lib/client/types';
+import type { DisconnectEvent, FrameEvent, GetToken, ReconnectEvent } from '@/lib/client/types';
 import { isPulseClientError } from '@/lib/client/errors';
+import { deltaVerdict } from '@/lib/client/subscriptions';
 import type { Filter } from '@/lib/protocol/filter';
-import type { DeltaMessage, PublishInput, SnapshotMessage, StreamPosition, WelcomeMessage } from '@/lib/protocol/messages';
-import { byteLength, describeFrame, type Direction, type SentRequest } from './frame-info';
+import type { PublishInput, StreamPosition, SubscribeRequest, WelcomeMessage } from '@/lib/protocol/messages';
+import { byteLength, describeFrame, subscriptionKey, type Direction, type SentRequest } from './frame-info';
 import { fetchDevToken, readClaims, type DevTokenRequest, type TokenClaims } from './tokens';
 
 export const LOG_CAPACITY = 500;
@@ -30,6 +38,8 @@ export interface LogEntry {
   type: string;
   ref?: number | string;
   channel?: string;
+  /** The view a frame names (docs/protocol.md §12); none for a channel's default view. */
+  view?: string;
   summary: string;
   failure: boolean;
   data: string;
@@ -70,8 +80,15 @@ export interface ChannelSeq {
 
 export type SubscriptionStatus = 'subscribing' | 'live' | 'error' | 'waiting';
 
+/** A subscription as the page lists it: one (channel, view) pair. */
 export interface SubscriptionView {
+  /** `subscriptionKey(channel, view)`: unique among the page's subscriptions. */
+  key: string;
   channel: string;
+  /** Its view; undefined for the channel's default view. */
+  view: string | undefined;
+  /** Its pace, if it asked for one. */
+  intervalMs: number | undefined;
   filter: Filter | undefined;
   since: StreamPosition | undefined;
   status: SubscriptionStatus;
@@ -119,16 +136,42 @@ export type ActionResult =
   | { ok: true; at: number; text: string; value?: unknown }
   | { ok: false; at: number; code: string; message: string };
 
-interface SubscriptionRecord {
+/** What a subscribe asks for, as the tester typed it (invalid values included, to see the server refuse them). */
+export interface SubscribeInput {
   channel: string;
+  /** Empty or undefined: the channel's default view. */
+  view?: string;
+  filter?: Filter;
+  intervalMs?: number;
+  since?: StreamPosition;
+  presence?: boolean;
+}
+
+/**
+ * What a subscription waits for before it takes deltas again (as the SDK's `Awaiting`):
+ * `subscribe`: the reply (deltas that do not continue the position belong to the subscription
+ * being replaced); `snapshot`: a snapshot (after `recovered: false` or a `resync`).
+ */
+type Awaiting = 'none' | 'subscribe' | 'snapshot';
+
+interface SubscriptionRecord {
+  key: string;
+  channel: string;
+  view: string | undefined;
+  intervalMs: number | undefined;
   filter: Filter | undefined;
+  /** The `since` it was first subscribed with, as typed. */
   since: StreamPosition | undefined;
   presence: boolean;
   /** Users watching, once presence was asked for and arrived. */
   watching: number | null;
-  dispose: Unsubscribe;
   status: 'subscribing' | 'live' | 'error';
   recovered: boolean | null;
+  /** The last snapshot or delta taken, which the next delta must continue. */
+  position: StreamPosition | undefined;
+  awaiting: Awaiting;
+  /** Bumped by every subscribe sent, so the answer to an older one is ignored. */
+  generation: number;
   ids: Set<string>;
   events: number;
   error: string | null;
@@ -157,7 +200,31 @@ function failure(error: unknown): ActionResult {
   return { ok: false, at: Date.now(), code: 'ERROR', message: error instanceof Error ? error.message : String(error) };
 }
 
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/** The fields of a server message that `follow` reads, all unchecked (it comes straight off the wire). */
+interface FollowedMessage {
+  channel?: unknown;
+  view?: unknown;
+  epoch?: unknown;
+  seq?: unknown;
+  prevSeq?: unknown;
+  records?: Array<{ id: string }>;
+  upsert?: Array<{ id: string }>;
+  delete?: string[];
+  events?: unknown[];
+  count?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+/** An array off the wire, or none. */
+function list<T>(value: T[] | undefined): T[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** `kpi`, or `kpi (view chart)`: a subscription in the page's messages. */
+export function describeSubscription(channel: string, view: string | undefined): string {
+  return view === undefined ? channel : `${channel} (view ${view})`;
+}
 
 export class TesterModel {
   readonly client: PulseClient;
@@ -224,20 +291,22 @@ export class TesterModel {
           this.counters.sessions++;
           this.sessionSince = Date.now();
           this.nextRetry = null;
+          // A new session holds no subscription: subscribe each again, resuming where it was.
+          for (const record of this.subscriptions.values()) if (record.status !== 'error') this.sendSubscribe(record);
         }
         this.changed();
       }),
       c.on('disconnect', (event) => {
         this.lastDisconnect = { ...event, at: Date.now() };
-        for (const record of this.subscriptions.values()) if (record.status !== 'error') record.status = 'subscribing';
+        for (const record of this.subscriptions.values()) {
+          record.generation++;
+          record.awaiting = 'none';
+          if (record.status !== 'error') record.status = 'subscribing';
+        }
         this.changed();
       }),
       c.on('reconnect', (event) => {
         this.nextRetry = { ...event, at: Date.now() };
-        this.changed();
-      }),
-      c.on('gap', () => {
-        this.counters.gaps++;
         this.changed();
       }),
     ];
@@ -336,119 +405,120 @@ export class TesterModel {
   // ---- requests ----------------------------------------------------------------------------
 
   /**
-   * Subscribes through the client, so the subscription survives reconnects and resumes. A
-   * channel already subscribed with another filter gets one replacing `subscribe`; otherwise
-   * (same filter, or a `since` to resume from) it is unsubscribed first.
+   * Subscribes one (channel, view), exactly as given: a new subscription, or, for a pair already
+   * subscribed, the replacing `subscribe` the server answers with a fresh snapshot (or, with
+   * `since`, a resume). Sent at once on an open session, otherwise when the next one opens.
    */
-  async subscribeChannel(channel: string, filter: Filter | undefined, since: StreamPosition | undefined, presence = false): Promise<ActionResult> {
-    const existing = this.subscriptions.get(channel);
-    if (existing && !since && filterKey(filter) !== filterKey(existing.filter)) {
-      try {
-        this.attach(channel, filter, undefined, presence);
-      } catch (error) {
-        return failure(error);
-      }
-      existing.dispose();
-      return { ok: true, at: Date.now(), text: `replacing the subscription to ${channel}` };
-    }
-    if (existing) {
-      existing.dispose();
-      this.subscriptions.delete(channel);
-      // The client releases a channel at the end of the tick; subscribe after that.
-      await nextTask();
-    }
-    try {
-      this.attach(channel, filter, since, presence);
-    } catch (error) {
-      return failure(error);
-    }
-    return { ok: true, at: Date.now(), text: `subscribing to ${channel}` };
-  }
-
-  private attach(channel: string, filter: Filter | undefined, since: StreamPosition | undefined, presence = false): void {
+  async subscribeChannel(input: SubscribeInput): Promise<ActionResult> {
+    const view = input.view === '' ? undefined : input.view;
+    const key = subscriptionKey(input.channel, view);
+    const existing = this.subscriptions.get(key);
     const record: SubscriptionRecord = {
-      channel,
-      filter,
-      since,
-      presence,
+      key,
+      channel: input.channel,
+      view,
+      intervalMs: input.intervalMs,
+      filter: input.filter,
+      since: input.since,
+      presence: input.presence === true,
       watching: null,
-      dispose: () => {},
       status: 'subscribing',
       recovered: null,
+      // a replacing subscribe starts over unless told where to resume from
+      position: input.since ? { ...input.since } : undefined,
+      awaiting: 'none',
+      generation: (existing?.generation ?? 0) + 1,
       ids: new Set(),
       events: 0,
       error: null,
       updatedAt: null,
     };
-    const mine = () => this.subscriptions.get(channel) === record;
-    record.dispose = this.client.subscribe(channel, {
-      ...(filter ? { filter } : {}),
-      ...(since ? { since } : {}),
-      ...(presence
-        ? {
-            presence: true,
-            onPresence: (state: PresenceState) => {
-              if (!mine()) return;
-              record.watching = state.count;
-              this.changed();
-            },
-          }
-        : {}),
-      onSubscribed: ({ recovered }) => {
-        if (!mine()) return;
-        record.status = 'live';
-        record.recovered = recovered;
-        record.error = null;
-        this.changed();
-      },
-      onError: (error) => {
-        if (!mine()) return;
-        record.status = 'error';
-        record.error = `${error.code}: ${error.message}`;
-        this.changed();
-      },
-      onSnapshot: (snapshot: SnapshotMessage) => {
-        if (!mine()) return;
-        record.ids = new Set(snapshot.records.map((r) => r.id));
-        record.events += snapshot.events.length;
-        record.updatedAt = Date.now();
-        this.changed();
-      },
-      onDelta: (delta: DeltaMessage) => {
-        if (!mine()) return;
-        for (const entry of delta.upsert ?? []) record.ids.add(entry.id);
-        for (const id of delta.delete ?? []) record.ids.delete(id);
-        record.events += delta.events?.length ?? 0;
-        record.updatedAt = Date.now();
-        this.changed();
-      },
-    });
-    this.subscriptions.set(channel, record);
+    this.subscriptions.set(key, record);
     this.changed();
+    const label = describeSubscription(input.channel, view);
+    if (this.client.state !== 'open') return { ok: true, at: Date.now(), text: `${label} will be subscribed when the session opens` };
+    const answer = await this.sendSubscribe(record);
+    return answer ?? { ok: true, at: Date.now(), text: `${existing ? 'replaced' : 'subscribed to'} ${label}` };
   }
 
-  /** Unsubscribes a channel the page subscribed, or sends a bare `unsubscribe` for any other. */
-  async unsubscribeChannel(channel: string): Promise<ActionResult> {
-    const record = this.subscriptions.get(channel);
-    if (record) {
-      record.dispose();
-      this.subscriptions.delete(channel);
+  /**
+   * Sends the record's `subscribe` (with `since` = its last position) and follows the answer.
+   * Resolves to the failure, if the server refused it, or undefined.
+   */
+  private async sendSubscribe(record: SubscriptionRecord): Promise<ActionResult | undefined> {
+    const generation = ++record.generation;
+    const since = record.position;
+    record.status = 'subscribing';
+    record.awaiting = 'subscribe';
+    record.error = null;
+    const request: Omit<SubscribeRequest, 'type' | 'ref'> = {
+      channel: record.channel,
+      ...(record.view !== undefined ? { view: record.view } : {}),
+      ...(record.filter ? { filter: record.filter } : {}),
+      ...(record.intervalMs !== undefined ? { intervalMs: record.intervalMs } : {}),
+      ...(since ? { since: { epoch: since.epoch, seq: since.seq } } : {}),
+      ...(record.presence ? { presence: true } : {}),
+    };
+    try {
+      const reply = await this.client.request('subscribe', request);
+      if (this.subscriptions.get(record.key) !== record || record.generation !== generation) return undefined;
+      record.status = 'live';
+      record.recovered = reply.recovered;
+      // a snapshot follows `recovered: false`; one may already have arrived (it only follows the reply)
+      if (record.awaiting === 'subscribe') record.awaiting = reply.recovered ? 'none' : 'snapshot';
       this.changed();
-      return { ok: true, at: Date.now(), text: `unsubscribed from ${channel}` };
-    }
-    try {
-      const reply = await this.client.request('unsubscribe', { channel });
-      return { ok: true, at: Date.now(), text: `unsubscribe ok`, value: reply };
+      return undefined;
     } catch (error) {
-      return failure(error);
+      const result = failure(error);
+      if (this.subscriptions.get(record.key) !== record || record.generation !== generation) return result;
+      if (!result.ok && (result.code === 'DISCONNECTED' || result.code === 'CLOSED')) return result; // the next session subscribes again
+      record.status = 'error';
+      record.awaiting = 'none';
+      record.error = result.ok ? null : `${result.code}: ${result.message}`;
+      this.changed();
+      return result;
     }
   }
 
-  async resync(channel: string): Promise<ActionResult> {
+  /** Unsubscribes one (channel, view), whether or not the page subscribed it, and forgets it once the server agrees (or knows nothing of it). */
+  async unsubscribeChannel(channel: string, view?: string): Promise<ActionResult> {
+    const name = view === '' ? undefined : view;
+    const key = subscriptionKey(channel, name);
+    const record = this.subscriptions.get(key);
+    if (record && this.client.state !== 'open') {
+      // nothing on the server to undo: the next session simply does not subscribe it
+      this.subscriptions.delete(key);
+      this.changed();
+      return { ok: true, at: Date.now(), text: `forgot ${describeSubscription(channel, name)}` };
+    }
     try {
-      const reply = await this.client.request('resync', { channel });
-      return { ok: true, at: Date.now(), text: `resync ok: a fresh snapshot of ${channel} follows`, value: reply };
+      const reply = await this.client.request('unsubscribe', { channel, ...(name !== undefined ? { view: name } : {}) });
+      this.forget(key, record);
+      return { ok: true, at: Date.now(), text: `unsubscribed from ${describeSubscription(channel, name)}`, value: reply };
     } catch (error) {
+      const result = failure(error);
+      if (!result.ok && result.code === 'NOT_SUBSCRIBED') this.forget(key, record);
+      return result;
+    }
+  }
+
+  private forget(key: string, record: SubscriptionRecord | undefined): void {
+    if (record && this.subscriptions.get(key) === record) {
+      this.subscriptions.delete(key);
+      this.changed();
+    }
+  }
+
+  /** Asks for a fresh snapshot of one (channel, view); its deltas are dropped until it arrives. */
+  async resync(channel: string, view?: string): Promise<ActionResult> {
+    const name = view === '' ? undefined : view;
+    const record = this.subscriptions.get(subscriptionKey(channel, name));
+    if (record) record.awaiting = 'snapshot';
+    try {
+      const reply = await this.client.request('resync', { channel, ...(name !== undefined ? { view: name } : {}) });
+      return { ok: true, at: Date.now(), text: `resync ok: a fresh snapshot of ${describeSubscription(channel, name)} follows`, value: reply };
+    } catch (error) {
+      if (record?.awaiting === 'snapshot') record.awaiting = 'none';
       return failure(error);
     }
   }
@@ -539,12 +609,15 @@ export class TesterModel {
     if (direction === 'out') {
       c.framesOut++;
       c.bytesOut += bytes;
-      if (info.ref !== undefined) this.remember(String(info.ref), { type: info.type, ...(info.channel ? { channel: info.channel } : {}) });
+      if (info.ref !== undefined) {
+        this.remember(String(info.ref), { type: info.type, ...(info.channel ? { channel: info.channel } : {}), ...(info.view !== undefined ? { view: info.view } : {}) });
+      }
     } else {
       c.framesIn++;
       c.bytesIn += bytes;
       if (info.failure) c.errors++;
       this.countData(info.type, info.body, at);
+      this.follow(info.type, info.body);
     }
     const entry: LogEntry = {
       id: this.nextId++,
@@ -554,6 +627,7 @@ export class TesterModel {
       type: info.type,
       ...(info.ref !== undefined ? { ref: info.ref } : {}),
       ...(info.channel !== undefined ? { channel: info.channel } : {}),
+      ...(info.view !== undefined ? { view: info.view } : {}),
       summary: info.summary,
       failure: info.failure,
       data,
@@ -571,7 +645,55 @@ export class TesterModel {
       if (m.recovery === true) this.counters.recoveryDeltas++;
     }
     this.counters.events += Array.isArray(m.events) ? m.events.length : 0;
-    if (typeof m.channel === 'string') this.channels.set(m.channel, { channel: m.channel, epoch: String(m.epoch), seq: Number(m.seq), at });
+    if (typeof m.channel !== 'string') return;
+    // the newest position of the channel, whichever view (a paced one lags) brought it
+    const held = this.channels.get(m.channel);
+    if (held && held.epoch === String(m.epoch) && held.seq > Number(m.seq)) return;
+    this.channels.set(m.channel, { channel: m.channel, epoch: String(m.epoch), seq: Number(m.seq), at });
+  }
+
+  /** Applies a server message to the subscription it names, as the SDK would. */
+  private follow(type: string, body: unknown): void {
+    const m = body as FollowedMessage | undefined;
+    if (typeof m?.channel !== 'string') return;
+    const record = this.subscriptions.get(subscriptionKey(m.channel, typeof m.view === 'string' ? m.view : undefined));
+    if (!record) return;
+    switch (type) {
+      case 'snapshot':
+        record.position = { epoch: String(m.epoch), seq: Number(m.seq) };
+        if (record.awaiting === 'snapshot') record.awaiting = 'none';
+        record.ids = new Set(list(m.records).map((r) => r.id));
+        record.events += list(m.events).length;
+        record.updatedAt = Date.now();
+        return;
+      case 'delta': {
+        const verdict = deltaVerdict(record.position, record.awaiting, { epoch: String(m.epoch), prevSeq: Number(m.prevSeq) });
+        if (verdict === 'ignore') return;
+        if (verdict === 'gap') {
+          // docs/protocol.md §5, gap rule: a correct server never causes this
+          this.counters.gaps++;
+          void this.resync(record.channel, record.view);
+          return;
+        }
+        record.position = { epoch: String(m.epoch), seq: Number(m.seq) };
+        for (const entry of list(m.upsert)) record.ids.add(entry.id);
+        for (const id of list(m.delete)) record.ids.delete(id);
+        record.events += list(m.events).length;
+        record.updatedAt = Date.now();
+        return;
+      }
+      case 'presence':
+      case 'presence_diff':
+        if (typeof m.count === 'number') record.watching = m.count;
+        return;
+      case 'error':
+        // the server ended the subscription (a refreshed token no longer allows it)
+        record.generation++;
+        record.status = 'error';
+        record.awaiting = 'none';
+        record.error = `${String(m.code)}: ${String(m.message ?? '')}`;
+        return;
+    }
   }
 
   /** Ring buffer: the oldest entry is overwritten once the log is full. */
@@ -618,14 +740,17 @@ export class TesterModel {
       rtt: this.rtt,
       channels: [...this.channels.values()].sort((a, b) => a.channel.localeCompare(b.channel)),
       subscriptions: [...this.subscriptions.values()].map((r) => ({
+        key: r.key,
         channel: r.channel,
+        view: r.view,
+        intervalMs: r.intervalMs,
         filter: r.filter,
         since: r.since,
         status: r.status === 'subscribing' && state !== 'open' ? 'waiting' : r.status,
         recovered: r.recovered,
         records: r.ids.size,
         events: r.events,
-        position: this.client.position(r.channel),
+        position: r.position ? { ...r.position } : undefined,
         error: r.error,
         updatedAt: r.updatedAt,
         watching: r.presence ? r.watching : null,

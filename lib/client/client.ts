@@ -2,9 +2,9 @@
  * The isomorphic Pulseboard client: one WebSocket session to the hub, kept alive across drops.
  *
  * Every attempt runs the same handshake: `getToken()` → open the socket → `auth` → `welcome`.
- * Once open, the client resubscribes every channel from its last position, answers silence
- * with an application `ping`, and refreshes the token before it expires. Every state change
- * goes through `setState`, which emits `state` with `{oldState, newState}`.
+ * Once open, the client resubscribes every view of every channel from its own position,
+ * answers silence with an application `ping`, and refreshes the token before it expires. Every
+ * state change goes through `setState`, which emits `state` with `{oldState, newState}`.
  */
 import { CHANNEL_NAME, isChannelName } from '../protocol/channel';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../protocol/codes';
@@ -26,6 +26,7 @@ import { decodeServerFrame } from './frames';
 import { alwaysOnline, defaultNetworkMonitor, type NetworkMonitor } from './network';
 import { isActiveState, isStoppedState, type ClientState } from './states';
 import { Subscriptions, type RequestCallbacks } from './subscriptions';
+import type { ViewOptions } from './views';
 import {
   WS_OPEN,
   type ClientEvents,
@@ -40,6 +41,7 @@ import {
   type Unsubscribe,
   type WebSocketConstructor,
   type WebSocketLike,
+  type ViewInfo,
   PresenceState,
 } from './types';
 
@@ -87,17 +89,30 @@ export interface PulseClient {
   off<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): void;
 
   /**
-   * Subscribes to `channel`; returns the disposer. Listeners of one channel share one server
-   * subscription; the last one to leave unsubscribes.
+   * Subscribes to a view of `channel` (its `filter` and `intervalMs`); returns the disposer.
+   * Listeners with the same filter and pace share one server subscription, the last one to
+   * leave unsubscribes it; listeners with another filter or pace get a view of their own beside
+   * it (docs/client.md, "Views"). Throws a `TypeError` for an invalid channel name or pace.
    *
    * @example
    * const stop = client.subscribe('kpi', { filter: { where: { org: 'emea' } }, onSnapshot, onDelta });
+   * const slow = client.subscribe('kpi', { intervalMs: 5000, onDelta: redrawChart }); // a second view
    */
   subscribe(channel: string, options?: SubscribeOptions): Unsubscribe;
-  /** The channel's last applied position, if subscribed. */
-  position(channel: string): StreamPosition | undefined;
+  /**
+   * A view's last applied position, if subscribed: the view `view` names, or without it the
+   * channel's default view (its only view when it has one).
+   */
+  position(channel: string, view?: ViewOptions): StreamPosition | undefined;
   /** Who is watching the channel, once a subscriber asked for presence and the list arrived. */
   presence(channel: string): PresenceState | undefined;
+  /** The views the client holds (of `channel`, or all), with their wire names: for logs and test tools. */
+  views(channel?: string): ViewInfo[];
+  /**
+   * Asks the hub for a fresh snapshot of every subscribed view (of `channel`, or of every
+   * channel), each with its own `view`; resolves once all are answered.
+   */
+  resync(channel?: string): Promise<void>;
 
   /**
    * Sends a request and resolves with its reply's fields, or rejects with a `PulseClientError`
@@ -256,12 +271,20 @@ class Client implements PulseClient {
     return this.subscriptions.add(channel, options);
   }
 
-  position(channel: string): StreamPosition | undefined {
-    return this.subscriptions.position(channel);
+  position(channel: string, view?: ViewOptions): StreamPosition | undefined {
+    return this.subscriptions.position(channel, view);
   }
 
   presence(channel: string): PresenceState | undefined {
     return this.subscriptions.presence(channel);
+  }
+
+  views(channel?: string): ViewInfo[] {
+    return this.subscriptions.views(channel);
+  }
+
+  resync(channel?: string): Promise<void> {
+    return this.subscriptions.resyncAll(channel);
   }
 
   request<T extends RequestType>(type: T, fields: RequestFields<T>, options: RequestOptions = {}): Promise<RequestResult<T>> {
@@ -689,7 +712,7 @@ class Client implements PulseClient {
         return;
       }
     }
-    if (message.channel !== undefined) this.subscriptions.handleEnded(message.channel, error);
+    if (message.channel !== undefined) this.subscriptions.handleEnded(message.channel, message.view, error);
     this.reportError(error);
   }
 

@@ -23,6 +23,8 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 const isRef = (v: unknown): v is number | string => typeof v === 'number' || typeof v === 'string';
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const optionalArray = (v: unknown): boolean => v === undefined || Array.isArray(v);
+/** A message about a named view carries its name; the default view's carry none. */
+const optionalView = (v: unknown): boolean => v === undefined || typeof v === 'string';
 const isRecordLike = (v: unknown): boolean => isObject(v) && typeof v.id === 'string';
 const isEvent = (v: unknown): v is ChannelEvent => isObject(v) && isSeq(v.seq) && typeof v.type === 'string';
 
@@ -52,6 +54,7 @@ export function decodeServerMessage(raw: unknown): ServerMessage | null {
             code: raw.code as ErrorCode,
             message: String(raw.message ?? ''),
             ...(typeof raw.channel === 'string' ? { channel: raw.channel } : {}),
+            ...(typeof raw.channel === 'string' && typeof raw.view === 'string' ? { view: raw.view } : {}),
           } satisfies ErrorMessage)
         : null;
     case 'snapshot':
@@ -59,11 +62,11 @@ export function decodeServerMessage(raw: unknown): ServerMessage | null {
     case 'delta':
       return decodeDelta(raw);
     case 'presence':
-      return typeof raw.channel === 'string' && isSeq(raw.count) && Array.isArray(raw.users) && raw.users.every(isPresenceUser) && typeof raw.truncated === 'boolean'
+      return typeof raw.channel === 'string' && optionalView(raw.view) && isSeq(raw.count) && Array.isArray(raw.users) && raw.users.every(isPresenceUser) && typeof raw.truncated === 'boolean'
         ? (raw as unknown as PresenceMessage)
         : null;
     case 'presence_diff':
-      return typeof raw.channel === 'string' && isSeq(raw.count) && Array.isArray(raw.joins) && raw.joins.every(isPresenceUser) && Array.isArray(raw.leaves) && raw.leaves.every((u) => typeof u === 'string')
+      return typeof raw.channel === 'string' && optionalView(raw.view) && isSeq(raw.count) && Array.isArray(raw.joins) && raw.joins.every(isPresenceUser) && Array.isArray(raw.leaves) && raw.leaves.every((u) => typeof u === 'string')
         ? (raw as unknown as PresenceDiffMessage)
         : null;
     default:
@@ -87,14 +90,14 @@ function decodeReply(raw: Obj): ReplyMessage | null {
 }
 
 function decodeSnapshot(raw: Obj): SnapshotMessage | null {
-  if (typeof raw.channel !== 'string' || typeof raw.epoch !== 'string' || !isSeq(raw.seq)) return null;
+  if (typeof raw.channel !== 'string' || !optionalView(raw.view) || typeof raw.epoch !== 'string' || !isSeq(raw.seq)) return null;
   if (!Array.isArray(raw.records) || !raw.records.every(isRecordLike)) return null;
   if (!optionalArray(raw.events) || !((raw.events as unknown[] | undefined) ?? []).every(isEvent)) return null;
   return { ...(raw as unknown as SnapshotMessage), events: (raw.events as ChannelEvent[] | undefined) ?? [], gap: raw.gap === true };
 }
 
 function decodeDelta(raw: Obj): DeltaMessage | null {
-  if (typeof raw.channel !== 'string' || typeof raw.epoch !== 'string') return null;
+  if (typeof raw.channel !== 'string' || !optionalView(raw.view) || typeof raw.epoch !== 'string') return null;
   if (!isSeq(raw.seq) || !isSeq(raw.prevSeq)) return null;
   if (!optionalArray(raw.upsert) || !((raw.upsert as unknown[] | undefined) ?? []).every(isRecordLike)) return null;
   if (!optionalArray(raw.delete) || !((raw.delete as unknown[] | undefined) ?? []).every((id) => typeof id === 'string')) return null;

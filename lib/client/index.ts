@@ -6,7 +6,8 @@ export { backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../protocol/backo
 export { PulseClientError, ClientErrorCode, isPulseClientError, type PulseErrorCode } from './errors';
 export { CLIENT_STATES, isActiveState, isStoppedState, type ClientState } from './states';
 export { alwaysOnline, defaultNetworkMonitor, type NetworkMonitor } from './network';
-export { deltaVerdict, type Awaiting, type DeltaVerdict } from './subscriptions';
+export { deltaVerdict, isPresenceOnly, type Awaiting, type DeltaVerdict } from './subscriptions';
+export { isPlainView, parseViewStoreKey, PRESENCE_ONLY_FILTER, viewKey, viewName, viewStoreKey, type ViewOptions } from './views';
 export { filterKey } from '../protocol/filter-key';
 export { fetchSnapshot, snapshotUrl, type FetchSnapshotOptions, type HttpSnapshot } from './http';
 export { decodeServerFrame } from './frames';

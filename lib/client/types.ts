@@ -142,6 +142,8 @@ export interface ClientErrorEvent {
 /** A `subscribe` was answered; `recovered` says whether the resume from `since` was lossless. */
 export interface SubscribedEvent {
   channel: string;
+  /** The view's name on the wire; absent for the channel's default view. */
+  view?: string;
   recovered: boolean;
   /** The position the subscribe resumed from, if any. */
   since?: StreamPosition;
@@ -150,12 +152,16 @@ export interface SubscribedEvent {
 /** A subscribe was refused (`BAD_FILTER`, `FORBIDDEN`, `SUBSCRIPTION_LIMIT`, …) or timed out. */
 export interface SubscriptionErrorEvent {
   channel: string;
+  /** The view's name on the wire; absent for the channel's default view. */
+  view?: string;
   error: PulseClientError;
 }
 
-/** A delta did not continue the channel's last position; the client sent `resync`. */
+/** A delta did not continue its view's last position; the client sent `resync`. */
 export interface GapEvent {
   channel: string;
+  /** The view's name on the wire; absent for the channel's default view. */
+  view?: string;
   /** The position the client held (undefined when it had none). */
   position?: StreamPosition;
   /** The offending delta's `epoch` and `prevSeq`. */
@@ -180,9 +186,9 @@ export interface ClientEvents {
   error: ClientErrorEvent;
   subscribed: SubscribedEvent;
   subscriptionError: SubscriptionErrorEvent;
-  /** A snapshot accepted for a subscribed channel. */
+  /** A snapshot accepted for a subscribed view. */
   snapshot: SnapshotMessage;
-  /** A delta accepted for a subscribed channel (after gap detection). */
+  /** A delta accepted for a subscribed view (after gap detection). */
   delta: DeltaMessage;
   gap: GapEvent;
   pong: PongEvent;
@@ -191,22 +197,53 @@ export interface ClientEvents {
 // ---- subscriptions ------------------------------------------------------------------------
 
 export interface SubscribeOptions {
-  /** Server-side filter. One filter per channel per client: the newest live subscriber's wins. */
+  /**
+   * Server-side filter (docs/protocol.md §6). Listeners with the same filter and pace share a
+   * view; another filter or pace is another view of the channel, beside this one.
+   */
   filter?: Filter;
-  /** Resume from this position (for example a server-rendered snapshot's). Used when the client holds none. */
+  /**
+   * Pace: at most one delta per this many ms, changes in between merged (docs/protocol.md §12);
+   * from the server's batch interval to 60000. Default: every batch.
+   */
+  intervalMs?: number;
+  /** Resume the view from this position (for example a server-rendered snapshot's). Used when the client holds none for it. */
   since?: StreamPosition;
-  /** A snapshot replaced the channel's state. */
+  /** A snapshot replaced the view's state. */
   onSnapshot?: (message: SnapshotMessage) => void;
-  /** A delta continued the channel's state (already checked for gaps). */
+  /** A delta continued the view's state (already checked for gaps). */
   onDelta?: (message: DeltaMessage) => void;
   /** The subscribe was answered (after every reconnect too). */
   onSubscribed?: (event: SubscribedEvent) => void;
-  /** The subscribe was refused or timed out. */
+  /** The subscribe was refused or timed out, or the server ended the subscription. */
   onError?: (error: PulseClientError) => void;
-  /** Also follow who is watching the channel (one listener asking is enough for the channel). */
+  /**
+   * Also follow who is watching the channel. One subscription per channel asks for it, whatever
+   * the number of views (presence counts users). A listener with `presence: true` and nothing
+   * else to read (no filter, pace, `since`, `onSnapshot` or `onDelta`) makes no view of its own.
+   */
   presence?: boolean;
   /** Who is watching changed (a listener with `presence: true`); also called once the list arrives. */
   onPresence?: (state: PresenceState) => void;
+}
+
+/** One view the client holds (`client.views()`): a subscription of a channel, as the wire names it. */
+export interface ViewInfo {
+  channel: string;
+  /** Its name on the wire; absent for the channel's default view. */
+  view?: string;
+  /** Its stable name (`viewName`), what `view` is whenever it is not the default view. */
+  name: string;
+  filter?: Filter;
+  intervalMs?: number;
+  /** How many listeners read it; 0 for a presence holder, or a view on its way out. */
+  listeners: number;
+  /** Its subscription asks for the channel's presence. */
+  presence: boolean;
+  /** A subscribe went out on the current connection (and was not refused or ended). */
+  subscribed: boolean;
+  /** The last snapshot or delta applied. */
+  position?: StreamPosition;
 }
 
 /** Who is watching a channel, as the client holds it (kept across reconnects: the server sends the list again). */

@@ -1,8 +1,10 @@
 /**
- * Fan-out (docs/protocol.md §5, §7, §8). Commits are merged per channel and per record into a
- * batch window; every `batchMs` each window is flushed: per distinct view (channel + filter)
- * the delta is computed once, per (view, prevSeq) it is serialized once, and the same bytes
- * go to every socket in that group.
+ * Fan-out (docs/protocol.md §5, §7, §8, §12). Commits are merged per channel and per record
+ * into a batch window; every `batchMs` each window is flushed: per distinct filter the delta
+ * is computed once, per (view name, filter, prevSeq) it is serialized once, and the same bytes
+ * go to every socket in that group. Subscriptions with a pace (`intervalMs`) are served by
+ * paced windows instead (`pace.ts`): each flushed batch window is merged into the pending
+ * window of every pace its channel has, which goes out the same way once its interval passed.
  *
  * A subscriber is "aligned" when it is up to date at the window's start; aligned
  * subscribers share the window's delta. Anyone else (just subscribed, resumed, drained after
@@ -13,14 +15,15 @@
  * A subscriber's own data (snapshot, recovery delta) is serialized before anything is sent
  * for it, the subscribe `reply` included, so a failure can still be that request's one reply.
  */
-import type { Commit, Engine, RecordChange, Recovery } from '../engine/types';
+import type { Commit, Engine, Recovery } from '../engine/types';
 import type { Logger } from '../log';
-import { CloseCode, type ChannelEvent, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
+import { CloseCode, viewField, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
 import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
-import type { Subscription, SubscriptionIndex } from './subscription';
-import { recoveryDelta, snapshotView, windowDelta, type DeltaContent } from './views';
+import { PacedWindows, type PaceGroup } from './pace';
+import { EVERY_BATCH, type Subscription, type SubscriptionIndex } from './subscription';
+import { mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
 
 export interface BroadcasterOptions {
   batchMs: number;
@@ -43,25 +46,13 @@ interface Head extends StreamPosition {
 /** Default of `headIdleMs`: a minute. */
 const HEAD_IDLE_MS = 60_000;
 
-interface BatchWindow {
-  key: string;
-  tenant: string;
-  channel: string;
-  epoch: string;
-  /** Seq every aligned subscriber is at when the window opened. */
-  startSeq: number;
-  endSeq: number;
-  /** Time the first publish of the window was accepted. */
-  firstTs: number;
-  /** Per record: its state at the window's start and now. */
-  changes: Map<string, RecordChange>;
-  events: ChannelEvent[];
-}
-
-/** One view's share of a flush: its delta (null when nothing visible changed) and its frame per prevSeq. */
+/**
+ * One filter's share of a flush: its delta (null when nothing visible changed), and its frame
+ * per view name (undefined: the default view) and prevSeq, since a frame carries its view.
+ */
 interface ViewOutput {
   content: DeltaContent | null;
-  frames: Map<number, Buffer>;
+  frames: Map<string | undefined, Map<number, Buffer>>;
 }
 
 /** A subscriber's own data message, serialized, and the position it brings the subscriber to. */
@@ -84,6 +75,8 @@ class UnsendableError extends Error {
 
 export class Broadcaster {
   private readonly windows = new Map<string, BatchWindow>();
+  /** Pending deltas of the subscriptions with a pace, per channel and pace. */
+  private readonly paced = new PacedWindows();
   /**
    * Latest commit seen per channel, to notice a subscriber left behind after a catch-up.
    * Channels nobody watches and nobody publishes to are forgotten after a while (`forgetIdle`).
@@ -129,7 +122,7 @@ export class Broadcaster {
     let window = this.windows.get(key);
     if (window && (window.epoch !== commit.epoch || window.endSeq + 1 !== commit.seq)) {
       // Out of order or a new lineage: close the window; misaligned subscribers catch up.
-      this.flushSafely(window);
+      this.flush(window);
       window = undefined;
     }
     if (!window) {
@@ -146,21 +139,24 @@ export class Broadcaster {
       };
       this.windows.set(key, window);
     }
-    for (const change of commit.changes) {
-      const pending = window.changes.get(change.id);
-      if (pending) pending.after = change.after;
-      else window.changes.set(change.id, { id: change.id, before: change.before, after: change.after });
-    }
+    mergeChanges(window.changes, commit.changes);
     for (const event of commit.events) window.events.push(event);
     window.endSeq = commit.seq;
-    if (commit.events.some((event) => event.priority === 'critical')) this.flushSafely(window);
+    if (commit.events.some((event) => event.priority === 'critical')) {
+      // A critical event reaches every subscription at once, whatever its pace.
+      this.flush(window);
+      const now = Date.now();
+      for (const group of this.paced.of(key)) this.flushPaced(group, now);
+    }
   }
 
   /** Flushes every pending window and looks after stalled sockets. Runs every `batchMs`. */
   tick(): void {
     const started = performance.now();
-    this.flushAll();
+    for (const window of [...this.windows.values()]) this.flush(window);
     const now = Date.now();
+    for (const group of this.paced.all()) if (this.paced.isDue(group, now)) this.flushPaced(group, now);
+    this.paced.sweep((key) => this.index.paces(key));
     this.serviceStalled(now);
     this.forgetIdle(now);
     this.afterTick?.();
@@ -170,17 +166,39 @@ export class Broadcaster {
     this.stats.flushDuration.record(elapsedMs);
   }
 
-  /** Flushes everything now (graceful shutdown). */
+  /** Flushes everything now, paced deltas included (graceful shutdown). */
   flushAll(): void {
-    for (const window of [...this.windows.values()]) this.flushSafely(window);
+    for (const window of [...this.windows.values()]) this.flush(window);
+    const now = Date.now();
+    for (const group of this.paced.all()) this.flushPaced(group, now);
   }
 
-  /** Flushes one window; one that fails costs its channel a resync, never the flush loop. */
-  private flushSafely(window: BatchWindow): void {
+  /**
+   * Closes a batch window: the subscriptions without a pace get its delta now, and each pace
+   * of the channel takes it into its pending window.
+   */
+  private flush(window: BatchWindow): void {
+    this.windows.delete(window.key);
+    const paces = this.index.paces(window.key);
+    if (!paces) return;
+    for (const pace of paces.keys()) if (pace !== EVERY_BATCH) this.paced.absorb(window, pace);
+    const everyBatch = paces.get(EVERY_BATCH);
+    if (everyBatch) this.fanOutSafely(window, everyBatch, true);
+  }
+
+  /** Sends a pace group's pending window to its subscriptions, if it has one. */
+  private flushPaced(group: PaceGroup, now: number): void {
+    const window = this.paced.take(group, now);
+    const subscribers = this.index.paces(group.key)?.get(group.intervalMs);
+    if (window && subscribers) this.fanOutSafely(window, subscribers, false);
+  }
+
+  /** Fans one window out; one that fails costs its subscribers a resync, never the flush loop. */
+  private fanOutSafely(window: BatchWindow, subscribers: Iterable<Subscription>, recordLatency: boolean): void {
     try {
-      this.flush(window);
+      this.fanOut(window, subscribers, recordLatency);
     } catch (error) {
-      this.flushFailed(window, error);
+      this.flushFailed(window, subscribers, error);
     }
   }
 
@@ -190,20 +208,20 @@ export class Broadcaster {
    * snapshot with `gap: true` where the history no longer reaches), so nobody is left behind
    * in silence while its socket stays open.
    */
-  private flushFailed(window: BatchWindow, error: unknown): void {
+  private flushFailed(window: BatchWindow, subscribers: Iterable<Subscription>, error: unknown): void {
     this.stats.flushErrors++;
     this.log?.error({ err: error, tenant: window.tenant, channel: window.channel, seq: window.endSeq }, 'flush failed: resyncing the channel');
-    const subscribers = this.index.of(window.key);
-    if (!subscribers) return;
     for (const sub of subscribers) {
       if (!sub.busy && (sub.epoch !== window.epoch || sub.syncedSeq < window.endSeq)) void this.catchUp(sub);
     }
   }
 
-  private flush(window: BatchWindow): void {
-    this.windows.delete(window.key);
-    const subscribers = this.index.of(window.key);
-    if (!subscribers) return;
+  /**
+   * One window's delta to the subscribers it serves (all of one pace): aligned subscribers
+   * share it, the others are caught up from the history. `recordLatency`: count the deliveries
+   * in the publish → socket latency (a paced delta waits on purpose, so it does not count).
+   */
+  private fanOut(window: BatchWindow, subscribers: Iterable<Subscription>, recordLatency: boolean): void {
     const views = new Map<string, ViewOutput>();
     let delivered = 0;
     for (const sub of subscribers) {
@@ -227,16 +245,18 @@ export class Broadcaster {
         sub.syncedSeq = window.endSeq;
         continue;
       }
-      let frame = view.frames.get(sub.sentSeq);
+      let frames = view.frames.get(sub.view);
+      if (!frames) view.frames.set(sub.view, (frames = new Map()));
+      let frame = frames.get(sub.sentSeq);
       if (!frame) {
-        frame = encode(deltaMessage(window.channel, window.epoch, sub.sentSeq, window.endSeq, view.content));
-        view.frames.set(sub.sentSeq, frame);
+        frame = encode(deltaMessage(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content));
+        frames.set(sub.sentSeq, frame);
       }
       connection.sendFrame(frame);
       sub.sentSeq = sub.syncedSeq = window.endSeq;
       delivered++;
     }
-    if (delivered) this.stats.latency.record(Date.now() - window.firstTs, delivered);
+    if (delivered && recordLatency) this.stats.latency.record(Date.now() - window.firstTs, delivered);
   }
 
   /**
@@ -344,20 +364,24 @@ export class Broadcaster {
     if (subscribers) for (const sub of subscribers) if (!sub.busy) this.reconcile(sub);
   }
 
-  /** After a catch-up: if commits went by meanwhile and no window will carry them, catch up again. */
+  /**
+   * After a catch-up: if commits went by meanwhile and no window will carry them, catch up
+   * again. For a subscription with a pace, its pace's pending window carries them too (the
+   * batch window goes into it, and it brings along whoever it finds behind).
+   */
   private reconcile(sub: Subscription): void {
     if (!sub.active || sub.connection.stalledSince !== null) return;
     const head = this.heads.get(sub.key);
     if (!head || (head.epoch === sub.epoch && head.seq <= sub.syncedSeq)) return;
-    const window = this.windows.get(sub.key);
-    if (window && window.epoch === sub.epoch && window.startSeq <= sub.syncedSeq) return;
+    if (carries(this.windows.get(sub.key), sub)) return;
+    if (sub.intervalMs !== undefined && carries(this.paced.pending(sub.key, sub.intervalMs), sub)) return;
     void this.catchUp(sub);
   }
 
   /** The recovery delta from `prevSeq`, serialized. Throws `UnsendableError`. */
   private prepareRecovery(sub: Subscription, prevSeq: number, recovery: Extract<Recovery, { ok: true }>): Prepared {
     return prepared(recovery.epoch, recovery.seq, () => ({
-      ...deltaMessage(sub.channel, recovery.epoch, prevSeq, recovery.seq, recoveryDelta(recovery, sub.filter)),
+      ...deltaMessage(sub.channel, sub.view, recovery.epoch, prevSeq, recovery.seq, recoveryDelta(recovery, sub.filter)),
       recovery: true,
     }));
   }
@@ -366,7 +390,7 @@ export class Broadcaster {
   private prepareSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean): Prepared {
     return prepared(state.epoch, state.seq, (): SnapshotMessage => {
       const view = snapshotView(state, sub.filter, this.options.snapshotEvents, this.options.snapshotEventsMaxBytes);
-      return { type: 'snapshot', channel: sub.channel, epoch: state.epoch, seq: state.seq, records: view.records, events: view.events, gap };
+      return { type: 'snapshot', channel: sub.channel, ...viewField(sub.view), epoch: state.epoch, seq: state.seq, records: view.records, events: view.events, gap };
     });
   }
 
@@ -420,13 +444,18 @@ export class Broadcaster {
     if (now - this.sweptAt < idleMs / 2) return;
     this.sweptAt = now;
     for (const [key, head] of this.heads) {
-      if (now - head.at >= idleMs && !this.index.of(key) && !this.windows.has(key)) this.heads.delete(key);
+      if (now - head.at >= idleMs && !this.index.of(key) && !this.windows.has(key) && !this.paced.has(key)) this.heads.delete(key);
     }
   }
 }
 
-function deltaMessage(channel: string, epoch: string, prevSeq: number, seq: number, content: DeltaContent): DeltaMessage {
-  return { type: 'delta', channel, epoch, prevSeq, seq, ...content };
+function deltaMessage(channel: string, view: string | undefined, epoch: string, prevSeq: number, seq: number, content: DeltaContent): DeltaMessage {
+  return { type: 'delta', channel, ...viewField(view), epoch, prevSeq, seq, ...content };
+}
+
+/** Whether `window` will bring `sub` up to date when it goes out (it starts at or before where `sub` is). */
+function carries(window: BatchWindow | null | undefined, sub: Subscription): boolean {
+  return window !== null && window !== undefined && window.epoch === sub.epoch && window.startSeq <= sub.syncedSeq;
 }
 
 function encode(message: DeltaMessage | SnapshotMessage): Buffer {

@@ -1,5 +1,5 @@
 /**
- * Requests of an open session (docs/protocol.md §2–§3, §6–§7): one function per message type.
+ * Requests of an open session (docs/protocol.md §2–§3, §6–§7, §12): one function per message type.
  * Each either answers through `reply`/`fail` or throws a `HubError`, which becomes a failed
  * reply (or an unsolicited `error` when the request had no `ref`).
  */
@@ -15,6 +15,7 @@ import {
   type PublishResult,
   type Ref,
   type SubscribeRequest,
+  viewField,
 } from '../protocol';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -26,7 +27,7 @@ import { compileFilter } from './filter';
 import type { PresenceBook } from '../presence/presence';
 import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
-import { Subscription, type SubscriptionIndex } from './subscription';
+import { Subscription, subscriptionId, type SubscriptionIndex } from './subscription';
 
 /** What request handling needs from the hub. */
 export interface HubContext {
@@ -145,12 +146,13 @@ function applyRefreshedRights(hub: HubContext, connection: Connection, session: 
     }
     hub.index.remove(sub);
     hub.stats.error(ErrorCode.FORBIDDEN);
-    hub.log.info({ ...connection.logContext, channel: sub.channel }, 'subscription ended by a refreshed token');
+    hub.log.info({ ...connection.logContext, channel: sub.channel, view: sub.view }, 'subscription ended by a refreshed token');
     connection.send({
       type: 'error',
       code: ErrorCode.FORBIDDEN,
-      message: `subscription to ${sub.channel} ended: the refreshed token does not allow ${reason}`,
+      message: `subscription to ${describe(sub.channel, sub.view)} ended: the refreshed token does not allow ${reason}`,
       channel: sub.channel,
+      ...viewField(sub.view),
     });
   }
 }
@@ -163,20 +165,27 @@ function refreshFailed(hub: HubContext, connection: Connection, error: HubError)
 
 async function subscribe(hub: HubContext, connection: Connection, request: SubscribeRequest): Promise<void> {
   const session = connection.session!;
-  const { channel, ref } = request;
+  const { channel, view, ref } = request;
   if (!session.canSubscribe(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot subscribe to ${channel}`);
-  if (!connection.subscriptions.has(channel) && connection.subscriptions.size >= hub.config.maxSubscriptions) {
+  // Every view counts; subscribing again to a held (channel, view) replaces it.
+  const id = subscriptionId(channel, view);
+  if (!connection.subscriptions.has(id) && connection.subscriptions.size >= hub.config.maxSubscriptions) {
     hub.log.warn({ ...connection.logContext, limit: hub.config.maxSubscriptions }, 'subscription limit reached');
     throw new HubError(ErrorCode.SUBSCRIPTION_LIMIT, `at most ${hub.config.maxSubscriptions} subscriptions per connection`);
   }
   if (request.presence && !session.canSeePresence(channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot see presence on ${channel}`);
   const filter = request.filter ?? {};
   const bytes = filterBytes(filter);
-  checkFilterBudget(hub, connection, channel, bytes);
-  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(filter), request.presence === true, bytes);
+  checkFilterBudget(hub, connection, id, bytes);
+  const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(filter), {
+    presence: request.presence === true,
+    filterBytes: bytes,
+    view,
+    intervalMs: request.intervalMs,
+  });
   hub.index.add(sub);
   try {
-    await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, recovered }));
+    await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, ...viewField(view), recovered }));
   } catch (error) {
     // Not subscribed after all: nothing may arrive for a subscribe that was refused.
     hub.index.remove(sub);
@@ -189,21 +198,28 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
 
 /**
  * Compiled filters live as long as their subscriptions, so one connection's filters together
- * are bounded too (docs/operations.md, "Limits"); the subscription being replaced does not count.
+ * are bounded too (docs/operations.md, "Limits"): every view's filter counts, except that of the
+ * subscription being replaced (`id`).
  */
-function checkFilterBudget(hub: HubContext, connection: Connection, channel: string, bytes: number): void {
+function checkFilterBudget(hub: HubContext, connection: Connection, id: string, bytes: number): void {
   const limit = hub.config.maxFilterBytesPerConnection;
   let total = bytes;
-  for (const held of connection.subscriptions.values()) if (held.channel !== channel) total += held.filterBytes;
+  for (const held of connection.subscriptions.values()) if (held.id !== id) total += held.filterBytes;
   if (total <= limit) return;
   hub.log.warn({ ...connection.logContext, limit }, 'filter budget reached');
   throw new HubError(ErrorCode.BAD_FILTER, `filters of this connection would hold ${total} bytes, over the limit of ${limit} bytes per connection`);
 }
 
-function subscription(connection: Connection, channel: string): Subscription {
-  const sub = connection.subscriptions.get(channel);
-  if (!sub) throw new HubError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to ${channel}`);
+/** The connection's subscription to (channel, view), or `NOT_SUBSCRIBED`. */
+function subscription(connection: Connection, channel: string, view: string | undefined): Subscription {
+  const sub = connection.subscriptions.get(subscriptionId(channel, view));
+  if (!sub) throw new HubError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to ${describe(channel, view)}`);
   return sub;
+}
+
+/** A subscription as messages name it: `kpi`, or `kpi (view chart)`. */
+function describe(channel: string, view: string | undefined): string {
+  return view === undefined ? channel : `${channel} (view ${view})`;
 }
 
 async function publish(hub: HubContext, connection: Connection, request: PublishRequest): Promise<void> {
@@ -224,11 +240,11 @@ export async function handleRequest(hub: HubContext, connection: Connection, mes
       case 'subscribe':
         return await subscribe(hub, connection, message);
       case 'unsubscribe':
-        hub.index.remove(subscription(connection, message.channel));
-        return reply(connection, message.ref, { channel: message.channel });
+        hub.index.remove(subscription(connection, message.channel, message.view));
+        return reply(connection, message.ref, { channel: message.channel, ...viewField(message.view) });
       case 'resync': {
-        const sub = subscription(connection, message.channel);
-        return await hub.broadcaster.resync(sub, () => reply(connection, message.ref, { channel: message.channel }));
+        const sub = subscription(connection, message.channel, message.view);
+        return await hub.broadcaster.resync(sub, () => reply(connection, message.ref, { channel: message.channel, ...viewField(message.view) }));
       }
       case 'publish':
         return await publish(hub, connection, message);

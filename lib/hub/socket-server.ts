@@ -91,7 +91,8 @@ export class SocketServer {
       id: c.id,
       user: c.session?.user ?? null,
       tenant: c.session?.tenant ?? null,
-      subscriptions: [...c.subscriptions.keys()],
+      // Channels, once each however many views of one the connection holds.
+      subscriptions: [...new Set([...c.subscriptions.values()].map((sub) => sub.channel))],
       connectedAt: c.connectedAt,
       lastActivityAt: c.lastActivityAt,
       bufferedBytes: c.bufferedBytes,
@@ -207,7 +208,7 @@ export class SocketServer {
 
     const parsed: ParseResult = isBinary
       ? { ok: false, code: ErrorCode.INVALID_MESSAGE, message: 'binary frames are not supported' }
-      : parseClientFrame(data.toString('utf8'));
+      : parseClientFrame(data.toString('utf8'), { minIntervalMs: this.config.batchMs });
 
     if (!connection.session && !connection.authStarted) {
       // Whatever the first frame is, the socket is no longer an idle one that may give way.

@@ -1,9 +1,34 @@
 /**
- * Subscriptions, indexed both ways: channel → subscriptions for fan-out, and
- * connection → subscriptions (on the connection) so a disconnect costs only its own.
+ * Subscriptions, indexed both ways: channel → subscriptions for fan-out (and, within a channel,
+ * by pace, so each flush touches only the subscriptions it serves), and connection →
+ * subscriptions (on the connection) so a disconnect costs only its own.
+ *
+ * A subscription is named by its channel and its view (docs/protocol.md §12): a connection
+ * holds at most one per (channel, view), and a subscribe to a held pair replaces it.
  */
 import type { CompiledFilter } from './filter';
 import type { Connection } from './connection';
+
+/** The pace of subscriptions without `intervalMs`: a delta at every batch flush. */
+export const EVERY_BATCH = 0;
+
+/** What a subscribe asked for beyond its channel and filter. */
+export interface SubscriptionOptions {
+  /** Asked to see who is watching (`presence: true`). */
+  presence?: boolean;
+  /** Size of the filter as the client sent it (bytes of JSON), counted against the connection's filter budget. */
+  filterBytes?: number;
+  /** The view's name; undefined for the channel's default view. */
+  view?: string;
+  /** At most one delta per this many ms; undefined for a delta at every batch. */
+  intervalMs?: number;
+}
+
+/** The name of a (channel, view) pair among one connection's subscriptions: the channel alone for the default view. */
+export function subscriptionId(channel: string, view: string | undefined): string {
+  // View and channel names never hold a space, so the pair is unambiguous.
+  return view === undefined ? channel : `${channel} ${view}`;
+}
 
 export class Subscription {
   /** Seq of the last snapshot or delta sent: the next delta's `prevSeq`. */
@@ -19,6 +44,16 @@ export class Subscription {
   present = false;
   /** Receives presence once its first data went out. */
   presenceReady = false;
+  /** Asked to see who is watching (`presence: true`). */
+  readonly presence: boolean;
+  /** Size of the filter as the client sent it (bytes of JSON), counted against the connection's filter budget. */
+  readonly filterBytes: number;
+  /** The view's name, carried by every message about this subscription; undefined for the default view. */
+  readonly view: string | undefined;
+  /** At most one delta per this many ms; undefined: every batch. */
+  readonly intervalMs: number | undefined;
+  /** Its name among the connection's subscriptions (`subscriptionId`). */
+  readonly id: string;
 
   constructor(
     readonly connection: Connection,
@@ -26,15 +61,25 @@ export class Subscription {
     readonly channel: string,
     readonly key: string,
     readonly filter: CompiledFilter,
-    /** Asked to see who is watching (`presence: true`). */
-    readonly presence = false,
-    /** Size of the filter as the client sent it (bytes of JSON), counted against the connection's filter budget. */
-    readonly filterBytes = 0,
-  ) {}
+    options: SubscriptionOptions = {},
+  ) {
+    this.presence = options.presence ?? false;
+    this.filterBytes = options.filterBytes ?? 0;
+    this.view = options.view;
+    this.intervalMs = options.intervalMs;
+    this.id = subscriptionId(channel, options.view);
+  }
+
+  /** The pace group it belongs to within its channel: `intervalMs`, or `EVERY_BATCH`. */
+  get pace(): number {
+    return this.intervalMs ?? EVERY_BATCH;
+  }
 }
 
 export class SubscriptionIndex {
   private readonly byChannel = new Map<string, Set<Subscription>>();
+  /** Per channel key, per pace (`EVERY_BATCH` or `intervalMs`): that channel's subscriptions of that pace. */
+  private readonly byPace = new Map<string, Map<number, Set<Subscription>>>();
   private count = 0;
 
   /** `onRemoved` is called for every subscription removed, `last` true when the channel has no other. */
@@ -48,25 +93,36 @@ export class SubscriptionIndex {
     return this.byChannel.size;
   }
 
+  /** Every subscription to a channel, by channel key. */
   of(key: string): ReadonlySet<Subscription> | undefined {
     return this.byChannel.get(key);
   }
 
-  /** Subscribers per channel key. */
+  /** A channel's subscriptions grouped by pace (`EVERY_BATCH` or `intervalMs`); no empty group is kept. */
+  paces(key: string): ReadonlyMap<number, ReadonlySet<Subscription>> | undefined {
+    return this.byPace.get(key);
+  }
+
+  /** Subscriptions per channel key (every view counts). */
   counts(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const [key, set] of this.byChannel) counts[key] = set.size;
     return counts;
   }
 
-  /** Adds `sub`, replacing the connection's previous subscription to the same channel. */
+  /** Adds `sub`, replacing the connection's previous subscription to the same (channel, view). */
   add(sub: Subscription): void {
-    const previous = sub.connection.subscriptions.get(sub.channel);
+    const previous = sub.connection.subscriptions.get(sub.id);
     if (previous) this.remove(previous);
     let set = this.byChannel.get(sub.key);
     if (!set) this.byChannel.set(sub.key, (set = new Set()));
     set.add(sub);
-    sub.connection.subscriptions.set(sub.channel, sub);
+    let paces = this.byPace.get(sub.key);
+    if (!paces) this.byPace.set(sub.key, (paces = new Map()));
+    let paced = paces.get(sub.pace);
+    if (!paced) paces.set(sub.pace, (paced = new Set()));
+    paced.add(sub);
+    sub.connection.subscriptions.set(sub.id, sub);
     this.count++;
   }
 
@@ -77,9 +133,14 @@ export class SubscriptionIndex {
     if (set?.delete(sub)) {
       this.count--;
       if (set.size === 0) this.byChannel.delete(sub.key);
+      const paces = this.byPace.get(sub.key)!;
+      const paced = paces.get(sub.pace)!;
+      paced.delete(sub);
+      if (paced.size === 0) paces.delete(sub.pace);
+      if (paces.size === 0) this.byPace.delete(sub.key);
       this.onRemoved?.(sub, set.size === 0);
     }
-    if (sub.connection.subscriptions.get(sub.channel) === sub) sub.connection.subscriptions.delete(sub.channel);
+    if (sub.connection.subscriptions.get(sub.id) === sub) sub.connection.subscriptions.delete(sub.id);
   }
 
   removeAll(connection: Connection): void {

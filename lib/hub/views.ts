@@ -1,6 +1,6 @@
 /**
  * What one view (channel + filter) should see: pure functions from engine data to the
- * contents of `delta` and `snapshot` messages (docs/protocol.md §5–§7).
+ * contents of `delta` and `snapshot` messages (docs/protocol.md §5–§7, §12).
  */
 import { diffMergePatch } from '../protocol/merge-patch';
 import type { Recovery, RecordChange, ChannelState } from '../engine/types';
@@ -8,6 +8,45 @@ import type { ChannelEvent, ChannelRecord, DeltaMessage, Json } from '../protoco
 import type { CompiledFilter } from './filter';
 
 export type DeltaContent = Pick<DeltaMessage, 'upsert' | 'delete' | 'events'>;
+
+/**
+ * What happened on one channel over a span of its history, merged: a batch window (commits
+ * between two flushes), or a paced window (batch windows between two deltas of a pace).
+ */
+export interface BatchWindow {
+  key: string;
+  tenant: string;
+  channel: string;
+  epoch: string;
+  /** Seq every aligned subscriber is at when the window opened. */
+  startSeq: number;
+  endSeq: number;
+  /** Time the first publish of the window was accepted. */
+  firstTs: number;
+  /** Per record: its state at the window's start and now (`mergeChanges`). */
+  changes: Map<string, RecordChange>;
+  events: ChannelEvent[];
+}
+
+/**
+ * Merges the changes of a later span of a channel's history into `into`, which holds each
+ * changed record's state at the start of an earlier span (`before`) and at its end (`after`)
+ * and is updated in place. A record already there keeps its `before` and takes the later
+ * `after`; a record not there yet enters with both of the later span's states (its `before`
+ * is its state when the earlier span started too, since it did not change meanwhile). So
+ * `windowDelta` over the merged map is exactly the delta of the two spans as one: per record
+ * only the latest fields, a record created then updated whole, a record that entered and
+ * left the view not at all. Batch windows merge commits this way, and paced subscriptions
+ * merge batch windows this way (docs/protocol.md §12).
+ */
+export function mergeChanges(into: Map<string, RecordChange>, changes: Iterable<RecordChange>): void {
+  for (const { id, before, after } of changes) {
+    const pending = into.get(id);
+    if (pending) pending.after = after;
+    // A copy: `into` is updated in place later, and the source may be merged elsewhere too.
+    else into.set(id, { id, before, after });
+  }
+}
 
 /**
  * The delta of a batch window for one view: `changes` hold each record's state at the

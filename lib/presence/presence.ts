@@ -1,8 +1,10 @@
 /**
  * Presence (docs/protocol.md, "Presence"): who is watching each channel. Every subscription
  * counts, whether or not it asked to see presence; all of one user's subscriptions to a
- * channel (several tabs) count as one user. A user whose last subscription here goes keeps
- * this instance's share for `graceMs`, so a reload or a reconnect does not flap.
+ * channel (several tabs) count as one user, and a user's `connections` counts connections,
+ * not views: one connection watching a channel through three views (docs/protocol.md §12) is
+ * one. A user whose last subscription here goes keeps this instance's share for `graceMs`, so
+ * a reload or a reconnect does not flap.
  *
  * Two layers. The *local* one counts this instance's subscriptions per user and channel and
  * says when this instance's share of a user starts, changes or ends. The *view* holds every
@@ -11,7 +13,8 @@
  * in any order converge, and turns changes of the aggregate into joins and leaves.
  *
  * Joins and leaves are flushed on the broadcaster's tick: one `presence_diff` per channel,
- * serialized once, written to every subscription here that asked for presence. Past
+ * serialized once per view name (the message carries its view), written to every
+ * subscription here that asked for presence. Past
  * `maxUsers` users a channel sends counts only, so a crowded channel costs nothing per viewer
  * for the others.
  */
@@ -41,6 +44,8 @@ export interface PresenceHost<W extends PresenceWatcher> {
 
 interface LocalMember extends PresenceEntry {
   user: string;
+  /** The user's connections watching the channel here, each with how many of its subscriptions (views) do; `connections` is its size. */
+  holders: Map<object, number>;
   leaveTimer?: NodeJS.Timeout;
 }
 
@@ -93,7 +98,10 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
 
   // ---- local subscriptions ---------------------------------------------------------------
 
-  /** Counts a subscription in its channel's presence (once per subscription). */
+  /**
+   * Counts a subscription in its channel's presence (once per subscription). A connection
+   * counts once however many of its subscriptions (views) watch the channel.
+   */
   join(sub: W): void {
     const session = sub.connection.session;
     if (!session || sub.present) return;
@@ -101,18 +109,25 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
     let members = this.local.get(sub.key);
     if (!members) this.local.set(sub.key, (members = new Map()));
     let member = members.get(session.user);
-    if (member) {
-      member.connections++;
-      clearTimeout(member.leaveTimer);
-      member.leaveTimer = undefined;
-    } else {
-      member = { user: session.user, connections: 1, joinedAt: this.now(), ...(session.info === undefined ? {} : { info: session.info }) };
+    if (!member) {
+      member = { user: session.user, connections: 0, holders: new Map(), joinedAt: this.now(), ...(session.info === undefined ? {} : { info: session.info }) };
       members.set(session.user, member);
     }
+    const views = member.holders.get(sub.connection) ?? 0;
+    member.holders.set(sub.connection, views + 1);
+    // Another view of a connection already counted changes nothing anyone sees.
+    if (views > 0) return;
+    member.connections = member.holders.size;
+    clearTimeout(member.leaveTimer);
+    member.leaveTimer = undefined;
     this.changed(sub.key, sub.channel, member);
   }
 
-  /** A counted subscription ended; this instance's share of its user ends after the grace period if it was the last. */
+  /**
+   * A counted subscription ended; its connection stops counting with its last view of the
+   * channel, and this instance's share of its user ends after the grace period if that was the
+   * user's last connection here.
+   */
   leave(sub: W): void {
     this.behind.delete(sub);
     this.starting.delete(sub);
@@ -122,10 +137,13 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
     const members = this.local.get(sub.key);
     const member = members?.get(session.user);
     if (!members || !member) return;
-    member.connections--;
+    const views = member.holders.get(sub.connection) ?? 0;
+    if (views > 1) return void member.holders.set(sub.connection, views - 1);
+    member.holders.delete(sub.connection);
+    member.connections = member.holders.size;
     if (member.connections > 0) return this.changed(sub.key, sub.channel, member);
     const end = () => {
-      if (members.get(member.user) !== member || member.connections > 0) return;
+      if (members.get(member.user) !== member || member.holders.size > 0) return;
       members.delete(member.user);
       if (members.size === 0) this.local.delete(sub.key);
       this.changed(sub.key, sub.channel, null, member.user);
@@ -214,7 +232,7 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
     return this.list(key, channel);
   }
 
-  /** The channel's presence as this instance knows it now. */
+  /** The channel's presence as this instance knows it now (a message without `view`). */
   list(key: string, channel: string): PresenceMessage {
     const users = this.users(key);
     return { type: 'presence', channel, count: users.length, users: users.slice(0, this.options.maxUsers), truncated: users.length > this.options.maxUsers };
@@ -270,14 +288,14 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
       this.flushChannel(key, view);
       this.forget(key, view, now);
     }
-    // One list frame per channel for every watcher that started since the last tick.
-    const lists = new Map<string, Buffer>();
+    // One list per channel, serialized once per view name, for every watcher that started since the last tick.
+    const lists = new Map<string, Framed>();
     for (const sub of this.starting) {
       if (!sub.active) continue;
-      let frame = lists.get(sub.key);
-      if (!frame) lists.set(sub.key, (frame = Buffer.from(JSON.stringify(this.list(sub.key, sub.channel)))));
+      let list = lists.get(sub.key);
+      if (!list) lists.set(sub.key, (list = framed(this.list(sub.key, sub.channel))));
       sub.presenceReady = true;
-      if (this.host.canSend(sub)) this.host.send(sub, frame);
+      if (this.host.canSend(sub)) this.host.send(sub, list(sub.view));
       else this.behind.add(sub);
     }
     this.starting.clear();
@@ -285,7 +303,7 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
       if (!sub.active) this.behind.delete(sub);
       else if (this.host.canSend(sub)) {
         this.behind.delete(sub);
-        this.host.send(sub, Buffer.from(JSON.stringify(this.list(sub.key, sub.channel))));
+        this.host.send(sub, framed(this.list(sub.key, sub.channel))(sub.view));
       }
     }
   }
@@ -297,7 +315,7 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
     const now = this.now();
     if (view.truncated && this.count(key) > this.options.maxUsers && now - view.countSentAt < COUNT_ONLY_INTERVAL_MS) return;
     view.countSentAt = now;
-    const frame = this.frame(key, view);
+    const frame = framed(this.message(key, view));
     view.joins.clear();
     view.leaves.clear();
     for (const sub of this.host.watchers(key) ?? []) {
@@ -306,7 +324,7 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
         this.behind.add(sub);
         continue;
       }
-      this.host.send(sub, frame);
+      this.host.send(sub, frame(sub.view));
     }
   }
 
@@ -322,13 +340,14 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
     }
   }
 
-  private frame(key: string, view: ChannelView): Buffer {
+  /** What the channel's watchers hear about its pending joins and leaves (computed once per flush: it notes the mode sent). */
+  private message(key: string, view: ChannelView): PresenceMessage | PresenceDiffMessage {
     const count = this.count(key);
     const truncated = count > this.options.maxUsers;
     // Crossing the limit either way: the whole (cut) list, so clients know which mode they are in.
     if (truncated !== view.truncated) {
       view.truncated = truncated;
-      return Buffer.from(JSON.stringify(this.list(key, view.channel)));
+      return this.list(key, view.channel);
     }
     const message: PresenceDiffMessage = {
       type: 'presence_diff',
@@ -341,8 +360,27 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
       }),
       leaves: truncated ? [] : [...view.leaves],
     };
-    return Buffer.from(JSON.stringify(message));
+    return message;
   }
+}
+
+/** A message's frame for a watcher's view name (undefined: the default view), each serialized once. */
+type Framed = (view: string | undefined) => Buffer;
+
+/**
+ * Serializes `message` once per view name asked for: as it is for the default view, with
+ * `view` right after `channel` for a named one (docs/protocol.md §12).
+ */
+function framed(message: PresenceMessage | PresenceDiffMessage): Framed {
+  const frames = new Map<string | undefined, Buffer>();
+  return (view) => {
+    let frame = frames.get(view);
+    if (!frame) {
+      const { type, channel, ...rest } = message;
+      frames.set(view, (frame = Buffer.from(JSON.stringify(view === undefined ? message : { type, channel, view, ...rest }))));
+    }
+    return frame;
+  };
 }
 
 /** A local member as the share this instance publishes. */

@@ -30,13 +30,18 @@ export interface PresenceWatcher {
   readonly channel: string;
   /** Asked to see who is watching (`presence: true`). */
   readonly presence: boolean;
+  /** The subscription's view, carried by the presence messages it gets; undefined for the default view. */
+  readonly view?: string;
   /** False once unsubscribed, replaced or disconnected. */
   readonly active: boolean;
   /** Counted in the channel's presence (presence sets it). */
   present: boolean;
   /** Receives presence once its first data went out (presence sets it). */
   presenceReady: boolean;
-  /** The user watching, as presence shows them (none before authentication). */
+  /**
+   * The connection it belongs to, and the user watching, as presence shows them (none before
+   * authentication). Views of one connection count once: the object identifies the connection.
+   */
   readonly connection: { readonly session?: { readonly user: string; readonly info?: Json } | null };
 }
 

@@ -29,11 +29,12 @@ export interface Filter {
 }
 
 /**
- * Size bounds of filters (docs/protocol.md §12, docs/operations.md "Limits"). A compiled filter
- * lives as long as its subscription (id sets, `in` and `nin` sets, its canonical key), so its size is
- * bounded, besides the counts in the schema below, by its JSON length in UTF-8 bytes: 10,000
- * ids of 128 characters would otherwise keep 1.3 MB per subscription. The server also bounds
- * the total per connection (`PULSE_MAX_FILTER_BYTES_PER_CONNECTION`).
+ * Size bounds of filters (docs/protocol.md, "Where the contract leaves room"; docs/operations.md
+ * "Limits"). A compiled filter lives as long as its subscription (id sets, `in` and `nin` sets,
+ * its canonical key), so its size is bounded, besides the counts in the schema below, by its
+ * JSON length in UTF-8 bytes: 10,000 ids of 128 characters would otherwise keep 1.3 MB per
+ * subscription. The server also bounds the total per connection
+ * (`PULSE_MAX_FILTER_BYTES_PER_CONNECTION`).
  */
 export const FILTER_LIMITS = Object.freeze({
   /** Largest filter of one subscription (or one snapshot read), in bytes of JSON. */

@@ -1,6 +1,7 @@
 export * from './codes';
 export * from './messages';
 export * from './channel';
+export * from './view';
 export * from './filter';
 export * from './parse';
 export * from './json-bounds';

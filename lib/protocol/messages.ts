@@ -1,5 +1,5 @@
 /**
- * Every message of protocol v1 (docs/protocol.md §2–§5) as a discriminated union on `type`.
+ * Every message of protocol v1 (docs/protocol.md §2–§5, §12) as a discriminated union on `type`.
  * Types only: validation lives in `parse.ts`, where bytes become objects.
  */
 import type { ErrorCode } from './codes';
@@ -52,15 +52,19 @@ export interface SubscribeRequest {
   since?: StreamPosition;
   /** Also receive who is watching the channel (`presence`, then `presence_diff`). */
   presence?: boolean;
+  /** Which of the connection's subscriptions to the channel (docs/protocol.md §12); none: the default view. */
+  view?: string;
+  /** At most one `delta` per this many ms (from the server's batch interval to 60000); none: every batch. */
+  intervalMs?: number;
 }
-export interface UnsubscribeRequest { type: 'unsubscribe'; ref?: Ref; channel: string }
+export interface UnsubscribeRequest { type: 'unsubscribe'; ref?: Ref; channel: string; view?: string }
 export interface PublishInput {
   upsert?: ChannelRecord[];
   delete?: string[];
   events?: EventInput[];
 }
 export interface PublishRequest extends PublishInput { type: 'publish'; ref?: Ref; channel: string }
-export interface ResyncRequest { type: 'resync'; ref?: Ref; channel: string }
+export interface ResyncRequest { type: 'resync'; ref?: Ref; channel: string; view?: string }
 export interface PingRequest { type: 'ping'; ref?: Ref }
 
 export type ClientMessage =
@@ -99,11 +103,15 @@ export interface ErrorMessage {
   message: string;
   /** Set when the error ended a subscription (a refreshed token that no longer allows it): its channel. */
   channel?: string;
+  /** With `channel`, when the subscription it ended is a named view. */
+  view?: string;
 }
 
 export interface SnapshotMessage {
   type: 'snapshot';
   channel: string;
+  /** The subscription's view; absent for the default view. */
+  view?: string;
   epoch: string;
   seq: number;
   records: ChannelRecord[];
@@ -114,6 +122,8 @@ export interface SnapshotMessage {
 export interface DeltaMessage {
   type: 'delta';
   channel: string;
+  /** The subscription's view; absent for the default view. */
+  view?: string;
   epoch: string;
   prevSeq: number;
   seq: number;
@@ -138,6 +148,8 @@ export interface PresenceUser {
 export interface PresenceMessage {
   type: 'presence';
   channel: string;
+  /** The view that asked for presence; absent for the default view. */
+  view?: string;
   /** Users watching, all of them. */
   count: number;
   /** Up to the server's list limit, earliest joined first. */
@@ -150,6 +162,8 @@ export interface PresenceMessage {
 export interface PresenceDiffMessage {
   type: 'presence_diff';
   channel: string;
+  /** The view that asked for presence; absent for the default view. */
+  view?: string;
   count: number;
   joins: PresenceUser[];
   leaves: string[];
@@ -159,8 +173,8 @@ export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | Snaps
 
 // ---- successful reply payloads, per request ----------------------------------------------
 
-export interface SubscribeResult { channel: string; recovered: boolean }
-export interface UnsubscribeResult { channel: string }
+export interface SubscribeResult { channel: string; view?: string; recovered: boolean }
+export interface UnsubscribeResult { channel: string; view?: string }
 export interface PublishResult { channel: string; epoch: string; seq: number }
-export interface ResyncResult { channel: string }
+export interface ResyncResult { channel: string; view?: string }
 export interface PingResult { ts: number }

@@ -9,12 +9,16 @@ import { CHANNEL_NAME } from './channel';
 import { describeIssue, validateFilter } from './filter';
 import { checkJson, JSON_LIMITS, type JsonCheck } from './json-bounds';
 import { PRIORITIES, type ClientMessage, type PublishInput, type Ref } from './messages';
+import { MAX_INTERVAL_MS, VIEW_NAME } from './view';
 
 const MAX_REF_LENGTH = 64;
 /** Longest record id (docs/protocol.md §4); sources skip upstream rows with longer ids. */
 export const MAX_ID_LENGTH = 128;
 
 const channel = z.string().regex(CHANNEL_NAME, `must match ${CHANNEL_NAME.source}`);
+const view = z.string().regex(VIEW_NAME, `must match ${VIEW_NAME.source}`);
+/** The lower bound is the server's batch interval, checked in `parseClientMessage`. */
+const intervalMs = z.number().int().min(1).max(MAX_INTERVAL_MS);
 const recordId = z.string().min(1).max(MAX_ID_LENGTH);
 
 const record = z.looseObject({ id: recordId });
@@ -60,12 +64,25 @@ export const publishBodySchema = z
 
 const schemas = {
   auth: z.object({ token: z.string().max(16_384).optional() }),
-  subscribe: z.object({ channel, filter: z.unknown().optional(), since: since.optional(), presence: z.boolean().optional() }),
-  unsubscribe: z.object({ channel }),
+  subscribe: z.object({
+    channel,
+    filter: z.unknown().optional(),
+    since: since.optional(),
+    presence: z.boolean().optional(),
+    view: view.optional(),
+    intervalMs: intervalMs.optional(),
+  }),
+  unsubscribe: z.object({ channel, view: view.optional() }),
   publish: z.object({ channel }).and(publishBodySchema),
-  resync: z.object({ channel }),
+  resync: z.object({ channel, view: view.optional() }),
   ping: z.object({}),
 } satisfies Record<ClientMessage['type'], z.ZodType>;
+
+/** What a server's configuration adds to the rules of the protocol. */
+export interface ParseOptions {
+  /** Shortest `intervalMs` a `subscribe` may ask for: the server's batch interval (`PULSE_BATCH_MS`). */
+  minIntervalMs?: number;
+}
 
 export type ParseResult =
   | { ok: true; message: ClientMessage }
@@ -95,7 +112,7 @@ function invalid(message: string, ref?: Ref, claimedType?: string): ParseResult 
  * before anything looks inside it; a frame past them is still answered with a `reply` when
  * its top level carries a usable `ref`.
  */
-export function parseClientFrame(text: string): ParseResult {
+export function parseClientFrame(text: string, options: ParseOptions = {}): ParseResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -108,7 +125,7 @@ export function parseClientFrame(text: string): ParseResult {
     const ref = isUsableRef(top.ref) ? top.ref : undefined;
     return invalid(bounded.message, ref, typeof top.type === 'string' ? top.type : undefined);
   }
-  return parseClientMessage(raw);
+  return parseClientMessage(raw, options);
 }
 
 /**
@@ -133,7 +150,7 @@ export function checkPublishJson(input: PublishInput): JsonCheck {
 }
 
 /** Validates an already-decoded client message. Never throws. */
-export function parseClientMessage(raw: unknown): ParseResult {
+export function parseClientMessage(raw: unknown, { minIntervalMs = 1 }: ParseOptions = {}): ParseResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return invalid('a message must be a JSON object');
   }
@@ -152,6 +169,9 @@ export function parseClientMessage(raw: unknown): ParseResult {
 
   const message = { ...(parsed.data as object), type, ...(ref === undefined ? {} : { ref }) } as ClientMessage;
   if (message.type === 'subscribe') {
+    if (message.intervalMs !== undefined && message.intervalMs < minIntervalMs) {
+      return invalid(`subscribe: intervalMs: must be at least ${minIntervalMs} (the server's batch interval)`, ref, type);
+    }
     const filter = validateFilter(message.filter);
     if (!filter.ok) return { ok: false, code: ErrorCode.BAD_FILTER, message: `filter ${filter.message}`, ref, claimedType: type };
     message.filter = filter.filter;

@@ -1,93 +1,194 @@
 /**
- * Binds client subscriptions to a store: while anyone holds a channel, its snapshots and deltas
- * flow into the store. Holders are ref-counted per channel, so ten components showing `kpi`
- * cause one subscription and one store update per delta.
+ * Binds client subscriptions to a store: while anyone holds a view of a channel, its snapshots
+ * and deltas flow into the store under the view's key (`viewStoreKey`). Holders are ref-counted
+ * per view, so ten components showing `kpi` cause one subscription and one store update per
+ * delta; a holder with another filter or pace gets a view of its own beside it, and leaving
+ * never disturbs another view.
+ *
+ * Pausing (docs/protocol.md §12, "Pausing"): a holder may be paused (its panel is out of sight)
+ * and the whole binder suspended (the page is hidden). A view none of whose holders is active
+ * is unsubscribed, and its data stays in the store marked `paused`; when a holder is active
+ * again the view subscribes with `since` = the position the store holds, so what changed
+ * meanwhile arrives once, as a recovery delta.
  */
 import type { PulseClient } from '../client/client';
-import { filterKey } from '../protocol/filter-key';
 import type { Unsubscribe } from '../client/types';
-import type { Filter } from '../protocol/filter';
+import { viewStoreKey, type ViewOptions } from '../client/views';
 import type { StreamPosition } from '../protocol/messages';
 import { own } from './dict';
 import type { PulseStore } from './store';
 
-export interface ChannelBinder {
-  /**
-   * Keeps `channel` subscribed and feeding the store until the returned disposer runs. One
-   * filter per channel: the newest holder's is in force, and when it leaves the previous one's
-   * comes back (each change is a new subscribe and a fresh snapshot).
-   */
-  acquire(channel: string, filter?: Filter): Unsubscribe;
-  /** How many holders `channel` has. */
-  holders(channel: string): number;
+/** What `acquire` returns: call it to let go; `setPaused` pauses or resumes this holder. */
+export interface Holding {
+  (): void;
+  /** A paused holder does not keep its view subscribed (the view pauses when all its holders do). */
+  setPaused(paused: boolean): void;
 }
 
+export interface AcquireOptions {
+  /** Start paused. Default false. */
+  paused?: boolean;
+}
+
+export interface ChannelBinder {
+  /**
+   * Keeps the view of `channel` that `view` names (its filter and pace) subscribed and feeding
+   * the store until the returned holding is called. Holders of equal options share one view.
+   *
+   * @example
+   * const hold = binder.acquire('fleet', { filter: { where: { status: 'offline' } } });
+   * hold.setPaused(true); // out of sight: unsubscribed, data kept
+   * hold(); // gone
+   */
+  acquire(channel: string, view?: ViewOptions, options?: AcquireOptions): Holding;
+  /** How many holders the view has. */
+  holders(channel: string, view?: ViewOptions): number;
+  /** Pauses every view (the page is hidden), or lets them resume. */
+  setSuspended(suspended: boolean): void;
+  isSuspended(): boolean;
+  /** True while at least one view is held and every held view is paused. */
+  allPaused(): boolean;
+  /** `listener` runs whenever a view pauses or resumes, or the set of held views changes. */
+  subscribe(listener: () => void): Unsubscribe;
+}
+
+/**
+ * How many released views' data the store keeps (most recently released first), so that coming
+ * back to one resumes from where it was; older ones are forgotten. Views of a map panned around
+ * would otherwise pile up.
+ */
+export const RETAINED_RELEASED_VIEWS = 16;
+
 interface Holder {
-  filter: Filter | undefined;
-  key: string;
+  paused: boolean;
 }
 
 interface Binding {
-  readonly holders: Holder[];
-  key: string;
-  stop: Unsubscribe;
+  readonly channel: string;
+  readonly key: string;
+  readonly view: ViewOptions;
+  readonly holders: Set<Holder>;
+  /** The client listener, while the view is active. */
+  stop: Unsubscribe | null;
+  paused: boolean;
 }
 
 export function createChannelBinder(client: PulseClient, store: PulseStore): ChannelBinder {
   const bindings = new Map<string, Binding>();
+  /** Keys of released views whose data is kept, oldest first. */
+  const released = new Set<string>();
+  const listeners = new Set<() => void>();
+  let suspended = false;
 
-  const subscribe = (channel: string, filter: Filter | undefined, since: StreamPosition | undefined): Unsubscribe =>
-    client.subscribe(channel, {
-      ...(filter ? { filter } : {}),
+  const notify = () => {
+    for (const listener of [...listeners]) listener();
+  };
+
+  const subscribe = (binding: Binding, since: StreamPosition | undefined): Unsubscribe => {
+    const { key, view } = binding;
+    return client.subscribe(binding.channel, {
+      ...(view.filter ? { filter: view.filter } : {}),
+      ...(view.intervalMs !== undefined ? { intervalMs: view.intervalMs } : {}),
       ...(since ? { since } : {}),
-      onSnapshot: (snapshot) => store.getState().ingestSnapshot(snapshot, 'socket'),
-      onDelta: (delta) => store.getState().ingestDelta(delta),
-      onSubscribed: (event) => store.getState().setRecovered(channel, event.recovered),
-      onError: (error) => store.getState().setError(channel, { code: error.code, message: error.message }),
+      onSnapshot: (snapshot) => store.getState().ingestSnapshot(snapshot, 'socket', key),
+      onDelta: (delta) => store.getState().ingestDelta(delta, key),
+      onSubscribed: (event) => store.getState().setRecovered(key, event.recovered),
+      onError: (error) => store.getState().setError(key, { code: error.code, message: error.message }),
     });
+  };
 
-  /** Subscribes with `holder`'s filter first, then drops the old listener, so the server subscription stays. */
-  const rebind = (channel: string, binding: Binding, holder: Holder) => {
-    const previous = binding.stop;
-    binding.key = holder.key;
-    binding.stop = subscribe(channel, holder.filter, undefined);
-    previous();
+  /** Subscribes or unsubscribes the view as its holders and the suspension say. */
+  const sync = (binding: Binding) => {
+    const active = !suspended && [...binding.holders].some((holder) => !holder.paused);
+    if (active && !binding.stop) {
+      // Resume from what the store holds (a server render, an earlier visit, polled data, the
+      // last delta before a pause).
+      const data = own(store.getState().channels, binding.key);
+      binding.stop = subscribe(binding, data?.epoch ? { epoch: data.epoch, seq: data.seq } : undefined);
+    } else if (!active && binding.stop) {
+      const stop = binding.stop;
+      binding.stop = null;
+      stop();
+    }
+    store.getState().setPaused(binding.key, !active);
+    if (binding.paused !== !active) {
+      binding.paused = !active;
+      notify();
+    }
+  };
+
+  const retain = (key: string) => {
+    released.delete(key);
+    released.add(key);
+    for (const oldest of released) {
+      if (released.size <= RETAINED_RELEASED_VIEWS) break;
+      released.delete(oldest);
+      if (!bindings.has(oldest)) store.getState().removeChannel(oldest);
+    }
   };
 
   return {
-    acquire(channel, filter) {
-      const holder: Holder = { filter, key: filterKey(filter) };
-      let binding = bindings.get(channel);
+    acquire(channel, view = {}, options = {}) {
+      const key = viewStoreKey(channel, view);
+      const holder: Holder = { paused: options.paused === true };
+      let binding = bindings.get(key);
       if (!binding) {
-        // Resume from what the store holds (a server render, an earlier visit, polled data).
-        const data = own(store.getState().channels, channel);
-        const since = data?.epoch ? { epoch: data.epoch, seq: data.seq } : undefined;
-        binding = { holders: [holder], key: holder.key, stop: subscribe(channel, filter, since) };
-        bindings.set(channel, binding);
-      } else {
-        binding.holders.push(holder);
-        if (holder.key !== binding.key) rebind(channel, binding, holder);
+        binding = { channel, key, view, holders: new Set(), stop: null, paused: false };
+        bindings.set(key, binding);
+        released.delete(key);
+        notify();
       }
+      binding.holders.add(holder);
+      sync(binding);
 
       const owner = binding;
       let held = true;
-      return () => {
+      const release = (() => {
         if (!held) return;
         held = false;
-        const index = owner.holders.indexOf(holder);
-        if (index >= 0) owner.holders.splice(index, 1);
-        const newest = owner.holders.at(-1);
-        if (!newest) {
-          if (bindings.get(channel) === owner) bindings.delete(channel);
-          owner.stop();
-        } else if (newest.key !== owner.key) {
-          rebind(channel, owner, newest);
+        owner.holders.delete(holder);
+        if (owner.holders.size > 0) {
+          sync(owner);
+          return;
         }
+        if (bindings.get(key) === owner) bindings.delete(key);
+        owner.stop?.();
+        owner.stop = null;
+        // Nobody shows it any more: not paused, just unbound (its data kept for a while).
+        store.getState().setPaused(key, false);
+        retain(key);
+        notify();
+      }) as Holding;
+      release.setPaused = (paused) => {
+        if (!held || holder.paused === paused) return;
+        holder.paused = paused;
+        sync(owner);
       };
+      return release;
     },
 
-    holders(channel) {
-      return bindings.get(channel)?.holders.length ?? 0;
+    holders(channel, view) {
+      return bindings.get(viewStoreKey(channel, view))?.holders.size ?? 0;
+    },
+
+    setSuspended(value) {
+      if (suspended === value) return;
+      suspended = value;
+      for (const binding of [...bindings.values()]) sync(binding);
+      notify();
+    },
+
+    isSuspended: () => suspended,
+
+    allPaused() {
+      if (bindings.size === 0) return false;
+      for (const binding of bindings.values()) if (!binding.paused) return false;
+      return true;
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }

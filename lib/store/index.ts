@@ -14,5 +14,6 @@ export {
   type SnapshotInput,
 } from './reducers';
 export { channelStatus, recordList, selectChange, selectChannel, selectRecord, type ChannelStatus } from './selectors';
-export { createChannelBinder, type ChannelBinder } from './binding';
+export { createChannelBinder, RETAINED_RELEASED_VIEWS, type AcquireOptions, type ChannelBinder, type Holding } from './binding';
+export { viewStoreKey, type ViewOptions } from '../client/views';
 export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions } from './types';

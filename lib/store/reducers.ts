@@ -33,6 +33,7 @@ export function emptyChannel(channel: string): ChannelData {
     recovered: null,
     gap: false,
     live: false,
+    paused: false,
     changed: dict<ChangeMark>(),
     error: null,
   };

@@ -26,17 +26,22 @@ export function recordList(data: ChannelData | undefined): readonly ChannelRecor
   return list;
 }
 
-export function selectChannel(state: PulseStoreState, channel: string): ChannelData | undefined {
-  return own(state.channels, channel);
+/**
+ * A view's data by its key (`viewStoreKey`; a channel name is the key of the channel read
+ * whole). Selectors take the key rather than the filter: a hook computes it once, and a row's
+ * selector stays a pair of lookups however often the store changes.
+ */
+export function selectChannel(state: PulseStoreState, key: string): ChannelData | undefined {
+  return own(state.channels, key);
 }
 
-export function selectRecord(state: PulseStoreState, channel: string, id: string): ChannelRecord | undefined {
-  const data = own(state.channels, channel);
+export function selectRecord(state: PulseStoreState, key: string, id: string): ChannelRecord | undefined {
+  const data = own(state.channels, key);
   return data ? own(data.records, id) : undefined;
 }
 
-export function selectChange(state: PulseStoreState, channel: string, id: string): ChangeMark | undefined {
-  const data = own(state.channels, channel);
+export function selectChange(state: PulseStoreState, key: string, id: string): ChangeMark | undefined {
+  const data = own(state.channels, key);
   return data ? own(data.changed, id) : undefined;
 }
 
@@ -47,11 +52,15 @@ export function selectChange(state: PulseStoreState, channel: string, id: string
  * - `live`: the socket is delivering this channel;
  * - `reconnecting`: the connection dropped; the data shown is the last received;
  * - `polling`: the socket is in fallback; the data comes from HTTP snapshots;
+ * - `paused`: nobody shows the view (a hidden page, a panel scrolled away), so it is
+ *   unsubscribed; the data shown is the last received, and it catches up when shown again;
  * - `offline`, `closed`, `error`: as the connection state.
  */
-export type ChannelStatus = 'idle' | 'loading' | 'live' | 'reconnecting' | 'polling' | 'offline' | 'closed' | 'error';
+export type ChannelStatus = 'idle' | 'loading' | 'live' | 'reconnecting' | 'polling' | 'paused' | 'offline' | 'closed' | 'error';
 
 export function channelStatus(connection: ClientState, data: ChannelData | undefined): ChannelStatus {
+  // A paused view says so while the connection is trying; a stopped connection says why instead.
+  if (data?.paused && connection !== 'idle' && connection !== 'closed' && connection !== 'error') return 'paused';
   switch (connection) {
     case 'open':
       return data?.live ? 'live' : 'loading';

@@ -2,8 +2,13 @@
  * The channel store: a zustand vanilla store (no React), one per provider or per request.
  * There is deliberately no module-level instance: on the server every render creates its own,
  * so one request's data can never appear in another's page.
+ *
+ * It keeps each view's data apart (docs/protocol.md §12), by the view's key (`viewStoreKey`):
+ * the channel name for a channel read without filter and pace, `channel#<view name>` for any
+ * other view. Actions take that key; it defaults to the channel name.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { parseViewStoreKey, viewStoreKey } from '../client/views';
 import type { DeltaMessage } from '../protocol/messages';
 import { copyDict, dict, own, type Dict } from './dict';
 import {
@@ -18,27 +23,33 @@ import {
 import type { ChannelData, ChannelError, DataSource, InitialSnapshot } from './types';
 
 export interface PulseStoreState {
-  /** Channel states by channel name. */
+  /**
+   * View states by view key (`viewStoreKey(channel, {filter, intervalMs})`): `channels.kpi` is
+   * channel `kpi` read whole, `channels['fleet#v-…']` a filtered or paced view of `fleet`.
+   */
   channels: Readonly<Record<string, ChannelData>>;
   /**
-   * Applies a snapshot. From the socket it always replaces the state; from polling or a server
-   * render only when it is newer than what is held (and never over live data of another epoch).
+   * Applies a snapshot to the view `key` (default: the channel's plain view). From the socket it
+   * always replaces the state; from polling or a server render only when it is newer than what
+   * is held (and never over live data of another epoch).
    */
-  ingestSnapshot(snapshot: SnapshotInput, source?: DataSource): void;
-  /** Applies a delta from the socket (already checked for gaps by the client). */
-  ingestDelta(delta: DeltaMessage): void;
-  /** Server-rendered snapshots: taken where they are newer than what is held. */
+  ingestSnapshot(snapshot: SnapshotInput, source?: DataSource, key?: string): void;
+  /** Applies a delta from the socket (already checked for gaps by the client) to the view `key`. */
+  ingestDelta(delta: DeltaMessage, key?: string): void;
+  /** Server-rendered snapshots, each into the view its `filter` and `intervalMs` name: taken where newer than what is held. */
   hydrate(initial: InitialSnapshot | readonly InitialSnapshot[]): void;
   /** The subscribe reply's `recovered`. */
-  setRecovered(channel: string, recovered: boolean): void;
-  /** The subscribe was refused. */
-  setError(channel: string, error: ChannelError): void;
-  /** The socket dropped: no channel is live until the socket delivers again. */
+  setRecovered(key: string, recovered: boolean): void;
+  /** The subscribe was refused, or the server ended it. */
+  setError(key: string, error: ChannelError): void;
+  /** The view was paused (unsubscribed while nobody shows it, its data kept) or resumed. */
+  setPaused(key: string, paused: boolean): void;
+  /** The socket dropped: no view is live until the socket delivers again. */
   markNotLive(): void;
   /** Drops change marks older than `maxAgeMs`. */
   expireChanges(maxAgeMs: number, now?: number): void;
-  /** Forgets a channel. */
-  removeChannel(channel: string): void;
+  /** Forgets a view. */
+  removeChannel(key: string): void;
 }
 
 export type PulseStore = StoreApi<PulseStoreState>;
@@ -65,33 +76,34 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
 
   const initialChannels = dict<ChannelData>();
   for (const snapshot of options.initial ?? []) {
-    initialChannels[snapshot.channel] = fromInitial(snapshot, { now: now(), maxEvents });
+    initialChannels[viewStoreKey(snapshot.channel, snapshot)] = fromInitial(snapshot, { now: now(), maxEvents });
   }
 
   return createStore<PulseStoreState>()((set) => {
-    /** Replaces one channel; returns the same state when nothing changed, so nobody is notified. */
-    const update = (channel: string, change: (current: ChannelData | undefined) => ChannelData | undefined) =>
+    /** Replaces one view; returns the same state when nothing changed, so nobody is notified. */
+    const update = (key: string, change: (current: ChannelData | undefined) => ChannelData | undefined) =>
       set((state) => {
-        const current = own(state.channels, channel);
+        const current = own(state.channels, key);
         const next = change(current);
         if (next === current || next === undefined) return state;
         const channels = copyDict(state.channels);
-        channels[channel] = next;
+        channels[key] = next;
         return { channels };
       });
+    const empty = (key: string) => emptyChannel(parseViewStoreKey(key).channel);
 
     return {
       channels: initialChannels,
 
-      ingestSnapshot: (snapshot, source = 'socket') =>
-        update(snapshot.channel, (current) => {
+      ingestSnapshot: (snapshot, source = 'socket', key = snapshot.channel) =>
+        update(key, (current) => {
           if (source !== 'socket' && !accepts(current, snapshot)) return current;
           const next = applySnapshot(current, snapshot, { now: now(), maxEvents });
           return { ...next, live: source === 'socket' };
         }),
 
-      ingestDelta: (delta) =>
-        update(delta.channel, (current) => {
+      ingestDelta: (delta, key = delta.channel) =>
+        update(key, (current) => {
           const next = applyDelta(current, delta, { now: now(), maxEvents });
           return next.live ? next : { ...next, live: true };
         }),
@@ -99,7 +111,7 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
       hydrate: (initial) => {
         const list: readonly InitialSnapshot[] = Array.isArray(initial) ? initial : [initial as InitialSnapshot];
         for (const snapshot of list) {
-          update(snapshot.channel, (current) => {
+          update(viewStoreKey(snapshot.channel, snapshot), (current) => {
             if (!accepts(current, snapshot)) return current;
             if (current === undefined) return fromInitial(snapshot, { now: now(), maxEvents });
             const next = applySnapshot(current, { ...snapshot, gap: false }, { now: now(), maxEvents });
@@ -108,14 +120,19 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
         }
       },
 
-      setRecovered: (channel, recovered) =>
-        update(channel, (current) => {
+      setRecovered: (key, recovered) =>
+        update(key, (current) => {
           if (current?.recovered === recovered) return current;
-          return { ...(current ?? emptyChannel(channel)), recovered };
+          return { ...(current ?? empty(key)), recovered };
         }),
 
-      setError: (channel, error) =>
-        update(channel, (current) => ({ ...(current ?? emptyChannel(channel)), error })),
+      setError: (key, error) => update(key, (current) => ({ ...(current ?? empty(key)), error })),
+
+      setPaused: (key, paused) =>
+        update(key, (current) => {
+          if ((current?.paused ?? false) === paused) return current;
+          return { ...(current ?? empty(key)), paused };
+        }),
 
       markNotLive: () =>
         set((state) => {
@@ -137,11 +154,11 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
           return channels ? { channels } : state;
         }),
 
-      removeChannel: (channel) =>
+      removeChannel: (key) =>
         set((state) => {
-          if (own(state.channels, channel) === undefined) return state;
+          if (own(state.channels, key) === undefined) return state;
           const channels = copyDict(state.channels);
-          delete channels[channel];
+          delete channels[key];
           return { channels };
         }),
     };

@@ -3,6 +3,7 @@
  * objects for what changed and keep the identity of everything else, so React can compare by
  * reference (a record that did not change stays the same object, and its row does not render).
  */
+import type { Filter } from '../protocol/filter';
 import type { ChannelEvent, ChannelRecord } from '../protocol/messages';
 
 /** A record that just changed: when, which top-level fields, and whether it is new. */
@@ -42,6 +43,11 @@ export interface ChannelData {
   gap: boolean;
   /** True while the data comes from the live socket; false for server-rendered or polled data, and after a drop. */
   live: boolean;
+  /**
+   * True while the view is paused: nobody shows it (a hidden page, panels scrolled away), so it
+   * is unsubscribed and its last data is kept; it resumes from `seq` when shown again.
+   */
+  paused: boolean;
   /** Records that just changed, for flashing; entries expire with `expireChanges`. */
   changed: Readonly<Record<string, ChangeMark>>;
   /** Why the last subscribe was refused (`BAD_FILTER`, `FORBIDDEN`, …); cleared when data arrives. */
@@ -55,10 +61,16 @@ export interface ChannelError {
 
 /**
  * A channel's state as a server component or the snapshot route gives it, used to render the
- * first paint and to resume from (`since = {epoch, seq}`).
+ * first paint and to resume from (`since = {epoch, seq}`). It belongs to the view its `filter`
+ * and `intervalMs` name (`viewStoreKey`), which must be the options the page subscribes with:
+ * `since` only means something for the same filter.
  */
 export interface InitialSnapshot {
   channel: string;
+  /** The filter the snapshot was read with. */
+  filter?: Filter;
+  /** The pace of the view it is for (a snapshot is the same at any pace, but the view is not). */
+  intervalMs?: number;
   epoch: string;
   seq: number;
   records: ChannelRecord[];

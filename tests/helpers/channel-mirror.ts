@@ -1,7 +1,7 @@
 /**
- * A client-side copy of one channel built only from `snapshot` and `delta` messages, checking
- * the gap rule on the way: a correct hub never sends a delta whose `prevSeq` is not the last
- * `seq` this mirror saw.
+ * A client-side copy of one channel (or of one view of it) built only from `snapshot` and
+ * `delta` messages, checking the gap rule on the way: a correct hub never sends a delta whose
+ * `prevSeq` is not the last `seq` this mirror saw.
  */
 import { applyMergePatch } from '@/lib/protocol/merge-patch';
 import type { Json } from '@/lib/protocol';
@@ -17,11 +17,15 @@ export class ChannelMirror {
   deltas = 0;
   recoveries = 0;
 
-  constructor(readonly channel: string) {}
+  /** `view`: mirror that view of the channel (docs/protocol.md §12); none: its default view. */
+  constructor(
+    readonly channel: string,
+    readonly view?: string,
+  ) {}
 
-  /** Applies a message when it is a snapshot or delta of this channel; ignores anything else. */
+  /** Applies a message when it is a snapshot or delta of this channel and view; ignores anything else. */
   apply(message: Msg): void {
-    if (message.channel !== this.channel) return;
+    if (message.channel !== this.channel || message.view !== this.view) return;
     if (message.type === 'snapshot') {
       this.snapshots++;
       this.records.clear();

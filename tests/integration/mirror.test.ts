@@ -1,10 +1,12 @@
 /**
- * A randomized end-to-end check of docs/protocol.md §4–§7 together: a client mirrors one channel
- * (snapshots, merge-patch deltas, recovery deltas that replace records, deletes, events)
+ * A randomized end-to-end check of docs/protocol.md §4–§7 and §12 together: a client mirrors one
+ * channel (snapshots, merge-patch deltas, recovery deltas that replace records, deletes, events)
  * through a long seeded run of random publishes, filter changes, resyncs and reconnects with
  * `since`. Every delta must chain (`prevSeq` equal to the mirror's seq, same epoch), and at
  * checkpoints and at the end the mirror must equal the HTTP snapshot for its current filter,
- * while a model kept by the publisher must equal the unfiltered snapshot.
+ * while a model kept by the publisher must equal the unfiltered snapshot. A second run does the
+ * same with several views of the channel on one connection, each with its own filter and pace,
+ * paused (unsubscribed, then resumed with `since`) and changed one at a time.
  *
  * Set MIRROR_SEED to replay a failing run.
  */
@@ -169,13 +171,15 @@ function randomFilter(r: Random): Record<string, Json> {
   return filter;
 }
 
-/** The client side: one channel mirrored from snapshots and deltas, checking continuity as it goes. */
+/** The client side: one view of the channel mirrored from snapshots and deltas, checking continuity as it goes. */
 class Mirror {
   records = new Map<string, Rec>();
   events: Msg[] = [];
   epoch = '';
   seq = -1;
   filter: Record<string, Json> = {};
+  /** The pace it subscribed with (docs/protocol.md §12); undefined: every batch. */
+  intervalMs: number | undefined;
   client: TestClient | undefined;
   readonly problems: string[] = [];
   readonly counts = { snapshots: 0, gaps: 0, deltas: 0, recoveries: 0, reconnects: 0, recovered: 0 };
@@ -186,10 +190,18 @@ class Mirror {
 
   private refs = 0;
 
-  constructor(private readonly wsUrl: string) {}
+  /** `view`: the view of the channel it mirrors; none: the default view. */
+  constructor(
+    private readonly wsUrl: string,
+    readonly view?: string,
+  ) {}
 
   async connect(): Promise<void> {
-    const client = await TestClient.connect(this.wsUrl);
+    this.attach(await TestClient.connect(this.wsUrl));
+  }
+
+  /** Mirrors through `client`, which other views' mirrors may share. */
+  attach(client: TestClient): void {
     client.socket.on('message', (data) => this.receive(JSON.parse(data.toString()) as Msg));
     this.client = client;
   }
@@ -217,7 +229,7 @@ class Mirror {
       }
       return;
     }
-    if (message.channel !== CHANNEL) return;
+    if (message.channel !== CHANNEL || message.view !== this.view) return;
     if (message.type === 'snapshot') this.applySnapshot(message);
     else if (message.type === 'delta') this.applyDelta(message);
   }
@@ -271,23 +283,73 @@ class Mirror {
     this.seq = message.seq;
   }
 
-  /** Subscribes (again) with `filter`, resuming from the mirror's position when `since` is given. */
-  async subscribe(filter: Record<string, Json>, since?: { epoch: string; seq: number }): Promise<Msg> {
+  /** Refs of its own, apart from those of other views' mirrors on the same connection. */
+  private nextRef(kind: string): string {
+    return `${this.view ?? ''}${kind}-${++this.refs}`;
+  }
+
+  /** Subscribes (again) with `filter` and `intervalMs`, resuming from the mirror's position when `since` is given. */
+  async subscribe(filter: Record<string, Json>, since?: { epoch: string; seq: number }, intervalMs?: number): Promise<Msg> {
     this.filter = filter;
+    this.intervalMs = intervalMs;
     const client = this.client!;
-    const ref = `sub-${++this.refs}`;
+    const ref = this.nextRef('sub');
     this.pendingRefs.set(ref, { kind: 'subscribe', since });
-    client.send({ type: 'subscribe', ref, channel: CHANNEL, filter, ...(since ? { since } : {}) });
+    const view = this.view === undefined ? {} : { view: this.view };
+    client.send({ type: 'subscribe', ref, channel: CHANNEL, ...view, filter, ...(since ? { since } : {}), ...(intervalMs ? { intervalMs } : {}) });
     return client.next((m) => m.ref === ref);
   }
 
   async resync(): Promise<void> {
     const client = this.client!;
-    const ref = `resync-${++this.refs}`;
+    const ref = this.nextRef('resync');
     this.pendingRefs.set(ref, { kind: 'resync' });
-    client.send({ type: 'resync', ref, channel: CHANNEL });
+    client.send({ type: 'resync', ref, channel: CHANNEL, ...(this.view === undefined ? {} : { view: this.view }) });
     await client.next((m) => m.ref === ref);
   }
+
+  /** Stops the view (as a client pausing an unseen panel does), keeping what it holds. */
+  async unsubscribe(): Promise<void> {
+    const client = this.client!;
+    const ref = this.nextRef('unsub');
+    client.send({ type: 'unsubscribe', ref, channel: CHANNEL, ...(this.view === undefined ? {} : { view: this.view }) });
+    const reply = await client.next((m) => m.ref === ref);
+    if (!reply.ok) this.problems.push(`unsubscribe refused: ${JSON.stringify(reply)}`);
+  }
+
+  /** Where it is, for a `since`. */
+  get position(): { epoch: string; seq: number } {
+    return { epoch: this.epoch, seq: this.seq };
+  }
+}
+
+/**
+ * The publishing side of a run: random publishes, each also applied to a model of the
+ * unfiltered state, which starts from `start` (the channel as an earlier run left it).
+ */
+function publishing(r: Random, publisher: TestClient, start: { seq: number; records: Rec[] } = { seq: 0, records: [] }) {
+  const model = new Map<string, Rec>(start.records.map((record) => [record.id, record]));
+  let lastReply: Promise<Msg> | undefined;
+  let expectedSeq = start.seq;
+
+  const publish = () => {
+    const body = randomPublish(r);
+    for (const patch of (body.upsert ?? []) as Rec[]) model.set(patch.id, mergePatch(model.get(patch.id), patch) as Rec);
+    for (const id of (body.delete ?? []) as string[]) model.delete(id);
+    expectedSeq++;
+    const seq = expectedSeq;
+    lastReply = publisher.request({ type: 'publish', channel: CHANNEL, ...body }, 10_000).then((reply) => {
+      if (!reply.ok || reply.seq !== seq) throw new Error(`publish ${seq} answered ${JSON.stringify(reply)}`);
+      return reply;
+    });
+    return lastReply;
+  };
+  /** Lets the server catch up with the publisher and gives batches a chance to form and flush. */
+  const breathe = async (maxMs: number) => {
+    await lastReply;
+    if (maxMs > 0) await sleep(r.int(0, maxMs));
+  };
+  return { model, publish, breathe, expectedSeq: () => expectedSeq };
 }
 
 async function waitForConvergence(server: TestServer, mirror: Mirror, model: Map<string, Rec>): Promise<void> {
@@ -344,27 +406,7 @@ describe.each(SEEDS)('mirror of a channel under random operations (seed %i)', (s
   it('stays equal to the server state through publishes, filter changes, resyncs and reconnects', async () => {
     const r = prng(seed);
     const publisher = await connectPublisher(server.wsUrl, TEST_SECRET);
-    const model = new Map<string, Rec>();
-    let lastReply: Promise<Msg> | undefined;
-    let expectedSeq = 0;
-
-    const publish = () => {
-      const body = randomPublish(r);
-      for (const patch of (body.upsert ?? []) as Rec[]) model.set(patch.id, mergePatch(model.get(patch.id), patch) as Rec);
-      for (const id of (body.delete ?? []) as string[]) model.delete(id);
-      expectedSeq++;
-      const seq = expectedSeq;
-      lastReply = publisher.request({ type: 'publish', channel: CHANNEL, ...body }, 10_000).then((reply) => {
-        if (!reply.ok || reply.seq !== seq) throw new Error(`publish ${seq} answered ${JSON.stringify(reply)}`);
-        return reply;
-      });
-      return lastReply;
-    };
-    /** Lets the server catch up with the publisher and gives batches a chance to form and flush. */
-    const breathe = async (maxMs: number) => {
-      await lastReply;
-      if (maxMs > 0) await sleep(r.int(0, maxMs));
-    };
+    const { model, publish, breathe, expectedSeq } = publishing(r, publisher);
 
     const mirror = new Mirror(server.wsUrl);
     await mirror.connect();
@@ -423,9 +465,86 @@ describe.each(SEEDS)('mirror of a channel under random operations (seed %i)', (s
     expect(mirror.counts.gaps).toBeGreaterThan(0);
     expect(mirror.counts.snapshots).toBeGreaterThan(mirror.counts.gaps);
     const final = await http(server.url, 'GET', `/api/channels/${CHANNEL}/snapshot`);
-    expect(final.body.seq).toBe(expectedSeq);
+    expect(final.body.seq).toBe(expectedSeq());
 
     await mirror.disconnect();
+    await publisher.close();
+  }, 30_000);
+
+  it('keeps several views on one connection equal to the server state, each with its own filter and pace', async () => {
+    const r = prng(seed + 1);
+    const publisher = await connectPublisher(server.wsUrl, TEST_SECRET);
+    const { model, publish, breathe } = publishing(r, publisher, (await http(server.url, 'GET', `/api/channels/${CHANNEL}/snapshot`)).body);
+    // Every batch, or a pace from the batch interval (10 ms) up.
+    const pace = () => r.pick([undefined, undefined, 10, 30, 100]);
+    const mirrors = [new Mirror(server.wsUrl), new Mirror(server.wsUrl, 'b'), new Mirror(server.wsUrl, 'c:paced')];
+    let client = await TestClient.connect(server.wsUrl);
+    for (const mirror of mirrors) {
+      mirror.attach(client);
+      await mirror.subscribe(randomFilter(r), undefined, pace());
+    }
+    const checkAll = async () => {
+      await breathe(0);
+      for (const mirror of mirrors) {
+        await waitForConvergence(server, mirror, model);
+        expect({ view: mirror.view, problems: mirror.problems }).toEqual({ view: mirror.view, problems: [] });
+      }
+    };
+
+    let lastCheck = 0;
+    let pauses = 0;
+    for (let op = 1; op <= OPERATIONS / 2; op++) {
+      void publish();
+      if (r.chance(0.15)) await breathe(8);
+      let check = op - lastCheck >= 200;
+      const roll = r.next();
+      const mirror = r.pick(mirrors);
+      if (roll < 0.02) {
+        // Another filter or pace for one view: a fresh snapshot for it alone.
+        await breathe(5);
+        await mirror.subscribe(randomFilter(r), undefined, pace());
+        check ||= r.chance(0.5);
+      } else if (roll < 0.035) {
+        // One view paused while publishes go by, then resumed with `since`.
+        await breathe(5);
+        await mirror.unsubscribe();
+        pauses++;
+        const missed = r.int(0, 60);
+        for (let i = 0; i < missed; i++) void publish();
+        op += missed;
+        await breathe(r.chance(0.5) ? 20 : 0);
+        await mirror.subscribe(mirror.filter, mirror.position, mirror.intervalMs);
+        check ||= r.chance(0.5);
+      } else if (roll < 0.042) {
+        // The connection drops: every view resumes on the next one with its own `since`.
+        await breathe(10);
+        await client.close();
+        const missed = r.int(0, 60);
+        for (let i = 0; i < missed; i++) void publish();
+        op += missed;
+        await breathe(0);
+        client = await TestClient.connect(server.wsUrl);
+        for (const each of mirrors) {
+          each.attach(client);
+          each.counts.reconnects++;
+          await each.subscribe(each.filter, each.position, each.intervalMs);
+        }
+        check ||= r.chance(0.5);
+      } else if (roll < 0.047) {
+        await mirror.resync();
+        check ||= r.chance(0.5);
+      }
+      if (check) {
+        lastCheck = op;
+        await checkAll();
+      }
+    }
+    await checkAll();
+    const total = (key: keyof Mirror['counts']) => mirrors.reduce((sum, m) => sum + m.counts[key], 0);
+    expect(total('deltas')).toBeGreaterThan(100);
+    expect(total('recovered')).toBeGreaterThan(3);
+    expect(pauses).toBeGreaterThan(3);
+    await client.close();
     await publisher.close();
   }, 30_000);
 });

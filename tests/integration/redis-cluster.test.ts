@@ -1,7 +1,8 @@
 /**
  * Several hub instances on one real redis-server behave as one hub (issue: scale-out on
  * Redis): fan-out across instances, one seq order for concurrent publishers, resume on
- * another instance, cluster-wide stats, channel counts, kicks and tenant limits.
+ * another instance, views of a channel published elsewhere, cluster-wide stats, channel
+ * counts, kicks and tenant limits.
  */
 import { ChannelMirror, sortById } from '../helpers/channel-mirror';
 import { MirroringClient, settledSnapshot, startCluster, type TestCluster } from '../helpers/cluster';
@@ -127,6 +128,58 @@ describe('three instances on one Redis', () => {
     // Hops resumed with recovery, never with a lost-history snapshot.
     expect(mirrors.reduce((sum, m) => sum + m.snapshots, 0)).toBe(mirrors.length);
     await Promise.all([...pubs.map((p) => p.close()), ...clients.map((c) => c.close())]);
+  });
+
+  it('views on B of a channel published on A converge, paced or not, and each resumes on C with its own since', async () => {
+    const pub = await connectPublisher(at(0).wsUrl, TEST_SECRET);
+    await publishOk(pub, 'views', { upsert: Array.from({ length: 10 }, (_, i) => ({ id: `n${i}`, status: i % 2 ? 'online' : 'offline', battery: i * 10 })) });
+    await sleep(100);
+    const views = [
+      { view: 'map', filter: { where: { status: 'online' } }, intervalMs: 300 },
+      { view: 'low', filter: { or: [{ battery: { lt: 30 } }, { status: 'offline' }] } },
+    ];
+    const mirrors = views.map(({ view }) => new ChannelMirror('views', view));
+    const attach = (client: TestClient) => client.socket.on('message', (data) => mirrors.forEach((m) => m.apply(JSON.parse(data.toString()) as Msg)));
+    const onB = await TestClient.connect(at(1).wsUrl);
+    attach(onB);
+    for (const { view, filter, intervalMs } of views) {
+      expect(await onB.request({ type: 'subscribe', channel: 'views', view, filter, ...(intervalMs ? { intervalMs } : {}) })).toMatchObject({ ok: true, view });
+    }
+    const publishSome = async (from: number) => {
+      for (let i = from; i < from + 20; i++) {
+        await publishOk(pub, 'views', { upsert: [{ id: `n${i % 10}`, status: i % 3 ? 'online' : 'offline', battery: (i * 7) % 100 }] });
+        await sleep(10);
+      }
+    };
+    const converged = async () => {
+      for (const [i, mirror] of mirrors.entries()) {
+        const deadline = Date.now() + 5000;
+        let snapshot: Msg;
+        do {
+          snapshot = (await http(at(2).url, 'GET', `/api/channels/views/snapshot?filter=${encodeURIComponent(JSON.stringify(views[i].filter))}`)).body;
+          if (mirror.seq === snapshot.seq) break;
+          await sleep(50);
+        } while (Date.now() < deadline);
+        expect({ view: mirror.view, seq: mirror.seq, gaps: mirror.gaps }).toEqual({ view: mirror.view, seq: snapshot.seq, gaps: [] });
+        expect(mirror.sorted()).toEqual(sortById(snapshot.records as Array<{ id: string }>));
+      }
+    };
+    await publishSome(0);
+    await converged();
+    await onB.close();
+
+    await publishSome(20);
+    const onC = await TestClient.connect(at(2).wsUrl);
+    attach(onC);
+    for (const [i, { view, filter, intervalMs }] of views.entries()) {
+      const since = { epoch: mirrors[i].epoch, seq: mirrors[i].seq };
+      expect(await onC.request({ type: 'subscribe', channel: 'views', view, filter, since, ...(intervalMs ? { intervalMs } : {}) })).toMatchObject({ ok: true, view, recovered: true });
+      expect(await onC.next((m) => m.type === 'delta' && m.view === view)).toMatchObject({ recovery: true, prevSeq: since.seq });
+    }
+    await publishSome(40);
+    await converged();
+    expect(mirrors.map((m) => m.snapshots)).toEqual([1, 1]);
+    await Promise.all([pub.close(), onC.close()]);
   });
 
   it('stats, channels and kicks see the whole cluster', async () => {

@@ -8,6 +8,8 @@ import { channelKey } from '@/lib/protocol/channel';
 import { Subscription, SubscriptionIndex } from '@/lib/hub/subscription';
 import type { Filter } from '@/lib/protocol/filter';
 import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, SnapshotMessage, StreamPosition } from '@/lib/protocol/messages';
+import { applyMergePatch } from '@/lib/protocol/merge-patch';
+import type { Json } from '@/lib/protocol';
 import { captureLogs } from '../helpers/log-capture';
 
 const T0 = 1_767_225_600_000;
@@ -82,10 +84,16 @@ function setup(options: BroadcasterOptions = OPTIONS, log?: Logger) {
   const publish = (input: PublishInput, channel = 'kpi') => engine.publishSync(TENANT, channel, input);
 
   /** Subscribes like the hub does, and consumes the initial snapshot or recovery delta. */
-  async function subscribe(filter: Filter = {}, options: { channel?: string; since?: StreamPosition; connection?: FakeConnection } = {}) {
+  async function subscribe(
+    filter: Filter = {},
+    options: { channel?: string; since?: StreamPosition; connection?: FakeConnection; view?: string; intervalMs?: number } = {},
+  ) {
     const connection = options.connection ?? new FakeConnection();
     const channel = options.channel ?? 'kpi';
-    const sub = new Subscription(connection as unknown as Connection, TENANT, channel, channelKey(TENANT, channel), compileFilter(filter));
+    const sub = new Subscription(connection as unknown as Connection, TENANT, channel, channelKey(TENANT, channel), compileFilter(filter), {
+      view: options.view,
+      intervalMs: options.intervalMs,
+    });
     index.add(sub);
     let recovered: boolean | undefined;
     await broadcaster.initialize(sub, options.since, (r) => (recovered = r));
@@ -966,5 +974,276 @@ describe('Broadcaster: the channels it remembers', () => {
     publish({ upsert: [rec('a', { v: 2 })] }, 'idle');
     broadcaster.tick();
     expect(connection.take().map(delta)).toEqual([expect.objectContaining({ prevSeq: 2, seq: 3, upsert: [{ id: 'a', v: 2 }] })]);
+  });
+});
+
+describe('Broadcaster: views (docs/protocol.md §12)', () => {
+  it('gives each view of one channel its own deltas, named by its view; the default view names none', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const connection = new FakeConnection();
+    await subscribe({}, { connection });
+    await subscribe({ where: { status: 'online' }, fields: ['load'] }, { connection, view: 'online' });
+    publish({ upsert: [rec('v1', { status: 'online', load: 1 }), rec('v2', { status: 'offline', load: 2 })] });
+    broadcaster.tick();
+    const frames = connection.takeFrames().map((frame) => frame.toString());
+    expect(frames).toHaveLength(2);
+    const [plain, named] = frames[0].includes('"view"') ? [frames[1], frames[0]] : frames;
+    expect(plain.startsWith('{"type":"delta","channel":"kpi","epoch":')).toBe(true);
+    expect(named.startsWith('{"type":"delta","channel":"kpi","view":"online","epoch":')).toBe(true);
+    expect(JSON.parse(named).upsert).toEqual([{ id: 'v1', load: 1 }]);
+    expect(JSON.parse(plain).upsert).toHaveLength(2);
+  });
+
+  it('names the view in its snapshot and in its recovery delta', async () => {
+    const { publish, subscribe, engine } = setup();
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    const first = await subscribe({}, { view: 'chart' });
+    expect(first.initial.map((r) => r.message)).toEqual([
+      { type: 'snapshot', channel: 'kpi', view: 'chart', epoch: engine.epoch, seq: 1, records: [{ id: 'q1', v: 1 }], events: [], gap: false },
+    ]);
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    const resumed = await subscribe({}, { view: 'chart', since: { epoch: engine.epoch, seq: 1 } });
+    expect(resumed.recovered).toBe(true);
+    expect(resumed.initial.map((r) => r.message)).toEqual([
+      { type: 'delta', channel: 'kpi', view: 'chart', epoch: engine.epoch, prevSeq: 1, seq: 2, upsert: [{ id: 'q1', v: 2 }], recovery: true },
+    ]);
+  });
+
+  it('serializes once per view name and filter: one view shares a Buffer, another name or filter gets its own', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const filter = { where: { status: 'online' } };
+    const a = await subscribe(filter, { view: 'map' });
+    const b = await subscribe({ where: { status: 'online' } }, { view: 'map' });
+    const c = await subscribe(filter, { view: 'table' });
+    const d = await subscribe(filter);
+    const e = await subscribe({}, { view: 'map' });
+    publish({ upsert: [rec('v1', { status: 'online' })] });
+    broadcaster.tick();
+    const [fa, fb, fc, fd, fe] = [a, b, c, d, e].map(({ connection }) => connection.takeFrames()[0]);
+    expect(fb).toBe(fa);
+    for (const other of [fc, fd, fe]) expect(other).not.toBe(fa);
+    expect(JSON.parse(fc.toString())).toMatchObject({ view: 'table', upsert: [{ id: 'v1', status: 'online' }] });
+    expect(JSON.parse(fd.toString())).not.toHaveProperty('view');
+  });
+
+  it('catches every view of a slow consumer up once it drains, each named by its view', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const connection = new FakeConnection();
+    await subscribe({}, { connection });
+    await subscribe({ ids: ['q2'] }, { connection, view: 'q2' });
+    await subscribe({}, { connection, view: 'slow', intervalMs: 1000 });
+    connection.bufferedBytes = 5000;
+    publish({ upsert: [rec('q1', { v: 1 }), rec('q2', { v: 1 })] });
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    connection.bufferedBytes = 0;
+    broadcaster.tick();
+    await settle();
+    const messages = connection.take().map((r) => r.message as DeltaMessage);
+    expect(messages.map((m) => [m.view, m.recovery, m.prevSeq, m.seq, m.upsert?.map((u) => u.id)])).toEqual(
+      expect.arrayContaining([
+        [undefined, true, 0, 1, ['q1', 'q2']],
+        ['q2', true, 0, 1, ['q2']],
+        ['slow', true, 0, 1, ['q1', 'q2']],
+      ]),
+    );
+    expect(messages).toHaveLength(3);
+  });
+});
+
+describe('Broadcaster: pace (docs/protocol.md §12)', () => {
+  it('sends a paced subscription at most one delta per interval, ending exact, while others get every batch', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    publish({ upsert: [rec('q1', { n: 0, sla: 'ok' })] });
+    broadcaster.tick();
+    const paced = await subscribe({}, { view: 'chart', intervalMs: 1000 });
+    const every = await subscribe();
+    const mirror = new Map<string, Json>([['q1', { id: 'q1', n: 0, sla: 'ok' }]]);
+    const sentAt: number[] = [];
+    let lastSeq = 1;
+    broadcaster.start();
+    try {
+      for (let i = 1; i <= 60; i++) {
+        publish(i % 7 === 0 ? { delete: [`r${i - 1}`], upsert: [rec('q1', { sla: i % 2 ? null : 'late' })] } : { upsert: [rec('q1', { n: i }), rec(`r${i}`, { i })] });
+        jest.advanceTimersByTime(50);
+        for (const r of paced.connection.take()) {
+          sentAt.push(Date.now());
+          const message = delta(r);
+          expect(message).toMatchObject({ type: 'delta', view: 'chart', prevSeq: lastSeq });
+          expect(message).not.toHaveProperty('recovery');
+          lastSeq = message.seq;
+          for (const id of message.delete ?? []) mirror.delete(id);
+          for (const entry of message.upsert ?? []) mirror.set(entry.id, applyMergePatch(mirror.get(entry.id), entry as Json));
+        }
+      }
+      jest.advanceTimersByTime(1000);
+      for (const r of paced.connection.take()) {
+        sentAt.push(Date.now());
+        for (const id of delta(r).delete ?? []) mirror.delete(id);
+        for (const entry of delta(r).upsert ?? []) mirror.set(entry.id, applyMergePatch(mirror.get(entry.id), entry as Json));
+      }
+    } finally {
+      broadcaster.stop();
+    }
+    // 3 s of publishes every 50 ms: at most 4 deltas, at least 1000 ms apart.
+    expect(sentAt.length).toBeGreaterThanOrEqual(3);
+    expect(sentAt.length).toBeLessThanOrEqual(4);
+    for (let i = 1; i < sentAt.length; i++) expect(sentAt[i] - sentAt[i - 1]).toBeGreaterThanOrEqual(1000);
+    expect(every.connection.takeFrames().length).toBeGreaterThanOrEqual(25);
+    const state = await engine.snapshot(TENANT, 'kpi');
+    expect(Object.fromEntries(mirror)).toEqual(Object.fromEntries(state.records.map((r) => [r.id, r])));
+    expect(paced.sub.sentSeq).toBe(state.seq);
+  });
+
+  it('merges what changed between two deltas as within one batch', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    publish({ upsert: [rec('q1', { status: 'online', a: 1, b: 1 }), rec('gone', { status: 'online' })] });
+    broadcaster.tick();
+    const { connection } = await subscribe({ where: { status: 'online' } }, { intervalMs: 1000 });
+    publish({ upsert: [rec('q1', { a: 2 })] });
+    broadcaster.tick(); // the group's first delta goes out at once
+    expect(connection.take().map((r) => delta(r).upsert)).toEqual([[{ id: 'q1', a: 2 }]]);
+
+    publish({ upsert: [rec('q1', { b: 2 }), rec('n1', { status: 'online', x: 1 })] });
+    jest.advanceTimersByTime(100);
+    broadcaster.tick();
+    publish({ upsert: [rec('q1', { b: null }), rec('n1', { y: 2 }), rec('v1', { status: 'offline' })] });
+    jest.advanceTimersByTime(100);
+    broadcaster.tick();
+    publish({ upsert: [rec('v1', { status: 'online' })], delete: ['gone'] });
+    jest.advanceTimersByTime(100);
+    broadcaster.tick();
+    publish({ upsert: [rec('v1', { status: 'offline' })] });
+    jest.advanceTimersByTime(100);
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+
+    jest.advanceTimersByTime(600);
+    broadcaster.tick();
+    expect(connection.take().map((r) => r.message)).toEqual([
+      {
+        type: 'delta',
+        channel: 'kpi',
+        epoch: expect.any(String),
+        prevSeq: 2,
+        seq: 6,
+        upsert: [
+          { id: 'q1', b: null },
+          { id: 'n1', status: 'online', x: 1, y: 2 },
+        ],
+        delete: ['gone'],
+      },
+    ]);
+  });
+
+  it('lets a critical event reach a paced subscription at once, with what was pending', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection } = await subscribe({}, { intervalMs: 5000 });
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    broadcaster.tick();
+    expect(connection.takeFrames()).toHaveLength(1);
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    publish({ events: [{ type: 'alert.down', priority: 'critical' }] });
+    expect(connection.take().map((r) => r.message)).toEqual([
+      {
+        type: 'delta',
+        channel: 'kpi',
+        epoch: expect.any(String),
+        prevSeq: 1,
+        seq: 3,
+        upsert: [{ id: 'q1', v: 2 }],
+        events: [{ seq: 3, ts: T0, type: 'alert.down', priority: 'critical' }],
+      },
+    ]);
+    // The next delta waits a whole interval from there.
+    publish({ upsert: [rec('q1', { v: 4 })] });
+    jest.advanceTimersByTime(4900);
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    jest.advanceTimersByTime(100);
+    broadcaster.tick();
+    expect(connection.take().map((r) => [delta(r).prevSeq, delta(r).seq])).toEqual([[3, 4]]);
+  });
+
+  it('shares one Buffer between subscribers of one view and pace, not across paces', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const a = await subscribe({}, { view: 'chart', intervalMs: 1000 });
+    const b = await subscribe({}, { view: 'chart', intervalMs: 1000 });
+    const c = await subscribe({}, { view: 'chart', intervalMs: 2000 });
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    broadcaster.tick();
+    const [fa] = a.connection.takeFrames();
+    const [fb] = b.connection.takeFrames();
+    const [fc] = c.connection.takeFrames();
+    expect(fb).toBe(fa);
+    expect(fc).not.toBe(fa);
+    expect(fc.toString()).toBe(fa.toString());
+  });
+
+  it('catches a paced subscriber that joined mid-interval up when its pace goes out, then shares the frames', async () => {
+    const { publish, subscribe, broadcaster, engine } = setup();
+    const early = await subscribe({}, { intervalMs: 1000 });
+    publish({ upsert: [rec('q1', { v: 1, sla: 'ok' })] });
+    broadcaster.tick();
+    expect(early.connection.takeFrames()).toHaveLength(1);
+
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick(); // pending from seq 1
+    const late = await subscribe({}, { intervalMs: 1000 }); // snapshot at seq 2
+    publish({ upsert: [rec('q1', { sla: null })] });
+    jest.advanceTimersByTime(1000);
+    broadcaster.tick();
+    await settle();
+    expect(early.connection.take().map((r) => r.message)).toEqual([
+      { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 1, seq: 3, upsert: [{ id: 'q1', v: 2, sla: null }] },
+    ]);
+    expect(late.connection.take().map((r) => r.message)).toEqual([
+      { type: 'delta', channel: 'kpi', epoch: engine.epoch, prevSeq: 2, seq: 3, upsert: [{ id: 'q1', v: 2 }], recovery: true },
+    ]);
+
+    publish({ upsert: [rec('q1', { v: 4 })] });
+    jest.advanceTimersByTime(1000);
+    broadcaster.tick();
+    const [fe] = early.connection.takeFrames();
+    const [fl] = late.connection.takeFrames();
+    expect(fl).toBe(fe);
+  });
+
+  it('advances a paced subscriber silently when nothing it sees changed', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection, sub } = await subscribe({ ids: ['mine'] }, { intervalMs: 1000 });
+    publish({ upsert: [rec('other')] });
+    broadcaster.tick();
+    expect(connection.received).toEqual([]);
+    expect(sub.syncedSeq).toBe(1);
+    expect(sub.sentSeq).toBe(0);
+  });
+
+  it('keeps no group for a pace nobody holds any more', async () => {
+    const { publish, subscribe, broadcaster, index } = setup({ ...OPTIONS, headIdleMs: 1000 });
+    const { sub } = await subscribe({}, { intervalMs: 5000 });
+    publish({ upsert: [rec('q1')] });
+    broadcaster.tick();
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.tick();
+    index.remove(sub);
+    broadcaster.tick();
+    jest.advanceTimersByTime(1000);
+    broadcaster.tick();
+    // Nothing left that needs the channel: its head is forgotten like that of any unwatched channel.
+    expect(broadcaster.trackedChannels).toBe(0);
+  });
+
+  it('flushes pending paced deltas on shutdown', async () => {
+    const { publish, subscribe, broadcaster } = setup();
+    const { connection } = await subscribe({}, { intervalMs: 60_000 });
+    publish({ upsert: [rec('q1', { v: 1 })] });
+    broadcaster.tick();
+    connection.take();
+    publish({ upsert: [rec('q1', { v: 2 })] });
+    broadcaster.flushAll();
+    expect(connection.take().map((r) => delta(r).upsert)).toEqual([[{ id: 'q1', v: 2 }]]);
   });
 });

@@ -66,3 +66,39 @@ describe('server rendering', () => {
     expect(() => renderToString(h(Summary))).toThrow(/PulseProvider/);
   });
 });
+
+describe('server rendering of views', () => {
+  const OFFLINE = { where: { status: 'offline' } };
+  const fleet = (records: InitialSnapshot['records'], filter?: InitialSnapshot['filter']): InitialSnapshot => ({
+    channel: 'fleet',
+    ...(filter ? { filter } : {}),
+    epoch: 'e1',
+    seq: 9,
+    records,
+    at: 1000,
+  });
+
+  function FleetRow({ id, filter }: { id: string; filter?: InitialSnapshot['filter'] }) {
+    const { record } = useRecord('fleet', id, filter ? { filter } : undefined);
+    return h('li', null, `${id}:${String(record?.status)}`);
+  }
+
+  function Fleet({ filter, initial }: { filter?: InitialSnapshot['filter']; initial?: InitialSnapshot }) {
+    const { status, paused } = useChannel('fleet', { ...(filter ? { filter } : {}), ...(initial ? { initial } : {}) });
+    const ids = useRecordIds('fleet', filter ? { filter } : undefined);
+    return h('ul', { 'data-status': status, 'data-paused': String(paused) }, ids.map((id) => h(FleetRow, { key: id, id, filter })));
+  }
+
+  it('gives each view the snapshot read with its filter, from the provider', () => {
+    const initial = [fleet([{ id: 'a', status: 'online' }, { id: 'b', status: 'offline' }]), fleet([{ id: 'b', status: 'offline' }], { where: { status: 'offline' } })];
+    const html = render(h('div', null, h(Fleet), h(Fleet, { filter: OFFLINE })), initial);
+    expect(html).toContain('<ul data-status="idle" data-paused="false"><li>a:online</li><li>b:offline</li></ul>');
+    expect(html).toContain('<ul data-status="idle" data-paused="false"><li>b:offline</li></ul>');
+  });
+
+  it('files a snapshot given to useChannel under that hook’s view, whatever it says of itself', () => {
+    const html = render(h('div', null, h(Fleet, { filter: OFFLINE, initial: fleet([{ id: 'z', status: 'offline' }]) }), h(Fleet)));
+    expect(html).toContain('<li>z:offline</li>');
+    expect(html).toContain('<ul data-status="idle" data-paused="false"></ul>'); // the whole channel: nothing rendered for it
+  });
+});

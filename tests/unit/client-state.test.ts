@@ -548,13 +548,15 @@ describe('subscriptions', () => {
     }
   });
 
-  it('ignores the since of a joining listener whose filter is not the channel’s', () => {
+  it('resumes a filtered listener behind a presence-only one from its own since, in one subscribe', () => {
     const client = makeClient();
     client.subscribe('kpi', { presence: true });
     client.subscribe('kpi', { filter: { where: { org: 'emea' } }, since: { epoch: 'e1', seq: 41 } });
     client.connect();
     FakeWebSocket.latest().handshake();
-    expect(FakeWebSocket.latest().last('subscribe')).not.toHaveProperty('since');
+    expect(FakeWebSocket.latest().messagesOf('subscribe')).toEqual([
+      { type: 'subscribe', ref: expect.any(Number), channel: 'kpi', filter: { where: { org: 'emea' } }, since: { epoch: 'e1', seq: 41 }, presence: true },
+    ]);
   });
 
   it('after recovered: false, drops deltas until the snapshot arrives', () => {
@@ -663,7 +665,7 @@ describe('subscriptions', () => {
     expect(ws.messagesOf('unsubscribe')).toHaveLength(0);
   });
 
-  it('a new filter subscribes again without since; the previous filter returns when its owner is the newest again', () => {
+  it('a listener with another filter gets a view of its own beside the first; the same filter spelled otherwise shares it', async () => {
     const client = makeClient();
     client.connect();
     const ws = FakeWebSocket.latest();
@@ -674,37 +676,47 @@ describe('subscriptions', () => {
 
     const stop = client.subscribe('fleet', { filter: { bounds: { north: 41, south: 40, east: -73, west: -75 } } });
     expect(ws.messagesOf('subscribe')).toHaveLength(2);
-    expect(ws.last('subscribe')).not.toHaveProperty('since');
-    expect(ws.last('subscribe').filter).toEqual({ bounds: { north: 41, south: 40, east: -73, west: -75 } });
+    expect(ws.last('subscribe')).toEqual({
+      type: 'subscribe',
+      ref: expect.any(Number),
+      channel: 'fleet',
+      view: expect.stringMatching(/^v-[a-z0-9]{11}$/),
+      filter: { bounds: { north: 41, south: 40, east: -73, west: -75 } },
+    });
 
-    // The same filter with its keys in another order is the same filter.
+    // The same filter with its keys in another order is the same view.
     const stopSame = client.subscribe('fleet', { filter: { bounds: { west: -75, east: -73, south: 40, north: 41 } } });
     expect(ws.messagesOf('subscribe')).toHaveLength(2);
 
     stop();
-    expect(ws.messagesOf('subscribe')).toHaveLength(2);
     stopSame();
-    expect(ws.messagesOf('subscribe')).toHaveLength(3);
-    expect(ws.last('subscribe').filter).toEqual({ where: { status: 'online' } });
-    expect(ws.last('subscribe')).not.toHaveProperty('since');
+    await flush();
+    expect(ws.messagesOf('subscribe')).toHaveLength(2); // the first view never moved
+    expect(ws.messagesOf('unsubscribe')).toEqual([{ type: 'unsubscribe', ref: expect.any(Number), channel: 'fleet', view: ws.messagesOf('subscribe')[1]!.view }]);
   });
 
-  it('ignores deltas left over from a replaced subscription while the new subscribe is unanswered', () => {
+  it('a filter change of a channel’s only view replaces it in place, ignoring deltas left over from the old one', async () => {
     const client = makeClient();
     const deltas: number[] = [];
     client.connect();
     const ws = FakeWebSocket.latest();
     ws.handshake();
-    client.subscribe('fleet', { onDelta: (d) => deltas.push(d.seq) });
+    const stopOld = client.subscribe('fleet', { onDelta: (d) => deltas.push(d.seq) });
     ws.replyOk('subscribe', { channel: 'fleet', recovered: false });
     ws.receive(snapshot('fleet', 8));
-    client.subscribe('fleet', { filter: { ids: ['r1'] }, onDelta: (d) => deltas.push(d.seq) });
-    ws.receive(delta('fleet', 9, 10)); // old subscription, after a delta we never saw
+    // dispose-then-subscribe in one tick, as a component re-rendered with another filter does
+    stopOld();
+    client.subscribe('fleet', { filter: { ids: ['r1'] }, since: { epoch: 'e1', seq: 8 }, onDelta: (d) => deltas.push(d.seq) });
+    expect(ws.last('subscribe')).toEqual({ type: 'subscribe', ref: expect.any(Number), channel: 'fleet', filter: { ids: ['r1'] }, since: { epoch: 'e1', seq: 8 } });
+    // the old subscription's delta continues seq 8, yet belongs to the old filter
+    ws.receive(delta('fleet', 8, 10));
     expect(ws.messagesOf('resync')).toHaveLength(0);
     ws.replyOk('subscribe', { channel: 'fleet', recovered: false });
     ws.receive(snapshot('fleet', 10));
     ws.receive(delta('fleet', 10, 11));
-    expect(deltas).toEqual([11, 11]);
+    expect(deltas).toEqual([11]);
+    await flush();
+    expect(ws.messagesOf('unsubscribe')).toHaveLength(0); // the subscribe replaced it: v1 on the wire
   });
 
   it('reports a refused subscribe to the listener and as an event', () => {

@@ -36,6 +36,16 @@ describe('ConnectionIndicator', () => {
     expect(render(<ConnectionIndicator state="reconnecting" />)).not.toContain('pb-conn--pulse');
   });
 
+  it('says "Paused" while the socket is up and every view is paused, and only then', () => {
+    expect(connectionAppearance('open', true)).toMatchObject({ tone: 'muted', label: 'Paused', pulse: false });
+    expect(connectionAppearance('reconnecting', true)).toBe(connectionAppearance('reconnecting'));
+    const html = render(<ConnectionIndicator state="open" paused />);
+    expect(html).toContain('Paused');
+    expect(html).toContain('data-paused="true"');
+    expect(html).not.toContain('pb-conn--pulse');
+    expect(render(<ConnectionIndicator state="open" paused={false} />)).not.toContain('data-paused');
+  });
+
   it('accepts a label override and a compact form that still speaks', () => {
     expect(render(<ConnectionIndicator state="reconnecting" label="Retrying (3)" />)).toContain('Retrying (3)');
     const compact = render(<ConnectionIndicator state="open" compact />);
@@ -62,6 +72,15 @@ describe('LiveBadge', () => {
 
   it('says so before any data', () => {
     expect(render(<LiveBadge updatedAt={null} />)).toContain('No data yet');
+  });
+
+  it('says "Paused" for a paused panel instead of ageing its data', () => {
+    const html = render(<LiveBadge updatedAt={now - 120_000} now={now} paused />);
+    expect(html).toContain('Paused');
+    expect(html).toContain('pb-live--paused');
+    expect(html).not.toContain('2m ago');
+    expect(html).toContain(new Date(now - 120_000).toISOString()); // when the data is from, in the title
+    expect(render(<LiveBadge updatedAt={null} paused />)).toContain('Paused');
   });
 });
 

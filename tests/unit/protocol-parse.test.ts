@@ -312,3 +312,69 @@ test('refuses filter keys that zod would drop without a word, such as a where ke
     filter: { where: { constructor: 1, toString: 'x' } },
   });
 });
+
+describe('views and pace (docs/protocol.md §12)', () => {
+  it('takes view on subscribe, unsubscribe and resync, and intervalMs on subscribe', () => {
+    expect(expectOk(frame({ type: 'subscribe', ref: 1, channel: 'fleet', view: 'map', intervalMs: 1000 }))).toEqual({
+      type: 'subscribe',
+      ref: 1,
+      channel: 'fleet',
+      filter: {},
+      view: 'map',
+      intervalMs: 1000,
+    });
+    expect(expectOk(frame({ type: 'unsubscribe', channel: 'fleet', view: 'map' }))).toEqual({ type: 'unsubscribe', channel: 'fleet', view: 'map' });
+    expect(expectOk(frame({ type: 'resync', channel: 'fleet', view: 'a.B_9:-' }))).toEqual({ type: 'resync', channel: 'fleet', view: 'a.B_9:-' });
+  });
+
+  it('accepts view names of 1 and 64 characters', () => {
+    expectOk(frame({ type: 'subscribe', channel: 'kpi', view: 'v' }));
+    expectOk(frame({ type: 'subscribe', channel: 'kpi', view: 'v'.repeat(64) }));
+  });
+
+  it.each([
+    ['empty', ''],
+    ['too long', 'v'.repeat(65)],
+    ['holding a space', 'a b'],
+    ['holding a slash', 'a/b'],
+    ['not ASCII', 'carte-é'],
+    ['a number', 7],
+    ['null', null],
+  ])('refuses a view (%s) with INVALID_MESSAGE on every request that takes one', (_, view) => {
+    for (const type of ['subscribe', 'unsubscribe', 'resync']) {
+      const result = expectFailure(frame({ type, ref: 3, channel: 'kpi', view }), ErrorCode.INVALID_MESSAGE);
+      expect(result.ref).toBe(3);
+      expect(result.message).toMatch(/^\w+: view: /);
+    }
+  });
+
+  it('accepts intervalMs from the batch interval to 60000', () => {
+    const options = { minIntervalMs: 100 };
+    for (const intervalMs of [100, 101, 5000, 60_000]) {
+      expect(expectOk(parseClientFrame(JSON.stringify({ type: 'subscribe', channel: 'kpi', intervalMs }), options))).toMatchObject({ intervalMs });
+    }
+  });
+
+  it.each([
+    ['below the batch interval', 99],
+    ['zero', 0],
+    ['negative', -1000],
+    ['above 60000', 60_001],
+    ['not an integer', 1000.5],
+    ['a string', '1000'],
+    ['null', null],
+  ])('refuses intervalMs (%s) with INVALID_MESSAGE', (_, intervalMs) => {
+    const result = expectFailure(parseClientFrame(JSON.stringify({ type: 'subscribe', ref: 'p', channel: 'kpi', intervalMs }), { minIntervalMs: 100 }), ErrorCode.INVALID_MESSAGE);
+    expect(result.ref).toBe('p');
+    expect(result.message).toMatch(/^subscribe: intervalMs: /);
+  });
+
+  it('names the batch interval as the lower bound', () => {
+    const result = expectFailure(parseClientFrame('{"type":"subscribe","channel":"kpi","intervalMs":50}', { minIntervalMs: 100 }), ErrorCode.INVALID_MESSAGE);
+    expect(result.message).toBe("subscribe: intervalMs: must be at least 100 (the server's batch interval)");
+  });
+
+  it('checks a bad view or intervalMs before the filter', () => {
+    expectFailure(frame({ type: 'subscribe', channel: 'kpi', view: '', filter: { nope: 1 } }), ErrorCode.INVALID_MESSAGE);
+  });
+});

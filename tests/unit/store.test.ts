@@ -9,6 +9,9 @@ import {
   expireChanges,
   fromInitial,
   recordList,
+  selectChannel,
+  selectRecord,
+  viewStoreKey,
   type ChannelData,
 } from '@/lib/store';
 
@@ -342,5 +345,75 @@ describe('createPulseStore', () => {
     expect(store.getState().channels.kpi!.error).toEqual({ code: 'FORBIDDEN', message: 'no' });
     store.getState().ingestDelta(delta(2, 3));
     expect(store.getState().channels.kpi!.error).toBeNull();
+  });
+});
+
+describe('the store per view', () => {
+  const OFFLINE = { where: { status: 'offline' } };
+  const offlineKey = viewStoreKey('fleet', { filter: OFFLINE });
+  const pacedKey = viewStoreKey('fleet', { intervalMs: 5000 });
+  const fleetSnap = (seq: number, ids: string[], view?: string): SnapshotMessage => ({
+    type: 'snapshot',
+    channel: 'fleet',
+    ...(view ? { view } : {}),
+    epoch: 'e1',
+    seq,
+    records: ids.map((id) => ({ id })),
+    events: [],
+    gap: false,
+  });
+
+  it('keeps the records of each view of a channel apart, by key', () => {
+    const store = createPulseStore({ now: () => T0 });
+    store.getState().ingestSnapshot(fleetSnap(5, ['a', 'b', 'c']));
+    store.getState().ingestSnapshot(fleetSnap(5, ['b'], 'v-whatever'), 'socket', offlineKey);
+    store.getState().ingestDelta({ type: 'delta', channel: 'fleet', epoch: 'e1', prevSeq: 5, seq: 6, delete: ['b'] }, offlineKey);
+    store.getState().ingestSnapshot(fleetSnap(6, ['a']), 'socket', pacedKey);
+    const state = store.getState();
+    expect(recordList(state.channels.fleet).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(recordList(state.channels[offlineKey]).map((r) => r.id)).toEqual([]);
+    expect(recordList(state.channels[pacedKey]).map((r) => r.id)).toEqual(['a']);
+    expect(state.channels[offlineKey]!.channel).toBe('fleet');
+    expect(selectRecord(state, 'fleet', 'b')).toEqual({ id: 'b' });
+    expect(selectRecord(state, offlineKey, 'b')).toBeUndefined();
+    expect(selectChannel(state, pacedKey)?.seq).toBe(6);
+  });
+
+  it('maps server-rendered snapshots to the view their filter and pace name', () => {
+    const store = createPulseStore({
+      initial: [
+        { channel: 'fleet', epoch: 'e1', seq: 3, records: [{ id: 'a' }] },
+        { channel: 'fleet', filter: OFFLINE, epoch: 'e1', seq: 4, records: [{ id: 'z' }] },
+      ],
+    });
+    expect(Object.keys(store.getState().channels).sort()).toEqual(['fleet', offlineKey].sort());
+    store.getState().hydrate({ channel: 'fleet', filter: { where: { status: 'offline' } }, epoch: 'e1', seq: 7, records: [{ id: 'y' }] });
+    store.getState().hydrate({ channel: 'fleet', intervalMs: 5000, epoch: 'e1', seq: 7, records: [{ id: 'p' }] });
+    expect(recordList(store.getState().channels[offlineKey]).map((r) => r.id)).toEqual(['y']);
+    expect(recordList(store.getState().channels[pacedKey]).map((r) => r.id)).toEqual(['p']);
+    expect(recordList(store.getState().channels.fleet).map((r) => r.id)).toEqual(['a']);
+  });
+
+  it('marks a view paused and resumed, notifying only on change, and reports the status', () => {
+    const store = createPulseStore();
+    store.getState().ingestSnapshot(fleetSnap(5, ['a']), 'socket', offlineKey);
+    const listener = jest.fn();
+    store.subscribe(listener);
+    store.getState().setPaused(offlineKey, true);
+    store.getState().setPaused(offlineKey, true);
+    expect(listener).toHaveBeenCalledTimes(1);
+    const paused = store.getState().channels[offlineKey]!;
+    expect(paused).toMatchObject({ paused: true, seq: 5 });
+    expect(channelStatus('open', paused)).toBe('paused');
+    expect(channelStatus('reconnecting', paused)).toBe('paused');
+    expect(channelStatus('closed', paused)).toBe('closed');
+    expect(channelStatus('idle', paused)).toBe('idle');
+    store.getState().setPaused(offlineKey, false);
+    expect(channelStatus('open', store.getState().channels[offlineKey])).toBe('live');
+    // a view nothing arrived for yet is created on pause
+    store.getState().setPaused('kpi', true);
+    expect(store.getState().channels.kpi).toMatchObject({ channel: 'kpi', paused: true, epoch: null });
+    store.getState().setPaused('alerts', false);
+    expect(store.getState().channels.alerts).toBeUndefined();
   });
 });

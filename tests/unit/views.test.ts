@@ -1,6 +1,9 @@
 import type { Recovery, RecordChange } from '@/lib/engine/types';
 import { compileFilter, MATCH_ALL } from '@/lib/hub/filter';
-import { recoveryDelta, snapshotView, windowDelta } from '@/lib/hub/views';
+import { PacedWindows } from '@/lib/hub/pace';
+import { mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow } from '@/lib/hub/views';
+import { applyMergePatch } from '@/lib/protocol/merge-patch';
+import type { Json } from '@/lib/protocol';
 import type { ChannelEvent, ChannelRecord, Priority } from '@/lib/protocol/messages';
 
 const rec = (id: string, fields: Record<string, unknown> = {}) => ({ id, ...fields }) as ChannelRecord;
@@ -222,5 +225,177 @@ describe('snapshotView', () => {
     const big: ChannelEvent = { ...event(5, 'big'), data: { text: 'x'.repeat(500) } };
     const withBig = { ...state, events: [event(3, 'a'), event(4, 'b'), big, event(6, 'c')] };
     expect(snapshotView(withBig, MATCH_ALL, 50, 300).events.map((e) => e.seq)).toEqual([6]);
+  });
+});
+
+/** Commits as `RecordChange` lists, merged into windows the way the broadcaster merges them. */
+function merged(...spans: RecordChange[][]): Map<string, RecordChange> {
+  const into = new Map<string, RecordChange>();
+  for (const span of spans) mergeChanges(into, span);
+  return into;
+}
+
+describe('mergeChanges: several windows as one (pace)', () => {
+  const all = MATCH_ALL;
+
+  it('keeps only the latest fields of a record, a field set then removed ending as null', () => {
+    const v0 = rec('q1', { waiting: 1, sla: 'ok' });
+    const v1 = rec('q1', { waiting: 2, sla: 'ok', extra: 1 });
+    const v2 = rec('q1', { waiting: 3, extra: 1 });
+    const v3 = rec('q1', { waiting: 3 });
+    const changes = merged([change('q1', v0, v1)], [change('q1', v1, v2)], [change('q1', v2, v3)]);
+    expect(windowDelta(changes.values(), [], all)).toEqual({ upsert: [{ id: 'q1', waiting: 3, sla: null }] });
+  });
+
+  it('sends a record created then updated whole, and says nothing of one created then deleted', () => {
+    const changes = merged(
+      [change('new', undefined, rec('new', { a: 1 })), change('brief', undefined, rec('brief', { a: 1 }))],
+      [change('new', rec('new', { a: 1 }), rec('new', { a: 1, b: 2 })), change('brief', rec('brief', { a: 1 }), undefined)],
+    );
+    expect(windowDelta(changes.values(), [], all)).toEqual({ upsert: [{ id: 'new', a: 1, b: 2 }] });
+  });
+
+  it('deletes a record that was visible at the start and is gone at the end', () => {
+    const changes = merged([change('q1', rec('q1', { a: 1 }), rec('q1', { a: 2 }))], [change('q1', rec('q1', { a: 2 }), undefined)]);
+    expect(windowDelta(changes.values(), [], all)).toEqual({ delete: ['q1'] });
+  });
+
+  it('does not mention a record that entered the view and left it again', () => {
+    const changes = merged(
+      [change('v1', rec('v1', { status: 'offline', load: 1 }), rec('v1', { status: 'online', load: 2 }))],
+      [change('v1', rec('v1', { status: 'online', load: 2 }), rec('v1', { status: 'offline', load: 3 }))],
+    );
+    expect(windowDelta(changes.values(), [], online)).toBeNull();
+  });
+
+  it('patches a record that left the view and came back against what the client still holds', () => {
+    const changes = merged(
+      [change('v1', rec('v1', { status: 'online', load: 1, x: 1 }), rec('v1', { status: 'offline', load: 1 }))],
+      [change('v1', rec('v1', { status: 'offline', load: 1 }), rec('v1', { status: 'online', load: 5 }))],
+    );
+    expect(windowDelta(changes.values(), [], online)).toEqual({ upsert: [{ id: 'v1', load: 5 }] });
+    expect(windowDelta(changes.values(), [], all)).toEqual({ upsert: [{ id: 'v1', load: 5, x: null }] });
+  });
+
+  it('leaves the changes it merges from untouched', () => {
+    const first = [change('q1', rec('q1', { a: 1 }), rec('q1', { a: 2 }))];
+    const second = [change('q1', rec('q1', { a: 2 }), rec('q1', { a: 3 }))];
+    merged(first, second);
+    expect(first[0].after).toEqual(rec('q1', { a: 2 }));
+  });
+
+  it('randomized: the merged delta takes the view at the start to the view at the end', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+    const filters = [MATCH_ALL, online, compileFilter({ where: { load: { gte: 2 } } }), compileFilter({ fields: ['meta'] })];
+    const randomRecord = (id: string): ChannelRecord | undefined => {
+      if (random() < 0.2) return undefined;
+      const record: ChannelRecord = { id };
+      if (random() < 0.7) record.status = pick(['online', 'offline']);
+      if (random() < 0.7) record.load = Math.floor(random() * 4);
+      if (random() < 0.5) record.meta = random() < 0.5 ? { zone: pick(['n', 's']) } : { zone: 'n', depth: { x: Math.floor(random() * 3) } };
+      return record;
+    };
+    for (let run = 0; run < 150; run++) {
+      const ids = ['a', 'b', 'c', 'd'];
+      const start = new Map(ids.map((id) => [id, randomRecord(id)]));
+      const current = new Map(start);
+      const windows: RecordChange[][] = [];
+      for (let w = 0, count = 1 + Math.floor(random() * 5); w < count; w++) {
+        const window = new Map<string, RecordChange>();
+        for (let c = 0, commits = Math.floor(random() * 4); c < commits; c++) {
+          const id = pick(ids);
+          const after = randomRecord(id);
+          mergeChanges(window, [change(id, current.get(id), after)]);
+          current.set(id, after);
+        }
+        windows.push([...window.values()]);
+      }
+      for (const filter of filters) {
+        const view = (records: Map<string, ChannelRecord | undefined>) => {
+          const visible = new Map<string, Json>();
+          for (const [id, record] of records) if (record && filter.matches(record)) visible.set(id, filter.project(record) as unknown as Json);
+          return visible;
+        };
+        const client = view(start);
+        const delta = windowDelta(merged(...windows).values(), [], filter) ?? {};
+        for (const id of delta.delete ?? []) {
+          expect(client.has(id)).toBe(true);
+          client.delete(id);
+        }
+        for (const entry of delta.upsert ?? []) client.set(entry.id, applyMergePatch(client.get(entry.id), entry as unknown as Json));
+        expect(client).toEqual(view(current));
+        // Nothing is mentioned that was invisible both at the start and at the end.
+        const mentioned = [...(delta.delete ?? []), ...(delta.upsert ?? []).map((entry) => entry.id)];
+        for (const id of mentioned) expect(view(start).has(id) || view(current).has(id)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('PacedWindows', () => {
+  const KEY = 'acme/fleet';
+  const window = (startSeq: number, endSeq: number, changes: RecordChange[], events: ChannelEvent[] = [], epoch = 'e1'): BatchWindow => ({
+    key: KEY,
+    tenant: 'acme',
+    channel: 'fleet',
+    epoch,
+    startSeq,
+    endSeq,
+    firstTs: 1000 + startSeq,
+    changes: merged(changes),
+    events,
+  });
+
+  it('merges consecutive batch windows into one pending window per pace, each with its own copy', () => {
+    const paced = new PacedWindows();
+    const first = window(0, 2, [change('q1', undefined, rec('q1', { a: 1 }))], [event(2, 'e')]);
+    const slow = paced.absorb(first, 5000);
+    const fast = paced.absorb(first, 1000);
+    paced.absorb(window(2, 3, [change('q1', rec('q1', { a: 1 }), rec('q1', { a: 2 }))], [event(3, 'f')]), 5000);
+    expect(slow.pending).toMatchObject({ startSeq: 0, endSeq: 3, firstTs: 1000, events: [event(2, 'e'), event(3, 'f')] });
+    expect([...slow.pending!.changes.values()]).toEqual([change('q1', undefined, rec('q1', { a: 2 }))]);
+    // The other pace did not see the second window, and its copy was not touched by the merge.
+    expect(fast.pending).toMatchObject({ startSeq: 0, endSeq: 2, events: [event(2, 'e')] });
+    expect([...fast.pending!.changes.values()]).toEqual([change('q1', undefined, rec('q1', { a: 1 }))]);
+    expect(first.changes.get('q1')!.after).toEqual(rec('q1', { a: 1 }));
+    expect([...paced.of(KEY)]).toEqual([slow, fast]);
+  });
+
+  it('is due once its interval passed since it last went out, and only with something pending', () => {
+    const paced = new PacedWindows();
+    const group = paced.absorb(window(0, 1, [change('q1', undefined, rec('q1'))]), 1000);
+    expect(paced.isDue(group, 0)).toBe(true);
+    expect(paced.take(group, 500)).toMatchObject({ startSeq: 0, endSeq: 1 });
+    expect(paced.isDue(group, 600)).toBe(false);
+    paced.absorb(window(1, 2, [change('q1', rec('q1'), rec('q1', { a: 1 }))]), 1000);
+    expect(paced.isDue(group, 1499)).toBe(false);
+    expect(paced.isDue(group, 1500)).toBe(true);
+    expect(paced.take(group, 1500)).toMatchObject({ startSeq: 1, endSeq: 2 });
+    expect(paced.take(group, 9999)).toBeNull();
+    expect(paced.isDue(group, 9999)).toBe(false);
+    expect(group.flushedAt).toBe(1500);
+  });
+
+  it('starts over from a window that does not continue the pending one', () => {
+    const paced = new PacedWindows();
+    const group = paced.absorb(window(0, 2, [change('q1', undefined, rec('q1'))]), 1000);
+    paced.absorb(window(5, 6, [change('q2', undefined, rec('q2'))]), 1000);
+    expect(group.pending).toMatchObject({ startSeq: 5, endSeq: 6 });
+    expect([...group.pending!.changes.keys()]).toEqual(['q2']);
+    paced.absorb(window(6, 7, [change('q3', undefined, rec('q3'))], [], 'e2'), 1000);
+    expect(group.pending).toMatchObject({ epoch: 'e2', startSeq: 6, endSeq: 7 });
+  });
+
+  it('forgets the groups of paces nobody holds any more', () => {
+    const paced = new PacedWindows();
+    paced.absorb(window(0, 1, []), 1000);
+    paced.absorb(window(0, 1, []), 5000);
+    paced.sweep(() => new Map([[5000, 1]]));
+    expect([...paced.of(KEY)].map((group) => group.intervalMs)).toEqual([5000]);
+    expect(paced.pending(KEY, 1000)).toBeNull();
+    paced.sweep(() => undefined);
+    expect(paced.has(KEY)).toBe(false);
   });
 });
