@@ -86,8 +86,8 @@ function describeRequest(m: Obj): string {
       return typeof m.token === 'string' ? `token ${clip(m.token, 18)}` : 'anonymous';
     case 'subscribe': {
       const parts = [channel];
-      if (isObject(m.filter) && Object.keys(m.filter).length > 0) parts.push(`filter ${clip(JSON.stringify(m.filter), 60)}`);
       if (m.intervalMs !== undefined) parts.push(`every ${String(m.intervalMs)} ms`);
+      if (isObject(m.filter) && Object.keys(m.filter).length > 0) parts.push(`filter ${clip(JSON.stringify(m.filter), 60)}`);
       if (isObject(m.since)) parts.push(`since ${String(m.since.epoch)}:${String(m.since.seq)}`);
       if (m.presence === true) parts.push('presence');
       return parts.join(' · ');

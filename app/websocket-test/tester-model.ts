@@ -17,7 +17,7 @@
 import { defaultHubUrl } from '@/components/PulseProvider';
 import { createPulseClient, type PulseClient } from '@/lib/client/client';
 import type { ClientState } from '@/lib/client/states';
-import type { DisconnectEvent, FrameEvent, GetToken, ReconnectEvent } from '@/lib/client/types';
+import type { DisconnectEvent, FrameEvent, GetToken, PulseClientOptions, ReconnectEvent } from '@/lib/client/types';
 import { isPulseClientError } from '@/lib/client/errors';
 import { deltaVerdict } from '@/lib/client/subscriptions';
 import type { Filter } from '@/lib/protocol/filter';
@@ -258,11 +258,14 @@ export class TesterModel {
   private readonly listeners = new Set<() => void>();
   private detach: Array<() => void> = [];
 
-  /** `url` empty: the page's own host, resolved in the browser. */
-  constructor(url = '') {
+  /**
+   * `url` empty: the page's own host, resolved in the browser. `clientOptions` go to the client
+   * as they are (a WebSocket implementation outside a browser, say).
+   */
+  constructor(url = '', clientOptions: Omit<PulseClientOptions, 'url' | 'getToken'> = {}) {
     this.url = url;
     const getToken: GetToken = ({ reason }) => this.tokenFor(reason);
-    this.client = createPulseClient({ url: () => this.url || defaultHubUrl(), getToken });
+    this.client = createPulseClient({ ...clientOptions, url: () => this.url || defaultHubUrl(), getToken });
     this.view = this.buildView();
   }
 

@@ -81,7 +81,8 @@ function launch(): Promise<Browser> {
 }
 
 async function newPage(cookie?: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  // tall enough that every panel is in sight: no view pauses for being scrolled away
+  const context = await browser.newContext({ viewport: { width: 1440, height: 2400 } });
   contexts.push(context);
   if (cookie) await context.addCookies([{ name: 'pulse_token', value: cookie, url: server.url, httpOnly: true, sameSite: 'Lax' }]);
   const page = await context.newPage();
@@ -227,7 +228,8 @@ describe('in Chromium', () => {
     await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 10_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="watchers"]') !== null);
     const subscribes = () => sent.filter((frame) => frame.type === 'subscribe');
-    expect(subscribes().map((frame) => frame.channel).sort()).toEqual(['alerts', 'backlog', 'fleet', 'kpi']);
+    // `fleet` twice: the map's region and the attention table, two views on the one connection
+    expect(subscribes().map((frame) => frame.channel).sort()).toEqual(['alerts', 'backlog', 'fleet', 'fleet', 'kpi']);
 
     const listed = (await (await fetch(`${server.url}/api/ws/connections`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as {
       connections: Array<{ id: string; user: string | null }>;
@@ -244,7 +246,7 @@ describe('in Chromium', () => {
     // a kicked client waits the policy backoff (15–30 s) before it comes back
     await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 40_000 });
     const again = () => sent.slice(before).filter((frame) => frame.type === 'subscribe');
-    await until(() => again().length === 4);
+    await until(() => again().length === 5);
 
     // every subscribe, before the drop and after it, resumes from a position
     for (const frame of subscribes()) expect(frame).toMatchObject({ since: { epoch: expect.any(String), seq: expect.any(Number) } });

@@ -3,7 +3,8 @@
  * the simulator off (the test publishes everything itself): the HTML carries the data before
  * any script runs; a published change appears and flashes; a dropped socket shows
  * "reconnecting", resumes, and ends equal to the snapshot API; with the socket blocked the page
- * polls; and the map's region is a server-side filter.
+ * polls; and the map's region is a server-side filter, one of the two views of `fleet` the page
+ * holds (the other, the attention table, is covered with the views' own tests).
  */
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
@@ -115,7 +116,20 @@ function shownNodes(page: Page): Promise<string[]> {
   return page.$$eval('#fleet .pb-map__node title', (titles) => titles.map((t) => (t.textContent ?? '').split(' · ')[0]!).sort());
 }
 
-type Frame = { type?: string; channel?: string; filter?: { bounds?: unknown }; since?: unknown; records?: Array<{ id: string }>; recovered?: boolean };
+type Frame = { type?: string; channel?: string; view?: string; filter?: { bounds?: unknown }; since?: unknown; records?: Array<{ id: string }>; recovered?: boolean };
+
+/** A subscription as the wire names it (docs/protocol.md §12): `fleet`, or `fleet#<view>`. */
+const wireKey = (f: Frame) => (f.view === undefined ? String(f.channel) : `${f.channel}#${f.view}`);
+
+/** The subscriptions the page holds after `sent`: subscribed, and not unsubscribed since. */
+function heldViews(sent: readonly Frame[]): string[] {
+  const held = new Set<string>();
+  for (const f of sent) {
+    if (f.type === 'subscribe') held.add(wireKey(f));
+    if (f.type === 'unsubscribe') held.delete(wireKey(f));
+  }
+  return [...held].sort();
+}
 
 /**
  * Routes the page's hub socket through the test: frames both ways are recorded, `cut()` drops
@@ -295,7 +309,8 @@ it('changes what the server sends when the map region changes', async () => {
   const subscribe = hub.sent.find((f) => f.type === 'subscribe' && f.channel === 'fleet' && JSON.stringify(f.filter?.bounds) === JSON.stringify(EUROPE));
   expect(subscribe).toBeDefined();
   expect(subscribe?.since).toBeUndefined();
-  const fresh = hub.received.find((f) => f.type === 'snapshot' && f.channel === 'fleet');
+  // (the page's other view of `fleet`, the attention table, resumed without a snapshot)
+  const fresh = hub.received.find((f) => f.type === 'snapshot' && f.channel === 'fleet' && f.view === subscribe?.view);
   expect(fresh?.records?.map((r) => r.id).sort()).toEqual(['lon-t1', 'lon-t2', 'lon-t3']);
 
   // nodes published later: the one in Paris arrives, the one in New York never does
@@ -308,11 +323,15 @@ it('changes what the server sends when the map region changes', async () => {
   const inside = await snapshot('fleet', { bounds: EUROPE });
   expect(inside.records.map((r) => r.id).sort()).toEqual(['lon-t1', 'lon-t2', 'lon-t3', 'par-t1']);
 
-  // the manual refresh asks the hub for a fresh snapshot of every channel on the live socket
+  // the manual refresh asks the hub for a fresh snapshot of every view on the live socket:
+  // each channel's, the map's new region, and the attention table's unless it paused offscreen
   const sentBefore = hub.sent.length;
+  const held = heldViews(hub.sent);
+  expect(held.filter((key) => !key.startsWith('fleet'))).toEqual(['alerts', 'backlog', 'kpi']);
+  expect(held).toContain(wireKey(subscribe!));
   await page.getByRole('button', { name: 'Refresh' }).click();
   await page.waitForFunction(() => document.querySelector('.pb-dash-refresh')?.getAttribute('aria-busy') === 'false');
-  const resyncs = hub.sent.slice(sentBefore).filter((f) => f.type === 'resync').map((f) => f.channel);
-  expect(resyncs.sort()).toEqual(['alerts', 'backlog', 'fleet', 'kpi']);
+  const resyncs = hub.sent.slice(sentBefore).filter((f) => f.type === 'resync').map(wireKey);
+  expect(resyncs.sort()).toEqual(held);
   expect(await shownNodes(page)).toEqual(['LON-T1', 'LON-T2', 'LON-T3', 'PAR-T1']);
 });
