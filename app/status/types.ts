@@ -1,7 +1,9 @@
 /**
  * Bodies of the admin routes the status page reads (docs/protocol.md §10). Written out here rather
- * than imported from the server, because the browser only ever sees them as JSON.
+ * than imported from the server, because the browser only ever sees them as JSON; the connection
+ * entry is the protocol's own type, shared with the hub that lists it.
  */
+import type { ConnectionInfo } from '@/lib/protocol/messages';
 
 export interface Rates {
   in: number;
@@ -60,18 +62,7 @@ export interface InstanceSummary {
   subscriptions: number;
 }
 
-/** One entry of `GET /api/ws/connections`. */
-export interface ConnectionInfo {
-  id: string;
-  /** `null` until the connection has authenticated. */
-  user: string | null;
-  tenant: string | null;
-  subscriptions: string[];
-  connectedAt: number;
-  lastActivityAt: number;
-  bufferedBytes: number;
-  remoteAddress: string;
-}
+export type { ConnectionInfo } from '@/lib/protocol/messages';
 
 export interface ConnectionList {
   connections: ConnectionInfo[];

@@ -21,18 +21,10 @@ import { consume, createRateState } from './rate-limit';
 import { readSessionCookie } from './session-cookie';
 import type { HubStats } from './stats';
 import type { TenantSlots } from './tenant-slots';
+import type { ConnectionInfo } from '../protocol';
 
-/** One open connection as `GET /api/ws/connections` lists it (docs/protocol.md §10). */
-export interface ConnectionInfo {
-  id: string;
-  user: string | null;
-  tenant: string | null;
-  subscriptions: string[];
-  connectedAt: number;
-  lastActivityAt: number;
-  bufferedBytes: number;
-  remoteAddress: string;
-}
+export type { ConnectionInfo };
+
 
 /** Heartbeat work per interval is spread over this many ticks. */
 const HEARTBEAT_SLICES = 10;

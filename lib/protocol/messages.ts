@@ -178,3 +178,17 @@ export interface UnsubscribeResult { channel: string; view?: string }
 export interface PublishResult { channel: string; epoch: string; seq: number }
 export interface ResyncResult { channel: string; view?: string }
 export interface PingResult { ts: number }
+
+/** One open connection as `GET /api/ws/connections` lists it (docs/protocol.md §10). */
+export interface ConnectionInfo {
+  id: string;
+  /** `null` until the connection has authenticated. */
+  user: string | null;
+  tenant: string | null;
+  /** Channels with at least one subscription (a channel with several views is listed once). */
+  subscriptions: string[];
+  connectedAt: number;
+  lastActivityAt: number;
+  bufferedBytes: number;
+  remoteAddress: string;
+}
