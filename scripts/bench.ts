@@ -9,6 +9,9 @@
  *   npm run bench -- --subscribers 2000 --seconds 10 --rate 500 --only fanout,floor
  *   npm run bench -- --only fanout --profile     CPU profile of the publishing phase
  *   npm run bench -- --only fanout,presence   fan-out with presence (every subscriber watching, viewers churning) beside without
+ *   npm run bench -- --only fanout,viewport,paced   a bounds box per subscriber, and half the subscribers
+ *                                      paced at 1 s, beside plain fan-out (add --profile for the
+ *                                      share of hub time spent deciding visibility)
  *   npm run bench -- --engine redis [--instances 2]   fan-out on the Redis engine beside the
  *                                      memory engine, plus the most publishes one channel takes
  *
@@ -27,8 +30,12 @@ import { describeMachine, placeProcesses } from './bench/system';
 import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
 
 /** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
-const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'presence', 'floor', 'socketio', 'filtered', 'channels'];
-/** What runs without --only: everything on the memory engine, or with --engine redis the fan-out on both engines. */
+const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'presence', 'viewport', 'paced', 'floor', 'socketio', 'filtered', 'channels'];
+/**
+ * What runs without --only: the memory engine's comparison and shapes, or with --engine redis
+ * the fan-out on both engines. Presence, viewport and paced are asked for by name: each would
+ * add a full workload's time to every default run, the harness check included.
+ */
 const DEFAULT_RUN: Record<'memory' | 'redis', WorkloadName[]> = { memory: ['fanout', 'floor', 'socketio', 'filtered', 'channels'], redis: ['fanout', 'redis'] };
 
 const USAGE = `usage: npm run bench -- [--quick] [--subscribers N] [--seconds S] [--rate R]

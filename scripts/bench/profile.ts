@@ -35,7 +35,16 @@ export interface ProfileSummary {
   buckets: Record<string, number>;
   bySelf: ProfileEntry[];
   byTotal: ProfileEntry[];
+  /**
+   * Shares of the server's busy time (samples not idle): deciding visibility (self time in
+   * the compiled filters, `lib/hub/filter.ts`), and building per-view deltas as a whole
+   * (`windowDelta` inclusive: visibility, projection and merge patches).
+   */
+  views: { visibilityPercent: number; windowDeltaPercent: number };
 }
+
+const FILTER_FILE = 'lib/hub/filter.ts';
+const WINDOW_DELTA = 'windowDelta\tlib/hub/views.ts';
 
 function location(node: ProfileNode): string {
   const { url, lineNumber } = node.callFrame;
@@ -93,7 +102,11 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const isSpecial = (key: string) => special.some((s) => key.startsWith(`${s}\t`)) || key.startsWith('(root)\t');
   const bySelf = [...self.keys()].filter((k) => !isSpecial(k)).map(entry).sort((a, b) => b.selfMs - a.selfMs).slice(0, top);
   const byTotal = [...total.keys()].filter((k) => !isSpecial(k) && !k.startsWith('(anonymous)\t(native)')).map(entry).sort((a, b) => b.totalMs - a.totalMs).slice(0, top);
-  return { sampledMs: totalHits * msPerHit, buckets, bySelf, byTotal };
+  const busyHits = totalHits - (self.get('(idle)\t(native)') ?? 0) || 1;
+  let filterHits = 0;
+  for (const [key, hits] of self) if (key.endsWith(`\t${FILTER_FILE}`)) filterHits += hits;
+  const views = { visibilityPercent: (100 * filterHits) / busyHits, windowDeltaPercent: (100 * (total.get(WINDOW_DELTA) ?? 0)) / busyHits };
+  return { sampledMs: totalHits * msPerHit, buckets, bySelf, byTotal, views };
 }
 
 export function profileLines(summary: ProfileSummary): string[] {
@@ -101,6 +114,7 @@ export function profileLines(summary: ProfileSummary): string[] {
   const buckets = Object.entries(summary.buckets).map(([k, v]) => `${k} ${v.toFixed(1)}%`).join(', ');
   return [
     `  sampled ${(summary.sampledMs / 1000).toFixed(1)} s; ${buckets}`,
+    `  of the busy time: deciding visibility (${FILTER_FILE}, self) ${summary.views.visibilityPercent.toFixed(1)}%, building view deltas (windowDelta, inclusive) ${summary.views.windowDeltaPercent.toFixed(1)}%`,
     '  self time:',
     ...summary.bySelf.map((e) => row(e, e.selfPercent)),
     '  inclusive time:',

@@ -14,6 +14,13 @@ export const TARGETS = {
   idleKBPerConnection: 12,
   /** Hub CPU per delivered frame on the Redis engine, relative to the memory engine's. */
   redisCpuPerFrameVsMemory: 1.2,
+  /** Hub CPU per delivered frame with a bounds box per subscriber, relative to plain fan-out. */
+  viewportCpuPerFrameVsFanout: 1.5,
+  /**
+   * Hub CPU per delivered frame with half the subscribers paced, relative to plain fan-out:
+   * the cost follows the frames sent (paced frames carry more entries, hence some slack).
+   */
+  pacedCpuPerFrameVsFanout: 1.2,
 };
 
 export interface Ratios {
@@ -36,6 +43,13 @@ export interface Ratios {
   /** Hub CPU per delivered delta frame, with presence and churn ÷ without. */
   presenceCpuPerFrameVsFanout?: number;
   presenceP99VsFanout?: number;
+  /** Hub CPU per delivered frame and per delivered update, a bounds box per subscriber ÷ fan-out. */
+  viewportCpuPerFrameVsFanout?: number;
+  viewportCpuPerUpdateVsFanout?: number;
+  /** Half the subscribers paced ÷ fan-out: frames sent, hub CPU, and hub CPU per frame. */
+  pacedFramesVsFanout?: number;
+  pacedCpuVsFanout?: number;
+  pacedCpuPerFrameVsFanout?: number;
 }
 
 export interface TargetCheck {
@@ -60,6 +74,17 @@ export function ratios(results: WorkloadResult[]): Ratios {
   if (pulse && withPresence) {
     out.presenceCpuPerFrameVsFanout = withPresence.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
     out.presenceP99VsFanout = withPresence.latencyMs.p99 / pulse.latencyMs.p99;
+  }
+  const viewport = find('viewport');
+  if (pulse && viewport) {
+    out.viewportCpuPerFrameVsFanout = viewport.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
+    out.viewportCpuPerUpdateVsFanout = viewport.cpuPerMillionUpdates / pulse.cpuPerMillionUpdates;
+  }
+  const paced = find('paced');
+  if (pulse && paced) {
+    out.pacedFramesVsFanout = paced.frames / pulse.frames;
+    out.pacedCpuVsFanout = paced.cpuSeconds / pulse.cpuSeconds;
+    out.pacedCpuPerFrameVsFanout = paced.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
   }
   const onRedis = find('redis');
   if (pulse && onRedis) {
@@ -123,6 +148,22 @@ export function checkTargets(results: WorkloadResult[], r: Ratios): TargetCheck[
       },
     );
   }
+  const viewport = results.find((x) => x.name === 'viewport');
+  if (viewport) {
+    checks.push({
+      target: `hub CPU per delivered frame, viewport ≤ ${TARGETS.viewportCpuPerFrameVsFanout}× fan-out`,
+      value: `${fmt(r.viewportCpuPerFrameVsFanout, 2)}× (${viewport.subscribersConsistent}/${viewport.connected} viewport subscribers consistent)`,
+      met: r.viewportCpuPerFrameVsFanout === undefined ? null : r.viewportCpuPerFrameVsFanout <= TARGETS.viewportCpuPerFrameVsFanout,
+    });
+  }
+  const paced = results.find((x) => x.name === 'paced');
+  if (paced) {
+    checks.push({
+      target: `hub CPU per delivered frame, paced ≤ ${TARGETS.pacedCpuPerFrameVsFanout}× fan-out`,
+      value: `${fmt(r.pacedCpuPerFrameVsFanout, 2)}× (CPU ${fmt(r.pacedCpuVsFanout, 2)}× for ${fmt(r.pacedFramesVsFanout, 2)}× the frames)`,
+      met: r.pacedCpuPerFrameVsFanout === undefined ? null : r.pacedCpuPerFrameVsFanout <= TARGETS.pacedCpuPerFrameVsFanout,
+    });
+  }
   return checks;
 }
 
@@ -154,6 +195,8 @@ const SHORT: Record<string, string> = {
   floor: 'ws floor',
   redis: 'Redis',
   presence: 'presence',
+  viewport: 'viewport',
+  paced: 'paced',
 };
 
 /** The results as a fixed-width table: one row per figure, one column per workload. */
@@ -171,6 +214,7 @@ export function table(results: WorkloadResult[]): string {
     ['  catch-up deltas (slow readers)', (r) => (r.system === 'socketio' ? '–' : fmt(r.catchUps, 0))],
     ['  presence frames received', (r) => (r.name === 'presence' ? fmt(r.presenceFrames, 0) : '–')],
     ['delivered updates/s', (r) => fmt(r.deliveredPerSec, 0)],
+    ['delivered frames', (r) => fmt(r.frames, 0)],
     ['delivered frames/s', (r) => fmt(r.framesPerSec, 0)],
     ['avg frame bytes', (r) => fmt(r.avgFrameBytes, 0)],
     ['latency p50 (ms)', (r) => fmt(r.latencyMs.p50, 1)],
@@ -230,6 +274,11 @@ export function ratioLines(r: Ratios): string[] {
   add('RSS per idle connection, Pulseboard / floor', r.idleMemoryVsFloor);
   add('hub CPU per delivered delta frame, presence with churn / without', r.presenceCpuPerFrameVsFanout);
   add('latency p99, presence with churn / without', r.presenceP99VsFanout);
+  add('hub CPU per delivered frame, viewport (a bounds box each) / fan-out', r.viewportCpuPerFrameVsFanout);
+  add('hub CPU per delivered update, viewport / fan-out', r.viewportCpuPerUpdateVsFanout);
+  add('frames sent, paced (half at 1 s) / fan-out', r.pacedFramesVsFanout);
+  add('hub CPU, paced / fan-out', r.pacedCpuVsFanout);
+  add('hub CPU per delivered frame, paced / fan-out', r.pacedCpuPerFrameVsFanout);
   add('hub CPU per delivered frame, Redis engine / memory engine', r.redisCpuPerFrameVsMemory);
   add('  with redis-server CPU counted too', r.redisWithServerCpuPerFrameVsMemory);
   return lines;

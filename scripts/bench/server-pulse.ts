@@ -60,7 +60,7 @@ runServer({
       servers.push(await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) }));
     }
     if (w.presence) churn = startChurn(servers[servers.length - 1].port, channelName(w, 0), w.churnPerSec);
-    const records = Array.from({ length: w.recordsPerChannel }, (_, r) => seedRecord(r));
+    const records = Array.from({ length: w.recordsPerChannel }, (_, r) => seedRecord(r, w.viewports));
     for (let c = 0; c < w.channels; c++) await servers[0].hub.publish(TENANT, channelName(w, c), { upsert: records });
     return { port: servers[0].port, ports: servers.map((s) => s.port), path: WS_PATH };
   },

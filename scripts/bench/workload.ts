@@ -11,9 +11,9 @@
  */
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
-export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced';
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence'];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence', 'viewport', 'paced'];
 
 export interface Workload {
   name: WorkloadName;
@@ -36,10 +36,22 @@ export interface Workload {
   /** Every subscriber follows presence, while viewers come and go at `churnPerSec`. */
   presence: boolean;
   churnPerSec: number;
+  /**
+   * Records carry `lat`/`lon` spread over the world and every subscriber subscribes with a
+   * `bounds` box of its own (map users looking at different parts of it).
+   */
+  viewports: boolean;
+  /** `intervalMs` of every odd-numbered subscriber (docs/protocol.md §12, "Pace"); 0 for none. */
+  pacedIntervalMs: number;
 }
 
 /** Viewers joining (and, a second later, leaving) per second in the presence workload. */
 export const PRESENCE_CHURN_PER_SEC = 20;
+
+/** Records of the viewport workload's fleet channel. */
+export const FLEET_RECORDS = 300;
+/** Pace of the paced half of the paced workload's subscribers. */
+export const PACED_INTERVAL_MS = 1000;
 
 /** Groups records are spread over; the filtered workload has one view per group. */
 export const RECORD_GROUPS = 20;
@@ -57,7 +69,7 @@ export interface WorkloadOptions {
 }
 
 export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
-  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1, presence: false, churnPerSec: 0 };
+  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1, presence: false, churnPerSec: 0, viewports: false, pacedIntervalMs: 0 };
   switch (name) {
     case 'fanout':
       return { ...base, label: 'Pulseboard fan-out', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0 };
@@ -77,6 +89,18 @@ export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
       const label = `Pulseboard fan-out on Redis${instances > 1 ? `, ${instances} instances` : ''}`;
       return { ...base, label, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0, engine: 'redis', instances, redisUrl: o.redisUrl };
     }
+    case 'viewport':
+      return { ...base, label: `Pulseboard viewport (${FLEET_RECORDS} records, a bounds box each)`, system: 'pulseboard', channels: 1, recordsPerChannel: FLEET_RECORDS, groups: 0, viewports: true };
+    case 'paced':
+      return {
+        ...base,
+        label: `Pulseboard fan-out, half at intervalMs ${PACED_INTERVAL_MS}`,
+        system: 'pulseboard',
+        channels: 1,
+        recordsPerChannel: 500,
+        groups: 0,
+        pacedIntervalMs: PACED_INTERVAL_MS,
+      };
     case 'filtered':
       return { ...base, label: `Pulseboard filtered (${RECORD_GROUPS} views)`, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: RECORD_GROUPS };
     case 'channels':
@@ -105,9 +129,50 @@ export function recordGroup(record: number): number {
   return record % RECORD_GROUPS;
 }
 
-/** The record as seeded before anyone connects. */
-export function seedRecord(record: number): { id: string; group: number; region: string; name: string; value: number; t: number } {
-  return { id: recordId(record), group: recordGroup(record), region: REGIONS[record % REGIONS.length], name: `sensor ${record}`, value: 0, t: 0 };
+/** The record as seeded before anyone connects; with `geo`, placed on the map (`recordPosition`). */
+export function seedRecord(record: number, geo = false): { id: string; group: number; region: string; name: string; value: number; t: number; lat?: number; lon?: number } {
+  const seeded = { id: recordId(record), group: recordGroup(record), region: REGIONS[record % REGIONS.length], name: `sensor ${record}`, value: 0, t: 0 };
+  return geo ? { ...seeded, ...recordPosition(record) } : seeded;
+}
+
+/** A small seeded generator (mulberry32), so every run places records and boxes alike. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Where a fleet record sits: anywhere between 60° S and 75° N, fixed for the whole run. */
+export function recordPosition(record: number): { lat: number; lon: number } {
+  const next = seeded(0x5eed0000 + record);
+  return { lat: Math.round((-60 + 135 * next()) * 1e4) / 1e4, lon: Math.round((-180 + 360 * next()) * 1e4) / 1e4 };
+}
+
+export interface Box {
+  north: number;
+  south: number;
+  east: number;
+  west: number;
+}
+
+/**
+ * Subscriber `i`'s map view in the viewport workload: from a region (15° wide) to half the
+ * world (180°), sizes spread evenly on a log scale, twice as wide as high, anywhere over the
+ * fleet's latitudes. Boxes do not cross the antimeridian, so `west <= east`.
+ */
+export function subscriberBox(i: number): Box {
+  const next = seeded(0xb0c5_0000 + i);
+  const width = 15 * 12 ** next();
+  const height = width / 2;
+  const west = -180 + (360 - width) * next();
+  const south = -60 + Math.max(0, 135 - height) * next();
+  const r = (x: number) => Math.round(x * 1e4) / 1e4;
+  return { north: r(south + height), south: r(south), east: r(west + width), west: r(west) };
 }
 
 export function updateChannel(w: Workload, k: number): number {
@@ -118,18 +183,45 @@ export function updateRecord(w: Workload, k: number): number {
   return Math.floor(k / w.channels) % w.recordsPerChannel;
 }
 
-/** What subscriber `i` subscribes to: a channel index and a group (-1 = no filter). */
+/**
+ * What subscriber `i` subscribes to: a channel index and a group (-1 = no filter). In the
+ * viewport workload the group is the subscriber's own index: its box is its view.
+ */
 export function subscriberView(w: Workload, i: number): { channel: number; group: number } {
-  return { channel: w.channels === 1 ? 0 : i % w.channels, group: w.groups > 0 ? i % w.groups : -1 };
+  return { channel: w.channels === 1 ? 0 : i % w.channels, group: w.viewports ? i : w.groups > 0 ? i % w.groups : -1 };
 }
 
-export function subscriberFilter(w: Workload, i: number): { where: { group: number } } | undefined {
+export function subscriberFilter(w: Workload, i: number): { where: { group: number } } | { bounds: Box } | undefined {
+  if (w.viewports) return { bounds: subscriberBox(i) };
   const { group } = subscriberView(w, i);
   return group < 0 ? undefined : { where: { group } };
 }
 
-export function isVisible(group: number, record: number): boolean {
-  return group < 0 || recordGroup(record) === group;
+/** The `intervalMs` subscriber `i` asks for, if any. */
+export function subscriberPace(w: Workload, i: number): number | undefined {
+  return w.pacedIntervalMs > 0 && i % 2 === 1 ? w.pacedIntervalMs : undefined;
+}
+
+/** Records inside a viewport subscriber's box, by record index (positions never change). */
+const boxVisibility = new Map<number, Uint8Array>();
+
+function insideBox(w: Workload, subscriber: number): Uint8Array {
+  let inside = boxVisibility.get(subscriber);
+  if (!inside) {
+    const box = subscriberBox(subscriber);
+    inside = new Uint8Array(w.recordsPerChannel);
+    for (let r = 0; r < w.recordsPerChannel; r++) {
+      const { lat, lon } = recordPosition(r);
+      inside[r] = lat >= box.south && lat <= box.north && lon >= box.west && lon <= box.east ? 1 : 0;
+    }
+    boxVisibility.set(subscriber, inside);
+  }
+  return inside;
+}
+
+export function isVisible(w: Workload, group: number, record: number): boolean {
+  if (group < 0) return true;
+  return w.viewports ? insideBox(w, group)[record] === 1 : recordGroup(record) === group;
 }
 
 export interface Expectation {
@@ -151,7 +243,7 @@ export function expectations(w: Workload, published: number): (channel: number, 
       for (let k = channel; k < published; k += w.channels) {
         const record = updateRecord(w, k);
         finalValues[record] = k + 1;
-        if (isVisible(group, record)) count++;
+        if (isVisible(w, group, record)) count++;
       }
       e = { count, finalValues };
       memo.set(key, e);
@@ -183,7 +275,7 @@ export function expectedDelta(
     const j = s - SEED_SEQ - 1;
     if (j < 0) continue;
     const record = j % w.recordsPerChannel;
-    if (!isVisible(group, record)) continue;
+    if (!isVisible(w, group, record)) continue;
     const value = channel + j * w.channels + 1;
     updates.push([record, value]);
     entries.set(record, value);
