@@ -4,19 +4,20 @@
  *   npm run start:socket   production (after `npm run build`)
  */
 import next from 'next';
-import { ConfigError, loadConfig, type Config } from './lib/config';
+import { ConfigError } from './lib/config';
 import { createLogger } from './lib/log';
+import { ConfigFileError, loadServerConfiguration, type ServerConfiguration } from './lib/server/config-file';
 import { startPulseServer } from './lib/server/start';
-import { loadSources, SourcesConfigError, type SourceConfig } from './lib/sources/declared';
+import { SourcesConfigError } from './lib/sources/declared';
 import { startSimulator } from './lib/demo/simulator';
 import { startSources } from './lib/sources/start';
 
-function readConfig(): { config: Config; sources: SourceConfig[] } {
+/** The environment and the files it names (docs/configuration.md); a mistake ends the process with one line. */
+function readConfig(): ServerConfiguration {
   try {
-    const config = loadConfig();
-    return { config, sources: config.sourcesPath ? loadSources(config.sourcesPath) : [] };
+    return loadServerConfiguration();
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof SourcesConfigError) {
+    if (error instanceof ConfigError || error instanceof SourcesConfigError || error instanceof ConfigFileError) {
       console.error(error.message);
       process.exit(1);
     }
@@ -25,7 +26,7 @@ function readConfig(): { config: Config; sources: SourceConfig[] } {
 }
 
 async function main(): Promise<void> {
-  const { config, sources: declared } = readConfig();
+  const { config, sources: declared, series } = readConfig();
   const log = createLogger(config.logLevel);
   const app = next({ dev: !config.production, hostname: config.host, port: config.port, dir: __dirname });
   await app.prepare();
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     config,
     log,
     app: { handle: app.getRequestHandler() },
+    series,
   });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
   const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Announced only once the signal handlers are in place: a supervisor may stop us right after.
-  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator, sources: declared.map((s) => s.name) }, 'Pulseboard ready');
+  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator, configFile: config.configPath, sources: declared.map((s) => s.name) }, 'Pulseboard ready');
 }
 
 main().catch((error) => {

@@ -23,6 +23,7 @@ const schema = z.object({
   PULSE_HISTORY_TTL_MS: int(1).default(300_000),
   PULSE_HISTORY_MAX_BYTES: int(1024).default(8 * 1024 * 1024),
   PULSE_SNAPSHOT_EVENTS_MAX_BYTES: int(0).default(256 * 1024),
+  PULSE_SERIES_MAX_POINTS: int(0).default(2_000_000),
   PULSE_PRESENCE_GRACE_MS: int(0, 600_000).default(3000),
   PULSE_PRESENCE_MAX_USERS: int(1, 10_000).default(100),
   PULSE_BATCH_MS: int(1, 60_000).default(100),
@@ -57,6 +58,7 @@ const schema = z.object({
   PULSE_DEV_TOKENS: flag.optional(),
   PULSE_SIMULATOR: flag.optional(),
   PULSE_SOURCES: z.string().min(1).optional(),
+  PULSE_CONFIG: z.string().min(1).optional(),
   PULSE_SIMULATOR_RATE: z.coerce.number().positive().max(100_000).default(20),
   PULSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Scheme in lower case: ioredis uses TLS for "rediss://" only, not for "REDISS://".
@@ -84,6 +86,8 @@ export interface Config {
   historyMaxBytes: number;
   /** Bytes of events one snapshot carries at most: the most recent that fit. */
   snapshotEventsMaxBytes: number;
+  /** Series points (a field of a record in a bucket) kept at most: per process, or per Redis with the Redis engine. */
+  seriesMaxPoints: number;
   /** A user whose last connection left is listed this long before the leave is announced. */
   presenceGraceMs: number;
   /** Users listed in presence per channel; beyond it, counts only. */
@@ -136,10 +140,18 @@ export interface Config {
   /** The tenant `/` shows to viewers without a session cookie, and so the tenant of anonymous sessions. */
   dashboardTenant: string;
   devTokens: boolean;
-  /** The demo simulator: on unless turned off, or unless sources are declared. */
+  /**
+   * The demo simulator: on unless turned off, or unless `PULSE_SOURCES` is set. Sources in the
+   * configuration file turn it off too; `loadServerConfiguration` (lib/server/config-file.ts)
+   * reads the file and answers for both.
+   */
   simulator: boolean;
+  /** `PULSE_SIMULATOR` as set; undefined when unset (then declared sources turn the simulator off). */
+  simulatorSetting: boolean | undefined;
   /** Path of the declared sources file (docs/sources.md). */
   sourcesPath: string | undefined;
+  /** Path of the configuration file (docs/configuration.md). */
+  configPath: string | undefined;
   simulatorRate: number;
   logLevel: Raw['PULSE_LOG_LEVEL'];
   redisUrl: string | undefined;
@@ -198,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     historyTtlMs: raw.PULSE_HISTORY_TTL_MS,
     historyMaxBytes: raw.PULSE_HISTORY_MAX_BYTES,
     snapshotEventsMaxBytes: raw.PULSE_SNAPSHOT_EVENTS_MAX_BYTES,
+    seriesMaxPoints: raw.PULSE_SERIES_MAX_POINTS,
     presenceGraceMs: raw.PULSE_PRESENCE_GRACE_MS,
     presenceMaxUsers: raw.PULSE_PRESENCE_MAX_USERS,
     batchMs: raw.PULSE_BATCH_MS,
@@ -231,7 +244,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dashboardTenant: raw.PULSE_DASHBOARD_TENANT,
     devTokens: raw.PULSE_DEV_TOKENS ?? !production,
     simulator: raw.PULSE_SIMULATOR ?? raw.PULSE_SOURCES === undefined,
+    simulatorSetting: raw.PULSE_SIMULATOR,
     sourcesPath: raw.PULSE_SOURCES,
+    configPath: raw.PULSE_CONFIG,
     simulatorRate: raw.PULSE_SIMULATOR_RATE,
     logLevel: raw.PULSE_LOG_LEVEL,
     redisUrl: raw.REDIS_URL,

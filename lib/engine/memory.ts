@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelEvent, ChannelRecord, Json, PublishInput, StreamPosition } from '../protocol';
 import { applyMergePatch, jsonEqual } from '../protocol/merge-patch';
+import { ChannelSeries, emptySeries, PointBudget, seriesRequestProblem, type SeriesRequest, type SeriesResult } from './series';
+import type { SeriesSpec } from './series-spec';
 import type { ChannelInfo, ChannelState, Commit, Engine, EngineCounters, EngineOptions, Recovery, RecordChange } from './types';
 
 interface StoredRecord {
@@ -25,6 +27,8 @@ interface HistoryEntry {
 
 class ChannelStore {
   seq = 0;
+  /** The channel's series, when it keeps any (fixed for the store's life: the lookup's answer never changes). */
+  readonly series: ChannelSeries | undefined;
   readonly records = new Map<string, StoredRecord>();
   /** Deleted id → seq of the deletion, in deletion order; pruned as history moves on. */
   readonly tombstones = new Map<string, number>();
@@ -35,6 +39,10 @@ class ChannelStore {
   floorSeq = 0;
   /** Sum of the retained entries' `bytes`. */
   private historyBytes = 0;
+
+  constructor(spec: SeriesSpec | undefined, budget: PointBudget) {
+    this.series = spec && new ChannelSeries(spec, budget);
+  }
 
   append(entry: HistoryEntry, options: EngineOptions): void {
     this.history.push(entry);
@@ -67,6 +75,12 @@ class ChannelStore {
     }
   }
 
+  /** Time of the retained publish `seq` (entries hold consecutive seqs), or undefined. */
+  tsOf(seq: number): number | undefined {
+    if (this.head >= this.history.length) return undefined;
+    return this.history[this.head + seq - this.history[this.head].seq]?.ts;
+  }
+
   /** Events of the retained publishes after `seq`, oldest first. */
   eventsAfter(seq: number): ChannelEvent[] {
     const events: ChannelEvent[] = [];
@@ -87,8 +101,17 @@ export class MemoryEngine implements Engine {
   readonly epoch = `e_${randomBytes(6).toString('base64url')}`;
   private readonly channelStores = new Map<string, Map<string, ChannelStore>>();
   private readonly listeners = new Set<(commit: Commit) => void>();
+  /** Points of every channel's series (`seriesMaxPoints`). */
+  private readonly seriesBudget: PointBudget;
 
-  constructor(private readonly options: EngineOptions, private readonly now: () => number = Date.now) {}
+  constructor(private readonly options: EngineOptions, private readonly now: () => number = Date.now) {
+    this.seriesBudget = new PointBudget(options.seriesMaxPoints ?? Infinity);
+  }
+
+  /** Points all series hold now, and new series refused by the cap so far. */
+  get seriesPoints(): { used: number; max: number; refused: number } {
+    return { used: this.seriesBudget.used, max: this.seriesBudget.max, refused: this.seriesBudget.refused };
+  }
 
   async publish(tenant: string, channel: string, input: PublishInput): Promise<Commit> {
     return this.publishSync(tenant, channel, input);
@@ -132,6 +155,10 @@ export class MemoryEngine implements Engine {
 
     // Commit: only map updates from here on.
     const target = store ?? this.store(tenant, channel, true)!;
+    if (target.series) {
+      target.series.sweep(ts);
+      for (const [id, record] of staged) target.series.update(ts, id, target.records.get(id)?.record, record);
+    }
     for (const [id, record] of staged) {
       if (record) {
         target.records.set(id, { record, seq });
@@ -180,13 +207,33 @@ export class MemoryEngine implements Engine {
     for (const stored of store.records.values()) if (stored.seq > seq) records.push(stored.record);
     const deleted: string[] = [];
     for (const [id, deletedAt] of store.tombstones) if (deletedAt > seq) deleted.push(id);
-    return { ok: true, epoch: this.epoch, seq: current, records, deleted, events: store.eventsAfter(seq) };
+    const fromTs = seq < current ? store.tsOf(seq + 1) : undefined;
+    return { ok: true, epoch: this.epoch, seq: current, records, deleted, events: store.eventsAfter(seq), ...(fromTs === undefined ? {} : { fromTs }) };
   }
 
   async channels(tenant: string): Promise<ChannelInfo[]> {
     const stores = this.channelStores.get(tenant);
     if (!stores) return [];
     return Array.from(stores, ([channel, store]) => ({ channel, seq: store.seq, records: store.records.size }));
+  }
+
+  seriesSpec(tenant: string, channel: string): SeriesSpec | undefined {
+    return this.options.series?.seriesFor(tenant, channel);
+  }
+
+  async series(tenant: string, channel: string, request?: SeriesRequest): Promise<SeriesResult | null> {
+    return this.seriesSync(tenant, channel, request);
+  }
+
+  seriesSync(tenant: string, channel: string, request: SeriesRequest = {}): SeriesResult | null {
+    const spec = this.seriesSpec(tenant, channel);
+    if (!spec) return null;
+    const problem = seriesRequestProblem(spec, request);
+    if (problem) throw new RangeError(problem);
+    const store = this.store(tenant, channel, false);
+    const now = this.now();
+    const series = store?.series ? store.series.read(now, request) : emptySeries(spec, now, request);
+    return { epoch: this.epoch, seq: store?.seq ?? 0, series };
   }
 
   onCommit(listener: (commit: Commit) => void): () => void {
@@ -232,7 +279,7 @@ export class MemoryEngine implements Engine {
     }
     let store = stores.get(channel);
     if (!store && create) {
-      store = new ChannelStore();
+      store = new ChannelStore(this.seriesSpec(tenant, channel), this.seriesBudget);
       stores.set(channel, store);
     }
     return store;

@@ -6,6 +6,8 @@
  * Records handed out by an engine are immutable: never mutate one, replace it.
  */
 import type { ChannelEvent, ChannelRecord, PublishInput, StreamPosition } from '../protocol';
+import type { SeriesRequest, SeriesResult } from './series';
+import type { SeriesLookup, SeriesSpec } from './series-spec';
 
 /** One record's change in a commit. `after` undefined means the record was deleted. */
 export interface RecordChange {
@@ -47,6 +49,11 @@ export type Recovery =
       deleted: string[];
       /** Events after the position, oldest first. */
       events: ChannelEvent[];
+      /**
+       * Server time (ms) of the first publish after the position; absent when nothing came
+       * after it. A recovery's series start at its bucket (`SeriesRequest.from`).
+       */
+      fromTs?: number;
     }
   | { ok: false; epoch: string; seq: number };
 
@@ -66,6 +73,18 @@ export interface EngineOptions {
    * No byte cap when absent.
    */
   historyMaxBytes?: number;
+  /**
+   * Which channels keep series and how (docs/protocol.md §13, docs/configuration.md): the
+   * configuration file's `channels`, then the demo's. No channel keeps any when absent.
+   */
+  series?: SeriesLookup;
+  /**
+   * Points (one field of one record in one bucket) all series together may hold
+   * (`PULSE_SERIES_MAX_POINTS`): per engine in memory, per Redis with the Redis engine. A new
+   * record's series is not started while it would pass the cap; nothing kept is dropped
+   * (docs/operations.md, "Series"). No cap when absent.
+   */
+  seriesMaxPoints?: number;
 }
 
 /** Counters an engine keeps about its own health, for `/metrics`. */
@@ -86,6 +105,15 @@ export interface Engine {
   /** What changed after `position`, or `ok: false` when that cannot be answered exactly. */
   since(tenant: string, channel: string, position: StreamPosition): Promise<Recovery>;
   channels(tenant: string): Promise<ChannelInfo[]>;
+  /** The series the channel keeps (docs/protocol.md §13), or `undefined` when it keeps none. */
+  seriesSpec(tenant: string, channel: string): SeriesSpec | undefined;
+  /**
+   * The channel's series as `request` asks (every kept field over the whole window and every
+   * record when it asks nothing), with the position they were read at; `null` when the channel
+   * keeps none. A request that does not fit the spec (`seriesRequestProblem`) throws a
+   * `RangeError`: check it first.
+   */
+  series(tenant: string, channel: string, request?: SeriesRequest): Promise<SeriesResult | null>;
   /**
    * Commits of watched channels (every channel for the in-memory engine), from this process
    * or, for a shared engine, any other, in seq order per channel. Returns the disposer.

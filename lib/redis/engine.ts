@@ -18,8 +18,10 @@ import { JSON_LIMITS, type ChannelEvent, type ChannelRecord, type PublishInput, 
 import { RedisLink, RedisUnavailableError, viaRedis } from './link';
 import { channelKey } from '../protocol/channel';
 import { EngineRefusalError, EngineUnavailableError, type ChannelInfo, type EngineCounters, type ChannelState, type Commit, type Engine, type EngineOptions, type Recovery, type RecordChange } from '../engine/types';
+import { assembleSeries, capacityOf, fromBucket, requestedFields, seriesRequestProblem, windowBuckets, type RingReader, type SeriesRequest, type SeriesResult } from '../engine/series';
+import type { SeriesSpec } from '../engine/series-spec';
 import { KeyLayout, type ChannelKeys } from './keys';
-import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
+import { POSITIONS_SCRIPT, PUBLISH_SCRIPT, SERIES_SCRIPT, SINCE_SCRIPT, SNAPSHOT_SCRIPT } from './scripts';
 import { classifyArrival } from './sequence';
 
 export interface RedisEngineOptions extends EngineOptions {
@@ -43,7 +45,8 @@ interface Known extends StreamPosition {
 type Scripted = Redis & {
   pulsePublish(...args: Array<string | number>): Promise<string>;
   pulseSnapshot(...args: Array<string | number>): Promise<[string, number, string[], string[]]>;
-  pulseSince(...args: Array<string | number>): Promise<[0, string, number] | [1, string, number, string[], string[], string[]]>;
+  pulseSince(...args: Array<string | number>): Promise<[0, string, number] | [1, string, number, string[], string[], string[], string]>;
+  pulseSeriesBuffer(...args: Array<string | number>): Promise<[Buffer, number, number, number, Array<Buffer | number>]>;
   pulsePositions(...args: Array<string | number>): Promise<[string[], number[]]>;
 };
 
@@ -96,7 +99,8 @@ export class RedisEngine implements Engine {
     this.keys = new KeyLayout(options.prefix);
     this.knownIdleMs = options.knownIdleMs ?? KNOWN_IDLE_MS;
     this.redis = this.link.command as Scripted;
-    this.redis.defineCommand('pulsePublish', { numberOfKeys: 7, lua: PUBLISH_SCRIPT });
+    this.redis.defineCommand('pulsePublish', { numberOfKeys: 8, lua: PUBLISH_SCRIPT });
+    this.redis.defineCommand('pulseSeries', { numberOfKeys: 2, lua: SERIES_SCRIPT });
     this.redis.defineCommand('pulseSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
     this.redis.defineCommand('pulseSince', { numberOfKeys: 6, lua: SINCE_SCRIPT });
     this.redis.defineCommand('pulsePositions', { lua: POSITIONS_SCRIPT });
@@ -123,9 +127,10 @@ export class RedisEngine implements Engine {
     const keys = this.keys.channel(tenant, channel);
     const key = channelKey(tenant, channel);
     const args: Array<string | number> = [
-      this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history, this.keys.tenantChannels(tenant),
+      this.keys.epoch, keys.meta, keys.records, keys.live, keys.tombstones, keys.history, this.keys.tenantChannels(tenant), this.keys.seriesPoints,
       newEpoch(), this.known.get(key)?.epoch ?? '', this.known.get(key)?.seq ?? 0,
       this.options.historySize, this.options.historyTtlMs, this.options.historyMaxBytes ?? Number.MAX_SAFE_INTEGER, JSON_LIMITS.maxDepth, keys.commits, channel,
+      keys.series, ...this.seriesArgs(tenant, channel),
       ...publishArgs(input),
     ];
     let reply: string;
@@ -187,7 +192,7 @@ export class RedisEngine implements Engine {
     );
     this.saw(channelKey(tenant, channel), answer[1], answer[2]);
     if (answer[0] === 0) return { ok: false, epoch: answer[1], seq: answer[2] };
-    const [, epoch, seq, records, deleted, events] = answer;
+    const [, epoch, seq, records, deleted, events, time] = answer;
     return {
       ok: true,
       epoch,
@@ -195,7 +200,52 @@ export class RedisEngine implements Engine {
       records: records.map(parseRecord),
       deleted: deleted.map((id) => JSON.parse(id) as string),
       events: events.flatMap(parseEvents),
+      ...(time ? { fromTs: Number(time) } : {}),
     };
+  }
+
+  seriesSpec(tenant: string, channel: string): SeriesSpec | undefined {
+    return this.options.series?.seriesFor(tenant, channel);
+  }
+
+  /**
+   * One script reads the rings of the records wanted, only the rows of the buckets asked
+   * for (and the row carried into them), at Redis's time; the answer is assembled here.
+   */
+  async series(tenant: string, channel: string, request: SeriesRequest = {}): Promise<SeriesResult | null> {
+    const spec = this.seriesSpec(tenant, channel);
+    if (!spec) return null;
+    const problem = seriesRequestProblem(spec, request);
+    if (problem) throw new RangeError(problem);
+    this.assertUp();
+    const keys = this.keys.channel(tenant, channel);
+    const { records } = request;
+    const wanted = records && typeof records !== 'function' ? ['ids', ...Array.from(records, (id) => JSON.stringify(id))] : ['all'];
+    const [epochText, seq, now, start, flat] = await engineCall(() =>
+      this.redis.pulseSeriesBuffer(
+        this.keys.epoch, keys.meta,
+        newEpoch(), keys.series, seriesShape(spec).signature, spec.resolutionMs, capacityOf(spec),
+        windowBuckets(spec, request.windowMs), fromBucket(spec, request.from) ?? '', spec.fields.length, ...wanted,
+      ),
+    );
+    const epoch = epochText.toString();
+    this.saw(channelKey(tenant, channel), epoch, seq);
+    const rings: Array<[string, RingReader]> = [];
+    for (let i = 0; i < flat.length; i += 5) {
+      const id = JSON.parse(flat[i].toString()) as string;
+      if (typeof records === 'function' && !records(id)) continue;
+      rings.push([id, new PackedRing(flat[i + 1] as number, flat[i + 2] as number, flat[i + 3] as number, flat[i + 4] as Buffer, spec.fields.length)]);
+    }
+    const { fields, indexes } = requestedFields(spec, request.fields);
+    return { epoch, seq, series: assembleSeries(spec.resolutionMs, { start, now }, fields, indexes, rings) };
+  }
+
+  /** The series part of the publish script's arguments (see `PUBLISH_SCRIPT`): nothing to do without a spec. */
+  private seriesArgs(tenant: string, channel: string): Array<string | number> {
+    const spec = this.seriesSpec(tenant, channel);
+    if (!spec) return ['', 0, 0, 0, 0];
+    const shape = seriesShape(spec);
+    return [shape.signature, spec.resolutionMs, capacityOf(spec), this.options.seriesMaxPoints ?? Number.MAX_SAFE_INTEGER, shape.fields.length, ...shape.fields];
   }
 
   async channels(tenant: string): Promise<ChannelInfo[]> {
@@ -463,6 +513,39 @@ function publishArgs(input: PublishInput): Array<string | number> {
     args.push(text({ type, priority: priority ?? 'normal', ...(data === undefined ? {} : { data }) }, `events[${i}]`).slice(1));
   });
   return args;
+}
+
+/** A spec as the scripts take it: its signature (the layout of its rings) and its fields as JSON text. */
+interface SeriesShape {
+  signature: string;
+  fields: string[];
+}
+
+const shapes = new WeakMap<SeriesSpec, SeriesShape>();
+
+/** The lookup answers with the same spec object for a channel: its shape is worked out once. */
+function seriesShape(spec: SeriesSpec): SeriesShape {
+  let shape = shapes.get(spec);
+  if (!shape) {
+    const fields = spec.fields.map((field) => JSON.stringify(field));
+    shape = { signature: `${spec.resolutionMs}/${capacityOf(spec)}/${JSON.stringify(spec.fields)}`, fields };
+    shapes.set(spec, shape);
+  }
+  return shape;
+}
+
+/**
+ * A ring's rows as the series script returned them (see `SERIES_SCRIPT`): the head's row, then
+ * the rows of the buckets from `from` to the one before the head.
+ */
+class PackedRing implements RingReader {
+  constructor(readonly first: number, readonly head: number, private readonly from: number, private readonly rows: Buffer, private readonly width: number) {}
+
+  value(bucket: number, field: number): number {
+    const row = bucket >= this.head ? 0 : 1 + bucket - this.from;
+    const offset = (row * this.width + field) * 8;
+    return row >= 0 && offset + 8 <= this.rows.length ? this.rows.readDoubleLE(offset) : NaN;
+  }
 }
 
 function newEpoch(): string {

@@ -5,12 +5,17 @@
  * (and the admission script it runs) is the only reader of that answer.
  *
  *   {prefix}epoch                      string  the base epoch: what a channel never published to answers with
- *   {prefix}{tenant/channel}:meta      hash    seq, epoch (the channel's lineage, set by its first publish), hbytes (bytes of the history's events)
+ *   {prefix}{tenant/channel}:meta      hash    seq, epoch (the channel's lineage, set by its first publish), hbytes (bytes of the history's events),
+ *                                              sspec, sgen, sclean, sbucket (the series' spec, its generation, the oldest generation left to
+ *                                              clear, the bucket of the last publish)
  *   {prefix}{tenant/channel}:rec       hash    JSON id → record JSON
  *   {prefix}{tenant/channel}:live      zset    JSON id → seq of its last change
  *   {prefix}{tenant/channel}:tomb      zset    JSON id → seq of its deletion (inside the history window)
  *   {prefix}{tenant/channel}:hist      stream  one entry per publish: s (seq), e (events JSON)
  *   {prefix}{tenant/channel}:commits   pub/sub every commit, for the other instances
+ *   {prefix}{tenant/channel}:s:{gen}   zset    the series index: record id JSON → +inf, or the bucket its series ended (all null) in
+ *   {prefix}{tenant/channel}:s:{gen}:{id JSON}  string  one record's series: a 32-byte header and its ring of packed doubles
+ *   {prefix}series-points              string  series points reserved in this Redis (PULSE_SERIES_MAX_POINTS)
  *   {prefix}channels:{tenant}          set     the tenant's channel names
  *   {prefix}instances                  zset    instance id → heartbeat deadline (index only)
  *   {prefix}instance:{id}              string  the instance's heartbeat (JSON), expires when it stops
@@ -29,6 +34,13 @@ export interface ChannelKeys {
   history: string;
   /** Pub/sub channel carrying the channel's commits. */
   commits: string;
+  /**
+   * Where the channel's series keys begin: the scripts append the generation for the index
+   * (`…:s:3`) and `:` plus a record id's JSON for a record's ring (`…:s:3:"q1"`). The
+   * generation changes with the channel's series spec, so a ring is always read with the
+   * layout it was written with.
+   */
+  series: string;
 }
 
 export class KeyLayout {
@@ -47,7 +59,13 @@ export class KeyLayout {
       tombstones: `${base}:tomb`,
       history: `${base}:hist`,
       commits: `${base}:commits`,
+      series: `${base}:s:`,
     };
+  }
+
+  /** Series points reserved by every channel's rings (`PULSE_SERIES_MAX_POINTS` holds per Redis). */
+  get seriesPoints(): string {
+    return `${this.prefix}series-points`;
   }
 
   tenantChannels(tenant: string): string {

@@ -231,7 +231,8 @@ local function merge_into(s, i, depth, patch, out, where, n)
 end
 
 -- The merge of the upsert at \`index\` (JSON text of an object) into the stored record \`id\`
--- (JSON text of an object, or nil): the record's new text, or nil when nothing changes.
+-- (JSON text of an object, or nil): the record's new text, or nil when nothing changes; and
+-- the patch, read (a node, see read_patch).
 local function merge(before, patch_text, index, id)
   if byte(patch_text, 1) ~= 123 then error('patch is not an object') end
   local patch, after = read_patch(patch_text, 1, 1, 'upsert[%d]', index)
@@ -239,22 +240,133 @@ local function merge(before, patch_text, index, id)
   local out = {}
   if not before then
     write_new(patch, out)
-    return table.concat(out)
+    return table.concat(out), patch
   end
   local finish, changed = merge_into(before, 1, 1, patch, out, 'the stored record %s', id)
   if finish ~= #before + 1 then error('trailing characters') end
-  if changed then return table.concat(out) end
-  return nil
+  if changed then return table.concat(out), patch end
+  return nil, patch
 end
 `;
 
 /**
- * One publish. KEYS: base epoch, meta, records, live, tombstones, history, tenant channels.
- * ARGV: epoch candidate, known epoch, known seq, history size, history TTL ms, history max
- * bytes, max depth, commits pub/sub channel, channel name, then the upserts (count, then id
- * JSON and patch JSON pairs), the deletions (count, then id JSON), the events (count, then
- * each event's JSON without its opening brace, so seq and ts go first). Returns the commit as
- * JSON text, which it also publishes.
+ * Series (docs/scaling.md, "Series"): each record's ring in a string, the layout of
+ * lib/engine/series.ts with the head's row kept apart: a header of four little-endian doubles
+ * (first bucket, capacity, fields, head bucket), the head bucket's row, then \`capacity\` slots
+ * holding the rows of the buckets before the head, the row of bucket b at slot
+ * (b - first) mod capacity. A row is one double per field, NaN for null. A write in the head's
+ * bucket rewrites the head's row alone; a write in a later bucket first copies the head's row
+ * into the slots of the buckets it leaves behind.
+ *
+ * A publish finds a record's new values without reading its JSON: a kept field the patch
+ * names takes the patch's value (a number, or null for anything else), the others keep the
+ * values of the ring's head row. Only a stored record that has no ring yet and whose patch
+ * names some of the kept fields is read (its top-level members). Numbers are converted once,
+ * from the canonical text the hub wrote.
+ */
+const SERIES = `
+local NULL_POINT = string.char(0, 0, 0, 0, 0, 0, 248, 127)
+local HEADER_BYTES = 32
+
+-- A row: the packed value (8 bytes) of each field by position.
+local function null_row(width)
+  local row = {}
+  for f = 1, width do row[f] = NULL_POINT end
+  return row
+end
+
+local function point(text)
+  if type(text) == 'string' then
+    local c = byte(text, 1)
+    if c == 45 or (c >= 48 and c <= 57) then return struct.pack('<d', tonumber(text)) end
+  end
+  return NULL_POINT
+end
+
+-- The kept values of a record's JSON text (nil: absent). \`positions\` maps each kept field's
+-- key text (quoted, as JSON.stringify writes it) to its position in a row.
+local function text_row(s, width, positions)
+  local row = null_row(width)
+  if not s or byte(s, 2) == 125 then return row end
+  local j = 2
+  while true do
+    local key_end = string_end(s, j)
+    local v = key_end + 1
+    local after = value_end(s, v, 2, 'the record %s', '')
+    local position = positions[sub(s, j, key_end - 1)]
+    if position then row[position] = point(sub(s, v, after - 1)) end
+    if byte(s, after) == 125 then return row end
+    j = after + 1
+  end
+end
+
+-- The row a ring's header holds (its head bucket's values).
+local function header_row(header, width)
+  local row = {}
+  for f = 1, width do row[f] = sub(header, HEADER_BYTES + 8 * f - 7, HEADER_BYTES + 8 * f) end
+  return row
+end
+
+-- \`row\` with the kept fields a patch (node) names set to the patch's values: a number, or
+-- null (removed, not a number, an object merged into whatever was there).
+local function overlay(row, patch, fields, width)
+  local out = {}
+  for f = 1, width do
+    local value = patch.values[fields[f]]
+    if value == nil then out[f] = row[f] else out[f] = point(value) end
+  end
+  return out
+end
+
+local function names_any(patch, fields, width)
+  for f = 1, width do
+    if patch.values[fields[f]] ~= nil then return true end
+  end
+  return false
+end
+
+local function is_null_row(row, width)
+  for f = 1, width do
+    if row[f] ~= NULL_POINT then return false end
+  end
+  return true
+end
+
+-- Frees up to \`budget\` rings of the generations before \`gen\` (a spec changed), oldest
+-- generation first, each giving back the points its header says it reserved.
+local function clear_old_series(base, clean, gen, budget, points, meta)
+  while clean < gen and budget > 0 do
+    local index = base .. clean
+    local popped = redis.call('ZPOPMIN', index, budget)
+    local freed = 0
+    for i = 1, #popped, 2 do
+      local ring = index .. ':' .. popped[i]
+      local header = redis.call('GETRANGE', ring, 0, HEADER_BYTES - 1)
+      if #header == HEADER_BYTES then
+        local _, capacity, width = struct.unpack('<ddd', header)
+        freed = freed + capacity * width
+      end
+      redis.call('DEL', ring)
+    end
+    if freed > 0 then redis.call('DECRBY', points, freed) end
+    if #popped / 2 < budget then
+      clean = clean + 1
+      redis.call('HSET', meta, 'sclean', clean)
+    end
+    budget = budget - #popped / 2
+  end
+end
+`;
+
+/**
+ * One publish. KEYS: base epoch, meta, records, live, tombstones, history, tenant channels,
+ * series points. ARGV: epoch candidate, known epoch, known seq, history size, history TTL ms,
+ * history max bytes, max depth, commits pub/sub channel, channel name, series key base,
+ * series spec (its signature, empty when the channel keeps none), resolution ms, capacity
+ * (buckets), max points, field count, the fields (each as JSON text), then the upserts
+ * (count, then id JSON and patch JSON pairs), the deletions (count, then id JSON), the events
+ * (count, then each event's JSON without its opening brace, so seq and ts go first). Returns
+ * the commit as JSON text, which it also publishes.
  *
  * "Known" is the highest position this instance saw on the channel: the same epoch at a lower
  * seq in Redis means Redis lost history (restored from an older snapshot), so the channel
@@ -268,11 +380,22 @@ end
  * The history is trimmed by count, by age and by the bytes of its events' JSON (the meta
  * field `hbytes` keeps their total), oldest publishes first.
  */
-export const PUBLISH_SCRIPT = `${COMMON}${MERGE_PATCH}
+export const PUBLISH_SCRIPT = `${COMMON}${MERGE_PATCH}${SERIES}
 max_depth = tonumber(ARGV[7])
-local meta = redis.call('HMGET', KEYS[2], 'seq', 'epoch', 'hbytes')
+local meta = redis.call('HMGET', KEYS[2], 'seq', 'epoch', 'hbytes', 'sspec', 'sgen', 'sclean', 'sbucket')
 local seq = tonumber(meta[1] or '0') + 1
 local ts = now_ms()
+local series_base, series_spec = ARGV[10], ARGV[11]
+local resolution, capacity, max_points, width = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+local fields, positions = {}, {}
+for f = 1, width do
+  fields[f] = ARGV[15 + f]
+  positions[fields[f]] = f
+end
+local bucket = series_spec ~= '' and math.floor(ts / resolution)
+local gen = tonumber(meta[5] or '0')
+if (meta[4] or '') ~= series_spec then gen = gen + 1 end
+local series_index = series_base .. gen
 
 -- Records as this publish leaves them (id → text, false when absent), each read once, and
 -- the ids it changes, in order.
@@ -289,14 +412,32 @@ local function change(id, text)
   end
 end
 
+-- Series: each changed record's kept values as this publish leaves them (a row), and the
+-- header (with the head's row) of its ring, '' when it has none, read once.
+local rows, headers = {}, {}
+local function ring_header(id)
+  if headers[id] == nil then headers[id] = redis.call('GETRANGE', series_index .. ':' .. id, 0, HEADER_BYTES + 8 * width - 1) end
+  return headers[id]
+end
+-- The record's kept values before the upsert at hand (\`text\`: its stored text, unchanged so far).
+local function row_before(id, text)
+  if rows[id] then return rows[id] end
+  local header = ring_header(id)
+  if header ~= '' then return header_row(header, width) end
+  return text_row(text, width, positions)
+end
 local changes, events = {}, {}
 local ok, failure = pcall(function()
-  local a = 10
+  local a = 16 + width
   for i = 1, tonumber(ARGV[a]) do
     local id, patch = ARGV[a + 2 * i - 1], ARGV[a + 2 * i]
     local before = record(id) or nil
-    local after = merge(before, patch, i - 1, id)
+    local after, node = merge(before, patch, i - 1, id)
     if after then
+      if bucket then
+        if not before then rows[id] = overlay(null_row(width), node, fields, width)
+        elseif names_any(node, fields, width) then rows[id] = overlay(row_before(id, before), node, fields, width) end
+      end
       change(id, after)
       changes[#changes + 1] = '{"id":' .. id .. (before and (',"before":' .. before) or '') .. ',"after":' .. after .. '}'
     end
@@ -306,6 +447,7 @@ local ok, failure = pcall(function()
     local id = ARGV[a + i]
     local before = record(id)
     if before then
+      if bucket then rows[id] = null_row(width) end
       change(id, false)
       changes[#changes + 1] = '{"id":' .. id .. ',"before":' .. before .. '}'
     end
@@ -353,7 +495,10 @@ if not meta[3] then
   -- A history kept before its bytes were counted.
   for _, entry in ipairs(redis.call('XRANGE', KEYS[6], '-', '+')) do bytes = bytes + #entry[2][4] end
 end
-redis.call('XADD', KEYS[6], '*', 's', seq, 'e', events_json)
+-- The entry's id carries the publish's time (a recovery's series start at it: fromTs), unless
+-- the clock stepped back behind the newest entry (or Redis is older than 7.0): then Redis picks.
+local added = redis.pcall('XADD', KEYS[6], ts .. '-*', 's', seq, 'e', events_json)
+if type(added) == 'table' and added.err then redis.call('XADD', KEYS[6], '*', 's', seq, 'e', events_json) end
 bytes = bytes + #events_json
 local max_length, cutoff, max_bytes = tonumber(ARGV[4]), ts - tonumber(ARGV[5]), tonumber(ARGV[6])
 -- Usually one publish leaves as one arrives: read two, then more at a time.
@@ -378,13 +523,137 @@ if start ~= '-' then
   if kept then redis.call('XTRIM', KEYS[6], 'MINID', kept) else redis.call('XTRIM', KEYS[6], 'MAXLEN', 0) end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', floor)
-redis.call('HSET', KEYS[2], 'seq', seq, 'hbytes', bytes)
+if bucket then
+  redis.call('HSET', KEYS[2], 'seq', seq, 'hbytes', bytes, 'sbucket', bucket)
+else
+  redis.call('HSET', KEYS[2], 'seq', seq, 'hbytes', bytes)
+end
 redis.call('SADD', KEYS[7], ARGV[9])
+
+-- Series. A spec that differs from the one the rings were written with starts a new
+-- generation; the old one's rings are freed a few per publish.
+if gen ~= tonumber(meta[5] or '0') then redis.call('HSET', KEYS[2], 'sspec', series_spec, 'sgen', gen) end
+local clean = tonumber(meta[6] or '0')
+if clean < gen then clear_old_series(series_base, clean, gen, 32, KEYS[8], KEYS[2]) end
+if bucket then
+  local reserve, row_bytes = capacity * width, 8 * width
+  -- Rings whose record ended before the window (every bucket of it null) are freed, up to 64
+  -- by the channel's first publish in each bucket.
+  if tonumber(meta[7]) ~= bucket then
+    local ended = redis.call('ZRANGEBYSCORE', series_index, '-inf', bucket - capacity, 'LIMIT', 0, 64)
+    if #ended > 0 then
+      for _, id in ipairs(ended) do
+        redis.call('DEL', series_index .. ':' .. id)
+        headers[id] = ''
+      end
+      redis.call('ZREM', series_index, unpack(ended))
+      redis.call('DECRBY', KEYS[8], #ended * reserve)
+    end
+  end
+  for _, id in ipairs(changed) do
+    local row = rows[id]
+    if row then
+      local ring, header = series_index .. ':' .. id, ring_header(id)
+      local ends, packed = is_null_row(row, width), table.concat(row)
+      if header == '' then
+        -- A new ring reserves its whole window, or is not started when that passes the cap.
+        -- Allocated whole at once: a string grown by SETRANGE would be given twice its size.
+        if not ends and redis.call('INCRBY', KEYS[8], reserve) > max_points then
+          redis.call('DECRBY', KEYS[8], reserve)
+        elseif not ends then
+          redis.call('SET', ring, struct.pack('<dddd', bucket, capacity, width, bucket) .. packed .. string.rep(NULL_POINT, capacity * width))
+          redis.call('ZADD', series_index, '+inf', id)
+        end
+      else
+        local previous = sub(header, HEADER_BYTES + 1)
+        if packed ~= previous then
+          local first, _, _, head = struct.unpack('<dddd', header)
+          if bucket <= head then
+            -- Same bucket (or a clock that stepped back): the head's row takes the new values.
+            redis.call('SETRANGE', ring, HEADER_BYTES, packed)
+          else
+            -- The buckets the head leaves behind (those still in the window) carry its row.
+            local rows_left = math.min(bucket - head, capacity - 1)
+            if rows_left > 0 then
+              local slot = (bucket - rows_left - first) % capacity
+              local straight = math.min(rows_left, capacity - slot)
+              local offset = HEADER_BYTES + row_bytes
+              redis.call('SETRANGE', ring, offset + slot * row_bytes, string.rep(previous, straight))
+              if straight < rows_left then redis.call('SETRANGE', ring, offset, string.rep(previous, rows_left - straight)) end
+            end
+            redis.call('SETRANGE', ring, 24, struct.pack('<d', bucket) .. packed)
+            head = bucket
+          end
+          if ends then
+            redis.call('ZADD', series_index, head, id)
+          elseif is_null_row(header_row(header, width), width) then
+            redis.call('ZADD', series_index, '+inf', id)
+          end
+        end
+      end
+    end
+  end
+end
 
 local commit = '{"epoch":"' .. epoch .. '","seq":' .. seq .. ',"ts":' .. ts
   .. ',"changes":[' .. table.concat(changes, ',') .. '],"events":' .. events_json .. '}'
 redis.call('PUBLISH', ARGV[8], commit)
 return commit
+`;
+
+/**
+ * A channel's series for the buckets from a start to now (see SERIES). KEYS: base epoch, meta.
+ * ARGV: epoch candidate, series key base, series spec (signature), resolution ms, capacity,
+ * buckets wanted, the bucket of the request's \`from\` (empty when none), field count, then
+ * 'all' for every record, or 'ids' followed by the id JSON texts wanted. Returns
+ * { epoch, seq, now bucket, start bucket, rings }, where rings is flat: per record its id JSON,
+ * first bucket, head bucket, the bucket of the first slot returned, and the head's row followed
+ * by the rows of the slots from that bucket to the one before the head (none when the head is
+ * before the start). No rings while the stored series were written with another spec.
+ */
+export const SERIES_SCRIPT = `${COMMON}
+local HEADER_BYTES = 32
+local epoch = channel_epoch(KEYS[2], KEYS[1], ARGV[1])
+local meta = redis.call('HMGET', KEYS[2], 'seq', 'sspec', 'sgen')
+local seq = tonumber(meta[1] or '0')
+local resolution, capacity, width = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[8])
+local now = math.floor(now_ms() / resolution)
+local start = now - tonumber(ARGV[6]) + 1
+if ARGV[7] ~= '' then start = math.max(start, math.min(now, tonumber(ARGV[7]))) end
+local rings = {}
+if meta[2] == ARGV[3] then
+  local index = ARGV[2] .. meta[3]
+  local row_bytes = 8 * width
+  local slots = HEADER_BYTES + row_bytes
+  local function read(id)
+    local ring = index .. ':' .. id
+    local header = redis.call('GETRANGE', ring, 0, slots - 1)
+    if #header ~= slots then return end
+    local first, _, _, head = struct.unpack('<dddd', header)
+    -- The slots of the buckets from the start (or the ring's first) to the one before the head.
+    local lo = math.max(start, first, head - capacity + 1)
+    local rows = head - lo
+    local bytes = ''
+    if rows > 0 then
+      local slot = (lo - first) % capacity
+      local straight = math.min(rows, capacity - slot)
+      bytes = redis.call('GETRANGE', ring, slots + slot * row_bytes, slots + (slot + straight) * row_bytes - 1)
+      if straight < rows then bytes = bytes .. redis.call('GETRANGE', ring, slots, slots + (rows - straight) * row_bytes - 1) end
+    end
+    rings[#rings + 1] = id
+    rings[#rings + 1] = first
+    rings[#rings + 1] = head
+    rings[#rings + 1] = lo
+    rings[#rings + 1] = string.sub(header, HEADER_BYTES + 1) .. bytes
+  end
+  if ARGV[9] == 'all' then
+    -- Rings that ended before the start are null all through: not read.
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, start, '+inf')) do read(id) end
+  else
+    for i = 10, #ARGV do read(ARGV[i]) end
+  end
+end
+return { epoch, seq, now, start, rings }
 `;
 
 /**
@@ -406,7 +675,9 @@ return { epoch, seq, records, events }
  * What changed after a position. KEYS: base epoch, meta, records, live, tombstones, history.
  * ARGV: epoch candidate, history TTL ms, position epoch, position seq. Returns
  * { 0, epoch, seq } when the position cannot be answered exactly, else
- * { 1, epoch, seq, record JSON texts, deleted id JSON texts, event-array JSON texts }.
+ * { 1, epoch, seq, record JSON texts, deleted id JSON texts, event-array JSON texts, time }
+ * where time is the ms of the first publish after the position (its history entry's id;
+ * empty when none).
  */
 export const SINCE_SCRIPT = `${COMMON}
 local epoch = channel_epoch(KEYS[2], KEYS[1], ARGV[1])
@@ -422,14 +693,15 @@ for i = 1, #ids, 500 do
   end
 end
 local deleted = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. from, '+inf')
-local events = {}
+local events, time = {}, ''
 if seq > from then
   local entries = redis.call('XREVRANGE', KEYS[6], '+', '-', 'COUNT', seq - from)
   for i = #entries, 1, -1 do
     if entries[i][2][4] ~= '[]' then events[#events + 1] = entries[i][2][4] end
   end
+  if #entries > 0 then time = string.match(entries[#entries][1], '^%d+') end
 end
-return { 1, epoch, seq, records, deleted, events }
+return { 1, epoch, seq, records, deleted, events, time }
 `;
 
 /**

@@ -9,6 +9,7 @@ import { SingleCluster } from '../cluster/single';
 import type { Cluster } from '../cluster/types';
 import type { Config } from '../config';
 import { MemoryEngine } from '../engine/memory';
+import type { SeriesLookup } from '../engine/series-spec';
 import type { Engine } from '../engine/types';
 import type { Logger } from '../log';
 import { localReplication } from '../presence/local';
@@ -29,23 +30,30 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export function createBackend(config: Config, log: Logger): Backend {
-  if (!config.redisUrl) return createMemoryBackend(config);
+/**
+ * `series` says which channels keep series (the configuration file's `channels`, then the
+ * demo's: `loadServerConfiguration` in config-file.ts builds it); none when absent.
+ */
+export function createBackend(config: Config, log: Logger, series?: SeriesLookup): Backend {
+  if (!config.redisUrl) return createMemoryBackend(config, series);
   const instance = newInstanceId();
   const link = new RedisLink(config.redisUrl, log);
   const keys = new KeyLayout(config.redisPrefix);
-  const engine = new RedisEngine({ ...historyOptions(config), link, prefix: config.redisPrefix, log });
+  const engine = new RedisEngine({ ...historyOptions(config), series, link, prefix: config.redisPrefix, log });
   const cluster = new RedisCluster(instance, link, keys, log);
   return { engine, cluster, presence: new RedisPresence(link, keys, cluster, log), close: () => link.close() };
 }
 
 /** One process alone, everything in memory (also what tests build a hub on). */
-export function createMemoryBackend(config: Pick<Config, 'historySize' | 'historyTtlMs' | 'historyMaxBytes'>): Backend {
-  return { engine: new MemoryEngine(historyOptions(config)), cluster: new SingleCluster(newInstanceId()), presence: localReplication, close: async () => {} };
+export function createMemoryBackend(config: EngineConfig, series?: SeriesLookup): Backend {
+  return { engine: new MemoryEngine({ ...historyOptions(config), series }), cluster: new SingleCluster(newInstanceId()), presence: localReplication, close: async () => {} };
 }
 
-function historyOptions(config: Pick<Config, 'historySize' | 'historyTtlMs' | 'historyMaxBytes'>) {
-  return { historySize: config.historySize, historyTtlMs: config.historyTtlMs, historyMaxBytes: config.historyMaxBytes };
+/** What the engines read from the configuration (tests may leave the series cap out: no cap). */
+type EngineConfig = Pick<Config, 'historySize' | 'historyTtlMs' | 'historyMaxBytes'> & Partial<Pick<Config, 'seriesMaxPoints'>>;
+
+function historyOptions(config: EngineConfig) {
+  return { historySize: config.historySize, historyTtlMs: config.historyTtlMs, historyMaxBytes: config.historyMaxBytes, seriesMaxPoints: config.seriesMaxPoints };
 }
 
 function newInstanceId(): string {

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config';
 import { createBackend } from './backend';
+import type { SeriesLookup } from '../engine/series-spec';
 import type { Engine } from '../engine/types';
 import { createHub, type Hub } from '../hub/hub';
 import { createApiHandler } from '../http/api';
@@ -33,6 +34,11 @@ export interface StartOptions {
   /** Overrides config.port / config.host (tests use port 0). */
   port?: number;
   host?: string;
+  /**
+   * Which channels keep series (docs/configuration.md, "channels"): what
+   * `loadServerConfiguration` returns as `series`, or `seriesLookup([...])` in tests. None when absent.
+   */
+  series?: SeriesLookup;
 }
 
 export interface PulseServer {
@@ -54,7 +60,7 @@ export interface PulseServer {
 export async function startPulseServer(options: StartOptions): Promise<PulseServer> {
   const { config, app } = options;
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = createBackend(config, log);
+  const backend = createBackend(config, log, options.series);
   const hub = createHub(config, { engine: backend.engine, cluster: backend.cluster, presence: backend.presence, log });
   // A shared engine may take a moment to connect; the server starts anyway and reports 503
   // on /api/health (and refuses publishes) until it can.

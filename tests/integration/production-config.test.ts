@@ -3,14 +3,12 @@
  * start without PULSE_JWT_SECRET and PULSE_API_KEY unless PULSE_ANONYMOUS=1 is set explicitly,
  * and says why in one line, before Next.js is even loaded.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { loadConfig } from '@/lib/config';
 import { configError as refusal } from '../helpers/config';
+import { runServer } from '../helpers/server-process';
 
 jest.setTimeout(30_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const SECRET = 'a-production-secret-0123456789-abcdef';
 const KEY = 'a-production-api-key';
 
@@ -55,30 +53,6 @@ describe('loadConfig in production', () => {
     expect(error.message).toContain('<redacted>');
   });
 });
-
-/** Runs `tsx server.ts` with only the given PULSE_* variables and NODE_ENV. */
-function runServer(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean: Record<string, string | undefined> = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('PULSE_') && name !== 'NODE_ENV'),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['server.ts'], {
-      cwd: ROOT,
-      env: { ...clean, PORT: '0', HOST: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1', ...env } as Record<string, string | undefined> as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('server.ts in production', () => {
   it('exits non-zero with one line when the secret and the key are missing', async () => {

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@/lib/config';
-import { loadSources, parseSources } from '@/lib/sources/declared';
+import { loadSourcesFile } from '@/lib/server/config-file';
+import { parseSources } from '@/lib/sources/declared';
 import { compileTopic } from '@/lib/sources/mqtt-bridge';
 import { notifiedKey } from '@/lib/sources/postgres-bridge';
 import { alertsFor, splitPublish, sync, toRecord, withThresholds } from '@/lib/sources/rows';
@@ -54,15 +55,15 @@ describe('declared sources', () => {
 
   it('names the file when it cannot be read or parsed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pulse-sources-'));
-    expect(() => loadSources(join(dir, 'missing.json'))).toThrow(/PULSE_SOURCES: cannot read .*missing\.json \(ENOENT\)/);
+    expect(() => loadSourcesFile(join(dir, 'missing.json'))).toThrow(/PULSE_SOURCES: cannot read .*missing\.json \(ENOENT\)/);
     writeFileSync(join(dir, 'bad.json'), '{"sources": [');
-    expect(() => loadSources(join(dir, 'bad.json'))).toThrow(/bad\.json is not valid JSON/);
+    expect(() => loadSourcesFile(join(dir, 'bad.json'))).toThrow(/bad\.json is not valid JSON/);
     writeFileSync(join(dir, 'ok.json'), JSON.stringify({ sources: [http] }));
-    expect(loadSources(join(dir, 'ok.json'))).toHaveLength(1);
+    expect(loadSourcesFile(join(dir, 'ok.json'))).toHaveLength(1);
   });
 
   it('accepts the example file the repository ships', () => {
-    expect(loadSources(join(__dirname, '../../examples/sources.json')).map((s) => s.kind)).toEqual(['http', 'mqtt', 'postgres']);
+    expect(loadSourcesFile(join(__dirname, '../../examples/sources.json')).map((s) => s.kind)).toEqual(['http', 'mqtt', 'postgres']);
   });
 
   it('turns the simulator off when sources are declared, unless asked for', () => {
