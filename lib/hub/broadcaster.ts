@@ -15,12 +15,13 @@
  * A subscriber's own data (snapshot, recovery delta) is serialized before anything is sent
  * for it, the subscribe `reply` included, so a failure can still be that request's one reply.
  */
-import type { Commit, Engine, Recovery } from '../engine/types';
+import type { Commit, Engine, RecordChange, Recovery } from '../engine/types';
 import type { Logger } from '../log';
-import { CloseCode, viewField, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
+import { CloseCode, viewField, type DeltaMessage, type Json, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
 import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
+import { BoundsIndex, boundsOfFilterKey } from './bounds-index';
 import { PacedWindows, type PaceGroup } from './pace';
 import { EVERY_BATCH, type Subscription, type SubscriptionIndex } from './subscription';
 import { mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
@@ -45,6 +46,12 @@ interface Head extends StreamPosition {
 
 /** Default of `headIdleMs`: a minute. */
 const HEAD_IDLE_MS = 60_000;
+
+/**
+ * Distinct views a group of subscriptions needs before its windows consult a `BoundsIndex`:
+ * below it, testing every view costs less than collecting the candidates.
+ */
+const BOUNDS_INDEX_MIN_VIEWS = 8;
 
 /**
  * One filter's share of a flush: its delta (null when nothing visible changed), and its frame
@@ -83,6 +90,11 @@ export class Broadcaster {
    */
   private readonly heads = new Map<string, Head>();
   private readonly stalled = new Set<Connection>();
+  /**
+   * Per channel and pace (`tenant/channel pace`): its views indexed by their bounds box. Follows
+   * the group's views as they come and go (`routeChanges`); dropped with the group.
+   */
+  private readonly boundsIndexes = new Map<string, { key: string; pace: number; index: BoundsIndex }>();
   private timer: NodeJS.Timeout | undefined;
   private sweptAt = 0;
 
@@ -157,6 +169,7 @@ export class Broadcaster {
     const now = Date.now();
     for (const group of this.paced.all()) if (this.paced.isDue(group, now)) this.flushPaced(group, now);
     this.paced.sweep((key) => this.index.paces(key));
+    for (const [id, { key, pace }] of this.boundsIndexes) if (!this.index.paces(key)?.has(pace)) this.boundsIndexes.delete(id);
     this.serviceStalled(now);
     this.forgetIdle(now);
     this.afterTick?.();
@@ -183,20 +196,20 @@ export class Broadcaster {
     if (!paces) return;
     for (const pace of paces.keys()) if (pace !== EVERY_BATCH) this.paced.absorb(window, pace);
     const everyBatch = paces.get(EVERY_BATCH);
-    if (everyBatch) this.fanOutSafely(window, everyBatch, true);
+    if (everyBatch) this.fanOutSafely(window, everyBatch, EVERY_BATCH);
   }
 
   /** Sends a pace group's pending window to its subscriptions, if it has one. */
   private flushPaced(group: PaceGroup, now: number): void {
     const window = this.paced.take(group, now);
     const subscribers = this.index.paces(group.key)?.get(group.intervalMs);
-    if (window && subscribers) this.fanOutSafely(window, subscribers, false);
+    if (window && subscribers) this.fanOutSafely(window, subscribers, group.intervalMs);
   }
 
   /** Fans one window out; one that fails costs its subscribers a resync, never the flush loop. */
-  private fanOutSafely(window: BatchWindow, subscribers: Iterable<Subscription>, recordLatency: boolean): void {
+  private fanOutSafely(window: BatchWindow, subscribers: ReadonlySet<Subscription>, pace: number): void {
     try {
-      this.fanOut(window, subscribers, recordLatency);
+      this.fanOut(window, subscribers, pace);
     } catch (error) {
       this.flushFailed(window, subscribers, error);
     }
@@ -218,10 +231,16 @@ export class Broadcaster {
 
   /**
    * One window's delta to the subscribers it serves (all of one pace): aligned subscribers
-   * share it, the others are caught up from the history. `recordLatency`: count the deliveries
-   * in the publish → socket latency (a paced delta waits on purpose, so it does not count).
+   * share it, the others are caught up from the history. Deliveries count in the publish →
+   * socket latency only at `EVERY_BATCH` (a paced delta waits on purpose). A view found by its
+   * bounds box (`routeChanges`) is computed over the changes its box may hold only, and one
+   * that none reach sees nothing change: exactly the delta of every change, which the others
+   * could not enter.
    */
-  private fanOut(window: BatchWindow, subscribers: Iterable<Subscription>, recordLatency: boolean): void {
+  private fanOut(window: BatchWindow, subscribers: ReadonlySet<Subscription>, pace: number): void {
+    const recordLatency = pace === EVERY_BATCH;
+    const routes = this.routeChanges(window, subscribers, pace);
+    const patches = new Map<RecordChange, Record<string, Json> | null>();
     const views = new Map<string, ViewOutput>();
     let delivered = 0;
     for (const sub of subscribers) {
@@ -238,7 +257,9 @@ export class Broadcaster {
       }
       let view = views.get(sub.filter.key);
       if (!view) {
-        view = { content: windowDelta(window.changes.values(), window.events, sub.filter), frames: new Map() };
+        let changes: Iterable<RecordChange> | undefined = window.changes.values();
+        if (routes !== null && routes.index.routes(sub.filter.key)) changes = routes.changes.get(sub.filter.key);
+        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, frames: new Map() };
         views.set(sub.filter.key, view);
       }
       if (view.content === null) {
@@ -257,6 +278,45 @@ export class Broadcaster {
       delivered++;
     }
     if (delivered && recordLatency) this.stats.latency.record(Date.now() - window.firstTs, delivered);
+  }
+
+  /**
+   * The changes of a window without events that each view of a group (one channel, one pace)
+   * with a bounds box may see: those whose record is in its box before or after the window (a
+   * record leaving a box is deleted, one entering arrives whole), in window order. Views the
+   * index does not route (no box, or a very large one) see every change. Null when every view
+   * is to be computed over every change: a window with events (a view's events filter decides
+   * those), a group with few distinct views, or a position off the grid. The group's index
+   * takes the views that are new and is rebuilt once it holds as many again that are gone.
+   */
+  private routeChanges(
+    window: BatchWindow,
+    subscribers: ReadonlySet<Subscription>,
+    pace: number,
+  ): { index: BoundsIndex; changes: Map<string, RecordChange[]> } | null {
+    if (window.events.length > 0 || subscribers.size < BOUNDS_INDEX_MIN_VIEWS) return null;
+    const keys = new Set<string>();
+    for (const sub of subscribers) keys.add(sub.filter.key);
+    if (keys.size < BOUNDS_INDEX_MIN_VIEWS) return null;
+    const id = `${window.key} ${pace}`;
+    let entry = this.boundsIndexes.get(id);
+    if (!entry || entry.index.size > 2 * keys.size) {
+      entry = { key: window.key, pace, index: new BoundsIndex() };
+      this.boundsIndexes.set(id, entry);
+    }
+    const index = entry.index;
+    for (const key of keys) if (!index.has(key)) index.add(key, boundsOfFilterKey(key));
+    const changes = new Map<string, RecordChange[]>();
+    let current: RecordChange;
+    const take = (key: string) => {
+      const list = changes.get(key);
+      if (!list) changes.set(key, [current]);
+      else if (list[list.length - 1] !== current) list.push(current);
+    };
+    for (current of window.changes.values()) {
+      if (!index.visit(current.before, take) || !index.visit(current.after, take)) return null;
+    }
+    return { index, changes };
   }
 
   /**

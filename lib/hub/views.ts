@@ -53,15 +53,21 @@ export function mergeChanges(into: Map<string, RecordChange>, changes: Iterable<
  * window's start (`before`) and end (`after`). Records entering the view arrive whole,
  * records leaving it are deleted, the rest carry a merge patch of what this view sees change.
  * Returns null when nothing visible changed.
+ *
+ * `patches`, shared by the views of one window, keeps the patch of each change seen whole (a
+ * view without `fields`) so that the views it is visible to diff it once: the same record
+ * states give the same patch. Only read, like the records a view without `fields` sends.
  */
 export function windowDelta(
   changes: Iterable<RecordChange>,
   events: readonly ChannelEvent[],
   filter: CompiledFilter,
+  patches?: Map<RecordChange, Record<string, Json> | null>,
 ): DeltaContent | null {
   const upsert: NonNullable<DeltaContent['upsert']> = [];
   const deleted: string[] = [];
-  for (const { id, before, after } of changes) {
+  for (const change of changes) {
+    const { id, before, after } = change;
     const wasVisible = before !== undefined && filter.matches(before);
     const isVisible = after !== undefined && filter.matches(after);
     if (isVisible) {
@@ -69,7 +75,13 @@ export function windowDelta(
       if (!wasVisible) {
         upsert.push(projected);
       } else {
-        const patch = diffMergePatch(filter.project(before) as Record<string, Json>, projected as Record<string, Json>);
+        const projectedBefore = filter.project(before);
+        const whole = patches !== undefined && projected === after && projectedBefore === before;
+        let patch = whole ? patches.get(change) : undefined;
+        if (patch === undefined) {
+          patch = diffMergePatch(projectedBefore as Record<string, Json>, projected as Record<string, Json>);
+          if (whole) patches.set(change, patch);
+        }
         if (patch) upsert.push({ id, ...patch });
       }
     } else if (wasVisible) {
