@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Hub } from '../hub/hub';
 import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
-import { ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, parseJson, type PublishInput } from '../protocol';
+import { ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, parseJson, type PublishInput, type SeriesAsk } from '../protocol';
 import { readJsonBody, sendError, sendJson, sendJsonBytes } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
 import { isLoopback } from '../hub/client-address';
@@ -139,17 +139,25 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       async run(req, res, [channel], url) {
         const who = await caller(req);
         if (!canRead(who, channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot read ${channel}`);
-        let filter: unknown = {};
-        const raw = url.searchParams.get('filter');
-        if (raw) {
-          const parsed = parseJson(raw, JSON_LIMITS, 'filter');
-          if (!parsed.ok) throw new HubError(ErrorCode.BAD_FILTER, parsed.message);
-          filter = parsed.value;
-        }
+        const filter = readFilterQuery(url);
         // `limit` and `after` page the records (docs/protocol.md §10, "Paginated snapshots").
         const paging = readPageQuery(url.searchParams);
         if (!paging.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, paging.message);
-        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter, paging.page));
+        // `series=1` adds the series of the records returned (docs/protocol.md §13).
+        const withSeries = readFlag(url, 'series');
+        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter, paging.page, withSeries));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/channels\/([^/]+)\/series$/,
+      async run(req, res, [channel], url) {
+        const who = await caller(req);
+        if (!canRead(who, channel)) throw new HubError(ErrorCode.FORBIDDEN, `cannot read ${channel}`);
+        const filter = readFilterQuery(url);
+        const result = await hub.series(who.tenant, channel, filter, readSeriesQuery(url));
+        if (!result) return sendError(res, ErrorCode.INVALID_MESSAGE, `${channel} keeps no series`, 404);
+        sendJson(res, 200, { channel, epoch: result.epoch, seq: result.seq, series: result.series });
       },
     },
     {
@@ -272,6 +280,39 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
     }
     return true;
   };
+}
+
+/** The `filter` query parameter (URL-encoded JSON), or no filter. */
+function readFilterQuery(url: URL): unknown {
+  const raw = url.searchParams.get('filter');
+  if (!raw) return {};
+  const parsed = parseJson(raw, JSON_LIMITS, 'filter');
+  if (!parsed.ok) throw new HubError(ErrorCode.BAD_FILTER, parsed.message);
+  return parsed.value;
+}
+
+/** A yes/no query parameter: `1` or `true`, `0` or `false`; absent is no. */
+function readFlag(url: URL, name: string): boolean {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new HubError(ErrorCode.INVALID_MESSAGE, `${name}: must be 1 or 0`);
+}
+
+/** `fields=a,b` and `windowMs=n` of the series route, as a `subscribe`'s `series` would ask them. */
+function readSeriesQuery(url: URL): SeriesAsk {
+  const ask: { fields?: string[]; windowMs?: number } = {};
+  const fields = url.searchParams.get('fields');
+  if (fields !== null) {
+    ask.fields = fields.split(',');
+    if (ask.fields.some((field) => field === '')) throw new HubError(ErrorCode.INVALID_MESSAGE, 'fields: must be field names separated by commas');
+  }
+  const windowMs = url.searchParams.get('windowMs');
+  if (windowMs !== null) {
+    if (!/^[0-9]{1,15}$/.test(windowMs)) throw new HubError(ErrorCode.INVALID_MESSAGE, 'windowMs: must be a whole number of ms');
+    ask.windowMs = Number(windowMs);
+  }
+  return ask;
 }
 
 /**

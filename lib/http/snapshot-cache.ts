@@ -112,7 +112,7 @@ export class SnapshotReader {
    * more records follow). Throws `HubError`s like `hub.snapshot`, and a 503 `RetryLater` when
    * every slot is busy and the queue is full.
    */
-  async read(tenant: string, channel: string, filter: unknown, page?: PageRequest): Promise<Buffer> {
+  async read(tenant: string, channel: string, filter: unknown, page?: PageRequest, withSeries = false): Promise<Buffer> {
     if (!(await this.gate.enter())) {
       this.stats.snapshotsRefused += 1;
       const { httpMaxConcurrentSnapshots } = this.hub.config;
@@ -120,6 +120,13 @@ export class SnapshotReader {
     }
     try {
       const snapshot = await this.hub.snapshot(tenant, channel, filter);
+      // With series (`?series=1`, docs/protocol.md §13): the series of the records returned,
+      // read now and not cached (they move with time, not only with the channel's position).
+      if (withSeries) {
+        const body = page ? { ...snapshot, ...pageOf(snapshot.records, page) } : snapshot;
+        const result = await this.hub.series(tenant, channel, filter, true, new Set(body.records.map((record) => record.id)));
+        return Buffer.from(JSON.stringify(result ? { ...body, series: result.series } : body));
+      }
       // hub.snapshot has validated the filter by now.
       const validated = validateFilter(filter);
       // A filter key is JSON (no raw newline), and `after` comes last: the parts cannot run together.

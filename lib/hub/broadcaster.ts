@@ -16,6 +16,8 @@
  * for it, the subscribe `reply` included, so a failure can still be that request's one reply.
  */
 import type { Commit, Engine, RecordChange, Recovery } from '../engine/types';
+import type { SeriesData, SeriesRequest } from '../engine/series';
+import type { SeriesSpec } from '../engine/series-spec';
 import type { Logger } from '../log';
 import { CloseCode, viewField, type DeltaMessage, type Json, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
@@ -23,6 +25,7 @@ import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
 import { BoundsIndex, boundsOfFilterKey } from './bounds-index';
 import { PacedWindows, type PaceGroup } from './pace';
+import { readSeries } from './series';
 import { EVERY_BATCH, type Subscription, type SubscriptionIndex } from './subscription';
 import { mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
 
@@ -55,11 +58,13 @@ const BOUNDS_INDEX_MIN_VIEWS = 8;
 
 /**
  * One filter's share of a flush: its delta (null when nothing visible changed), and its frame
- * per view name (undefined: the default view) and prevSeq, since a frame carries its view.
+ * per view name (undefined: the default view) and prevSeq, since a frame carries its view;
+ * apart for subscriptions with series, whose frames carry the flush's `ts` too.
  */
 interface ViewOutput {
   content: DeltaContent | null;
   frames: Map<string | undefined, Map<number, Buffer>>;
+  framesWithTs: Map<string | undefined, Map<number, Buffer>>;
 }
 
 /** A subscriber's own data message, serialized, and the position it brings the subscriber to. */
@@ -115,6 +120,11 @@ export class Broadcaster {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** The series a channel keeps (docs/protocol.md §13), or undefined. */
+  seriesSpec(tenant: string, channel: string): SeriesSpec | undefined {
+    return this.engine.seriesSpec(tenant, channel);
   }
 
   /** Number of connections currently held back as slow consumers. */
@@ -242,6 +252,8 @@ export class Broadcaster {
     const routes = this.routeChanges(window, subscribers, pace);
     const patches = new Map<RecordChange, Record<string, Json> | null>();
     const views = new Map<string, ViewOutput>();
+    // The flush's time, carried by the deltas of subscriptions with series (docs/protocol.md §13).
+    const ts = Date.now();
     let delivered = 0;
     for (const sub of subscribers) {
       if (sub.busy) continue;
@@ -259,18 +271,19 @@ export class Broadcaster {
       if (!view) {
         let changes: Iterable<RecordChange> | undefined = window.changes.values();
         if (routes !== null && routes.index.routes(sub.filter.key)) changes = routes.changes.get(sub.filter.key);
-        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, frames: new Map() };
+        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, frames: new Map(), framesWithTs: new Map() };
         views.set(sub.filter.key, view);
       }
       if (view.content === null) {
         sub.syncedSeq = window.endSeq;
         continue;
       }
-      let frames = view.frames.get(sub.view);
-      if (!frames) view.frames.set(sub.view, (frames = new Map()));
+      const byView = sub.series ? view.framesWithTs : view.frames;
+      let frames = byView.get(sub.view);
+      if (!frames) byView.set(sub.view, (frames = new Map()));
       let frame = frames.get(sub.sentSeq);
       if (!frame) {
-        frame = encode(deltaMessage(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content));
+        frame = encode(deltaMessage(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content, sub.series ? ts : undefined));
         frames.set(sub.sentSeq, frame);
       }
       connection.sendFrame(frame);
@@ -334,15 +347,18 @@ export class Broadcaster {
         const recovery = await this.engine.since(sub.tenant, sub.channel, since);
         if (!sub.active) return;
         if (recovery.ok) {
-          const prepared = this.prepareRecovery(sub, since.seq, recovery);
+          const series = await this.recoverySeries(sub, recovery);
+          if (!sub.active) return;
+          const prepared = this.prepareRecovery(sub, since.seq, recovery, series);
           reply(true);
           this.deliver(sub, prepared);
           return;
         }
       }
       const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      const series = await this.snapshotSeries(sub, state);
       if (!sub.active) return;
-      const prepared = this.prepareSnapshot(sub, state, since !== undefined);
+      const prepared = this.prepareSnapshot(sub, state, since !== undefined, series);
       reply(false);
       this.deliver(sub, prepared);
     } finally {
@@ -356,8 +372,9 @@ export class Broadcaster {
     sub.busy = true;
     try {
       const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      const series = await this.snapshotSeries(sub, state);
       if (!sub.active) return;
-      const prepared = this.prepareSnapshot(sub, state, false);
+      const prepared = this.prepareSnapshot(sub, state, false, series);
       reply();
       this.deliver(sub, prepared);
     } finally {
@@ -395,10 +412,12 @@ export class Broadcaster {
     if (recovery.ok && recovery.epoch === sub.epoch && recovery.seq === from) {
       sub.syncedSeq = from;
     } else if (recovery.ok) {
-      this.deliver(sub, this.prepareRecovery(sub, from, recovery));
+      const series = await this.recoverySeries(sub, recovery);
+      if (sub.active) this.deliver(sub, this.prepareRecovery(sub, from, recovery, series));
     } else {
       const state = await this.engine.snapshot(sub.tenant, sub.channel);
-      if (sub.active) this.deliver(sub, this.prepareSnapshot(sub, state, true));
+      const series = await this.snapshotSeries(sub, state);
+      if (sub.active) this.deliver(sub, this.prepareSnapshot(sub, state, true, series));
     }
   }
 
@@ -438,19 +457,60 @@ export class Broadcaster {
     void this.catchUp(sub);
   }
 
+  /**
+   * The series a snapshot of `state` carries for a subscription with series: its visible
+   * records' (docs/protocol.md §13). Read after the state, so it may show a later value: the
+   * deltas that follow bring the records there too.
+   */
+  private async snapshotSeries(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>): Promise<SeriesData | undefined> {
+    if (!sub.series) return undefined;
+    const visible = new Set<string>();
+    for (const record of state.records) if (sub.filter.matches(record)) visible.add(record.id);
+    return (await readSeries(this.engine, sub.tenant, sub.channel, sub.series, visible))?.series;
+  }
+
+  /**
+   * The series a recovery delta carries for a subscription with series: from the bucket of the
+   * first publish it missed (the current bucket when it missed none), for every record visible
+   * now, changed or not (a filter is tested on the records as they are now).
+   */
+  private async recoverySeries(sub: Subscription, recovery: Extract<Recovery, { ok: true }>): Promise<SeriesData | undefined> {
+    if (!sub.series) return undefined;
+    let records: SeriesRequest['records'];
+    if (sub.filter.key !== '') {
+      const state = await this.engine.snapshot(sub.tenant, sub.channel);
+      const visible = new Set<string>();
+      for (const record of state.records) if (sub.filter.matches(record)) visible.add(record.id);
+      records = visible;
+    }
+    const from = recovery.fromTs ?? Date.now();
+    return (await readSeries(this.engine, sub.tenant, sub.channel, sub.series, records, from))?.series;
+  }
+
   /** The recovery delta from `prevSeq`, serialized. Throws `UnsendableError`. */
-  private prepareRecovery(sub: Subscription, prevSeq: number, recovery: Extract<Recovery, { ok: true }>): Prepared {
+  private prepareRecovery(sub: Subscription, prevSeq: number, recovery: Extract<Recovery, { ok: true }>, series?: SeriesData): Prepared {
     return prepared(recovery.epoch, recovery.seq, () => ({
-      ...deltaMessage(sub.channel, sub.view, recovery.epoch, prevSeq, recovery.seq, recoveryDelta(recovery, sub.filter)),
+      ...deltaMessage(sub.channel, sub.view, recovery.epoch, prevSeq, recovery.seq, recoveryDelta(recovery, sub.filter), sub.series ? Date.now() : undefined),
       recovery: true,
+      ...(series ? { series } : {}),
     }));
   }
 
   /** A snapshot of `state` as the subscriber's view sees it, serialized. Throws `UnsendableError`. */
-  private prepareSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean): Prepared {
+  private prepareSnapshot(sub: Subscription, state: Awaited<ReturnType<Engine['snapshot']>>, gap: boolean, series?: SeriesData): Prepared {
     return prepared(state.epoch, state.seq, (): SnapshotMessage => {
       const view = snapshotView(state, sub.filter, this.options.snapshotEvents, this.options.snapshotEventsMaxBytes);
-      return { type: 'snapshot', channel: sub.channel, ...viewField(sub.view), epoch: state.epoch, seq: state.seq, records: view.records, events: view.events, gap };
+      return {
+        type: 'snapshot',
+        channel: sub.channel,
+        ...viewField(sub.view),
+        epoch: state.epoch,
+        seq: state.seq,
+        records: view.records,
+        events: view.events,
+        gap,
+        ...(series ? { series } : {}),
+      };
     });
   }
 
@@ -509,8 +569,9 @@ export class Broadcaster {
   }
 }
 
-function deltaMessage(channel: string, view: string | undefined, epoch: string, prevSeq: number, seq: number, content: DeltaContent): DeltaMessage {
-  return { type: 'delta', channel, ...viewField(view), epoch, prevSeq, seq, ...content };
+/** A delta; `ts` (the flush's time) only for a subscription with series (docs/protocol.md §13). */
+function deltaMessage(channel: string, view: string | undefined, epoch: string, prevSeq: number, seq: number, content: DeltaContent, ts?: number): DeltaMessage {
+  return { type: 'delta', channel, ...viewField(view), epoch, prevSeq, seq, ...(ts === undefined ? {} : { ts }), ...content };
 }
 
 /** Whether `window` will bring `sub` up to date when it goes out (it starts at or before where `sub` is). */

@@ -28,6 +28,7 @@ import type { PresenceBook } from '../presence/presence';
 import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
 import { Subscription, subscriptionId, type SubscriptionIndex } from './subscription';
+import { selectSeries, type SeriesSelection } from './series';
 
 /** What request handling needs from the hub. */
 export interface HubContext {
@@ -177,15 +178,30 @@ async function subscribe(hub: HubContext, connection: Connection, request: Subsc
   const filter = request.filter ?? {};
   const bytes = filterBytes(filter);
   checkFilterBudget(hub, connection, id, bytes);
+  // Series (docs/protocol.md §13): on a channel that keeps none, the reply says so and nothing else changes.
+  let series: SeriesSelection | undefined;
+  let noSeries = false;
+  if (request.series !== undefined) {
+    const spec = hub.broadcaster.seriesSpec(session.tenant, channel);
+    if (!spec) noSeries = true;
+    else {
+      const selected = selectSeries(spec, request.series, filter.fields);
+      if (!selected.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, `subscribe: ${selected.message}`);
+      series = selected.selection;
+    }
+  }
   const sub = new Subscription(connection, session.tenant, channel, channelKey(session.tenant, channel), compileFilter(filter), {
     presence: request.presence === true,
     filterBytes: bytes,
     view,
     intervalMs: request.intervalMs,
+    series,
   });
   hub.index.add(sub);
   try {
-    await hub.broadcaster.initialize(sub, request.since, (recovered) => reply(connection, ref, { channel, ...viewField(view), recovered }));
+    await hub.broadcaster.initialize(sub, request.since, (recovered) =>
+      reply(connection, ref, { channel, ...viewField(view), recovered, ...(noSeries ? { series: false } : {}) }),
+    );
   } catch (error) {
     // Not subscribed after all: nothing may arrive for a subscribe that was refused.
     hub.index.remove(sub);

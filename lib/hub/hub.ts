@@ -27,7 +27,10 @@ import {
   type PresenceMessage,
   type PublishInput,
   type PublishResult,
+  type SeriesAsk,
 } from '../protocol';
+import type { SeriesResult } from '../engine/series';
+import { readSeries, selectSeries } from './series';
 import { Authenticator, type AuthResult, type TokenClaims } from './auth';
 import { Broadcaster } from './broadcaster';
 import type { Connection } from './connection';
@@ -213,6 +216,31 @@ export class Hub implements ClusterMember {
     const state = await this.viaEngine(() => this.engine.snapshot(tenant, channel));
     const view = snapshotView(state, compileFilter(validated.filter), this.config.snapshotEvents, this.config.snapshotEventsMaxBytes);
     return { channel, epoch: state.epoch, seq: state.seq, ...view };
+  }
+
+  /**
+   * The channel's series (docs/protocol.md §13) as a view with `filter` sees them: its visible
+   * records only (or `records`, when the caller knows them), and only fields of its `fields`
+   * projection; null when the channel keeps none. Throws `BAD_FILTER` for a bad filter and
+   * `INVALID_MESSAGE` for a field that is not kept or a window past the kept one.
+   */
+  async series(tenant: string, channel: string, filter: Filter | unknown = {}, ask: SeriesAsk = true, records?: ReadonlySet<string>): Promise<SeriesResult | null> {
+    assertChannelName(channel);
+    const validated = validateFilter(filter);
+    if (!validated.ok) throw new HubError(ErrorCode.BAD_FILTER, `filter ${validated.message}`);
+    const spec = this.engine.seriesSpec(tenant, channel);
+    if (!spec) return null;
+    const selected = selectSeries(spec, ask, validated.filter.fields);
+    if (!selected.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, selected.message);
+    let wanted = records;
+    const compiled = compileFilter(validated.filter);
+    if (!wanted && compiled.key !== '') {
+      const state = await this.viaEngine(() => this.engine.snapshot(tenant, channel));
+      const visible = new Set<string>();
+      for (const record of state.records) if (compiled.matches(record)) visible.add(record.id);
+      wanted = visible;
+    }
+    return this.viaEngine(() => readSeries(this.engine, tenant, channel, selected.selection, wanted));
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import type { CompiledFilter } from './filter';
 import type { Connection } from './connection';
+import type { SeriesSelection } from './series';
 
 /** The pace of subscriptions without `intervalMs`: a delta at every batch flush. */
 export const EVERY_BATCH = 0;
@@ -22,6 +23,8 @@ export interface SubscriptionOptions {
   view?: string;
   /** At most one delta per this many ms; undefined for a delta at every batch. */
   intervalMs?: number;
+  /** The series it receives (docs/protocol.md §13); undefined: none asked, or none kept. */
+  series?: SeriesSelection;
 }
 
 /** The name of a (channel, view) pair among one connection's subscriptions: the channel alone for the default view. */
@@ -52,6 +55,8 @@ export class Subscription {
   readonly view: string | undefined;
   /** At most one delta per this many ms; undefined: every batch. */
   readonly intervalMs: number | undefined;
+  /** The series its snapshots and recovery deltas carry, and whose deltas carry `ts`; undefined: none. */
+  readonly series: SeriesSelection | undefined;
   /** Its name among the connection's subscriptions (`subscriptionId`). */
   readonly id: string;
 
@@ -67,6 +72,7 @@ export class Subscription {
     this.filterBytes = options.filterBytes ?? 0;
     this.view = options.view;
     this.intervalMs = options.intervalMs;
+    this.series = options.series;
     this.id = subscriptionId(channel, options.view);
   }
 

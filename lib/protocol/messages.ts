@@ -56,6 +56,21 @@ export interface SubscribeRequest {
   view?: string;
   /** At most one `delta` per this many ms (from the server's batch interval to 60000); none: every batch. */
   intervalMs?: number;
+  /** Also receive the recent past of the channel's kept numeric fields (docs/protocol.md §13). */
+  series?: SeriesAsk;
+}
+/** What a `subscribe` asks of series: every kept field over the kept window, or a subset and a shorter window. */
+export type SeriesAsk = true | { fields?: string[]; windowMs?: number };
+/**
+ * The recent past of numeric fields (docs/protocol.md §13): per record, per field, one entry
+ * per bucket from `start` (inclusive) to `end` (exclusive); `null` where there was no number.
+ */
+export interface SeriesPayload {
+  resolutionMs: number;
+  start: number;
+  end: number;
+  fields: string[];
+  records: Record<string, Record<string, Array<number | null>>>;
 }
 export interface UnsubscribeRequest { type: 'unsubscribe'; ref?: Ref; channel: string; view?: string }
 export interface PublishInput {
@@ -117,6 +132,8 @@ export interface SnapshotMessage {
   records: ChannelRecord[];
   events: ChannelEvent[];
   gap: boolean;
+  /** For a subscription that asked for series on a channel that keeps them (docs/protocol.md §13). */
+  series?: SeriesPayload;
 }
 
 export interface DeltaMessage {
@@ -132,6 +149,10 @@ export interface DeltaMessage {
   delete?: string[];
   events?: ChannelEvent[];
   recovery?: true;
+  /** Server time (ms) of the flush that produced it: on every delta of a subscription with series. */
+  ts?: number;
+  /** On a recovery delta of a subscription with series: the time since the publish at `since.seq`. */
+  series?: SeriesPayload;
 }
 
 /** One user watching a channel: all of their connections subscribed to it count as one. */
@@ -173,7 +194,13 @@ export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | Snaps
 
 // ---- successful reply payloads, per request ----------------------------------------------
 
-export interface SubscribeResult { channel: string; view?: string; recovered: boolean }
+export interface SubscribeResult {
+  channel: string;
+  view?: string;
+  recovered: boolean;
+  /** `false` when series were asked for and the channel keeps none (docs/protocol.md §13). */
+  series?: false;
+}
 export interface UnsubscribeResult { channel: string; view?: string }
 export interface PublishResult { channel: string; epoch: string; seq: number }
 export interface ResyncResult { channel: string; view?: string }

@@ -28,6 +28,19 @@ const event = z.object({
   data: z.unknown().optional(),
 });
 
+/**
+ * `series` on `subscribe` (docs/protocol.md §13): `true`, or a subset of the kept fields and a
+ * shorter window. Whether the names are kept and the window fits is the channel's to say,
+ * checked when the subscription is made.
+ */
+const series = z.union([
+  z.literal(true),
+  z.strictObject({
+    fields: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
+    windowMs: z.number().int().min(1).optional(),
+  }),
+]);
+
 const since = z.object({ epoch: z.string().min(1).max(128), seq: z.number().int().min(0) });
 
 /**
@@ -71,6 +84,7 @@ const schemas = {
     presence: z.boolean().optional(),
     view: view.optional(),
     intervalMs: intervalMs.optional(),
+    series: series.optional(),
   }),
   unsubscribe: z.object({ channel, view: view.optional() }),
   publish: z.object({ channel }).and(publishBodySchema),

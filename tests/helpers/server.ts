@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@/lib/config';
 import { createLogger } from '@/lib/log';
 import { startPulseServer, type PulseServer } from '@/lib/server/start';
+import type { SeriesLookup } from '@/lib/engine/series-spec';
 import { connectPublisher } from './http';
 import type { Msg, TestClient } from './ws-client';
 
@@ -25,7 +26,13 @@ export function engineEnv(): Record<string, string> {
   return { REDIS_URL: url, PULSE_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:` };
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** What a test server is started with besides its environment. */
+export interface TestServerOptions {
+  /** Which channels keep series (docs/protocol.md §13): `seriesLookup([...])`. None when absent. */
+  series?: SeriesLookup;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PULSE_JWT_SECRET: TEST_SECRET,
@@ -33,7 +40,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...engineEnv(),
     ...env,
   });
-  const server = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) });
+  const server = await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel), series: options.series });
   return { ...server, wsUrl: `ws://127.0.0.1:${server.port}/api/ws` };
 }
 
