@@ -9,6 +9,8 @@
  * window holds fewer updates than a channel has records, no two updates of a window touch the
  * same record and nothing is merged away: every update is delivered as its own entry.
  */
+// Seeded, so every run places records and boxes alike.
+import { seededRandom as seeded } from '../../lib/demo/random';
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
 export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced';
@@ -135,17 +137,6 @@ export function seedRecord(record: number, geo = false): { id: string; group: nu
   return geo ? { ...seeded, ...recordPosition(record) } : seeded;
 }
 
-/** A small seeded generator (mulberry32), so every run places records and boxes alike. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where a fleet record sits: anywhere between 60° S and 75° N, fixed for the whole run. */
 export function recordPosition(record: number): { lat: number; lon: number } {

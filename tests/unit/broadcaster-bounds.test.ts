@@ -15,6 +15,7 @@ import type { Filter } from '@/lib/protocol/filter';
 import type { ChannelRecord, DeltaMessage, PublishInput, ServerMessage, SnapshotMessage } from '@/lib/protocol/messages';
 import { applyMergePatch } from '@/lib/protocol/merge-patch';
 import type { Json } from '@/lib/protocol';
+import { seededRandom as prng } from '@/lib/demo/random';
 
 const T0 = 1_767_225_600_000;
 const TENANT = 'acme';
@@ -69,17 +70,6 @@ class MirrorConnection {
   }
 }
 
-/** Small, seedable PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeEach(() => {
   jest.useFakeTimers({ now: T0, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
