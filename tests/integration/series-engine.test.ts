@@ -16,6 +16,7 @@ import { KeyLayout } from '@/lib/redis/keys';
 import { RedisLink } from '@/lib/redis/link';
 import { startLocalRedis, type LocalRedis } from '@/scripts/lib/local-redis';
 import { sleep } from '../helpers/http';
+import { referenceRecords } from '../helpers/series-reference';
 
 jest.setTimeout(120_000);
 
@@ -83,29 +84,8 @@ function reference(spec: SeriesSpec, commits: Commit[], series: SeriesData, requ
   const start = series.start / spec.resolutionMs;
   const now = series.end / spec.resolutionMs - 1;
   const fields = request.fields ? [...request.fields] : [...spec.fields];
-  const ids = new Set(publishes.flatMap(({ state }) => [...state.keys()]));
-  const records: SeriesData['records'] = {};
-  for (const id of ids) {
-    if (request.records && (typeof request.records === 'function' ? !request.records(id) : !request.records.has(id))) continue;
-    const entry: Record<string, Array<number | null>> = {};
-    let any = false;
-    for (const field of fields) {
-      const values: Array<number | null> = [];
-      for (let bucket = start; bucket <= now; bucket++) {
-        let value: number | null = null;
-        for (const { ts, state } of publishes) {
-          if (bucketOf(ts, spec.resolutionMs) > bucket) break;
-          const v = state.get(id)?.[field];
-          value = typeof v === 'number' ? v : null;
-        }
-        values.push(value);
-        if (value !== null) any = true;
-      }
-      entry[field] = values;
-    }
-    // `__proto__` is one of the ids: an own member, as JSON.parse makes it.
-    if (any) Object.defineProperty(records, id, { value: entry, enumerable: true, writable: true, configurable: true });
-  }
+  const keep = (id: string) => !request.records || (typeof request.records === 'function' ? request.records(id) : request.records.has(id));
+  const records = referenceRecords(spec.resolutionMs, fields, publishes, start, now, keep);
   return wire({ resolutionMs: spec.resolutionMs, start: series.start, end: series.end, fields, records });
 }
 

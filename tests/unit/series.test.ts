@@ -20,6 +20,7 @@ import { seriesLookup, type SeriesSpec } from '@/lib/engine/series-spec';
 import type { EngineOptions, Recovery } from '@/lib/engine/types';
 import type { ChannelRecord, PublishInput } from '@/lib/protocol/messages';
 import { ConfigError, loadConfig } from '@/lib/config';
+import { referenceRecords, type PublishedState } from '../helpers/series-reference';
 
 /** A bucket boundary at 1 s resolution. */
 const T0 = 1_767_225_600_000;
@@ -258,30 +259,8 @@ describe('series in the in-memory engine', () => {
 });
 
 /** The series a reference computes from the publishes: per record, the last row at or before each bucket. */
-function reference(spec: SeriesSpec, publishes: Array<{ ts: number; state: Map<string, ChannelRecord> }>, now: number): SeriesData['records'] {
-  const start = now - spec.windowMs / spec.resolutionMs + 1;
-  const ids = new Set(publishes.flatMap(({ state }) => [...state.keys()]));
-  const records: SeriesData['records'] = {};
-  for (const id of ids) {
-    const entry: Record<string, Array<number | null>> = {};
-    let any = false;
-    for (const field of spec.fields) {
-      const values: Array<number | null> = [];
-      for (let bucket = start; bucket <= now; bucket++) {
-        let value: number | null = null;
-        for (const { ts, state } of publishes) {
-          if (bucketOf(ts, spec.resolutionMs) > bucket) break;
-          const v = state.get(id)?.[field];
-          value = typeof v === 'number' ? v : null;
-        }
-        values.push(value);
-        if (value !== null) any = true;
-      }
-      entry[field] = values;
-    }
-    if (any) records[id] = entry;
-  }
-  return records;
+function reference(spec: SeriesSpec, publishes: PublishedState[], now: number): SeriesData['records'] {
+  return referenceRecords(spec.resolutionMs, spec.fields, publishes, now - spec.windowMs / spec.resolutionMs + 1, now);
 }
 
 describe('series in the in-memory engine, against a reference', () => {
