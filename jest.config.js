@@ -8,7 +8,7 @@ const createJestConfig = nextJest({ dir: __dirname });
 const REDIS_SUITES = ['presence', 'session-auth', 'requests-replies', 'channels-records', 'deltas', 'filters', 'resume', 'http-api', 'mirror', 'client-sdk', 'admin-api', 'json-bounds', 'views', 'series-wire'];
 
 // ESM-only packages that Jest must transform.
-const ESM_PACKAGES = ['jose'];
+const ESM_PACKAGES = ['jose', 'd3-[a-z-]+', 'internmap', 'supercluster', 'kdbush'];
 
 async function project(name, overrides = {}) {
   const config = await createJestConfig({
