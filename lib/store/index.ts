@@ -16,4 +16,4 @@ export {
 export { channelStatus, recordList, selectChange, selectChannel, selectRecord, type ChannelStatus } from './selectors';
 export { createChannelBinder, RETAINED_RELEASED_VIEWS, type AcquireOptions, type ChannelBinder, type Holding } from './binding';
 export { viewStoreKey, type ViewOptions } from '../client/views';
-export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions } from './types';
+export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions, SeriesLine } from './types';

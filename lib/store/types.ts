@@ -85,3 +85,16 @@ export interface ReducerOptions {
   /** Most recent events kept per channel. Default 100. */
   maxEvents?: number;
 }
+
+/**
+ * One line of a chart: a field's values per time bucket (docs/protocol.md §13), oldest first.
+ * `values[i]` is the value of the bucket starting at `start + i * resolutionMs`; the last entry
+ * is the current bucket; `null` where the record or the field did not exist.
+ */
+export interface SeriesLine {
+  /** Start (ms since the Unix epoch) of the first bucket; a multiple of `resolutionMs`. */
+  start: number;
+  /** Bucket width, ms. */
+  resolutionMs: number;
+  values: readonly (number | null)[];
+}
