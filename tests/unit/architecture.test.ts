@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   presence: ['protocol'],
   client: ['protocol'],
   store: ['protocol', 'client'],
-  demo: ['protocol'],
+  demo: ['protocol', 'dashboards'],
+  dashboards: ['protocol'],
   sources: ['protocol', 'log'],
   hub: ['protocol', 'engine', 'cluster', 'presence', 'config', 'log'],
   redis: ['protocol', 'engine', 'cluster', 'presence', 'config', 'log'],
@@ -25,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** Browser code: pages' client parts, components and hooks never reach server internals. */
-const BROWSER_ALLOWED = ['protocol', 'client', 'store', 'demo'];
+const BROWSER_ALLOWED = ['protocol', 'client', 'store', 'demo', 'dashboards'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
