@@ -9,7 +9,7 @@ export { alwaysOnline, defaultNetworkMonitor, type NetworkMonitor } from './netw
 export { deltaVerdict, isPresenceOnly, type Awaiting, type DeltaVerdict } from './subscriptions';
 export { isPlainView, parseViewStoreKey, PRESENCE_ONLY_FILTER, viewKey, viewName, viewStoreKey, type ViewOptions } from './views';
 export { filterKey } from '../protocol/filter-key';
-export { fetchSnapshot, snapshotUrl, type FetchSnapshotOptions, type HttpSnapshot } from './http';
+export { fetchSnapshot, snapshotPages, snapshotUrl, type FetchSnapshotOptions, type HttpSnapshot, type SnapshotPage } from './http';
 export { decodeServerFrame } from './frames';
 export type { Listener } from './emitter';
 export type * from './types';

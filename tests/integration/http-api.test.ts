@@ -10,6 +10,7 @@ import { startPulseServer } from '@/lib/server/start';
 import { startTestServer, TEST_API_KEY, TEST_ENGINE, TEST_SECRET, type TestServer } from '../helpers/server';
 import { signToken, TestClient, type Msg } from '../helpers/ws-client';
 import { bearer, byId, http, subscribe } from '../helpers/http';
+import { fetchSnapshot, snapshotPages, type HttpSnapshot } from '@/lib/client/http';
 
 const admin = (tenant?: string) => ({ ...bearer(TEST_API_KEY), ...(tenant ? { 'x-tenant-id': tenant } : {}) });
 const token = (claims: Parameters<typeof signToken>[1], expiresInS = 3600) => signToken(TEST_SECRET, claims, { expiresInS });
@@ -227,6 +228,18 @@ describe('with an API key configured', () => {
           if (!last) expect(body.next).toBe(body.records[body.records.length - 1].id);
         }
       }
+    });
+
+    it('the client SDK reads the same pages (snapshotPages follows next; fetchSnapshot takes limit and after)', async () => {
+      const pages: HttpSnapshot[] = [];
+      for await (const one of snapshotPages(channel, { baseUrl: server.url, limit: 5 })) pages.push(one);
+      expect(pages.map((p) => p.records.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(pages.flatMap((p) => p.records.map((r) => r.id))).toEqual(sorted);
+      expect(pages.map((p) => p.next)).toEqual([...pages.slice(0, -1).map((p) => p.records[4].id), undefined]);
+
+      const odd = await fetchSnapshot(channel, { baseUrl: server.url, filter: { where: { even: false } }, limit: 2, after: 'B' });
+      expect(odd.records.map((r) => r.id)).toEqual(sorted.filter((id) => id > 'B' && IDS.indexOf(id) % 2 === 1).slice(0, 2));
+      await expect(fetchSnapshot(channel, { baseUrl: server.url, limit: 0 })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', status: 400 });
     });
 
     it('takes ids greater than after, which need not exist, and after without limit gives the rest', async () => {

@@ -56,6 +56,13 @@ describe('snapshot over HTTP', () => {
     );
   });
 
+  it('adds limit and after for one page', () => {
+    expect(snapshotUrl('kpi', undefined, '', { limit: 50 })).toBe('/api/channels/kpi/snapshot?limit=50');
+    expect(snapshotUrl('kpi', { ids: ['a'] }, '', { limit: 2, after: 'a b' })).toBe(
+      `/api/channels/kpi/snapshot?filter=${encodeURIComponent('{"ids":["a"]}')}&limit=2&after=a%20b`,
+    );
+  });
+
   it('sends the token and returns the snapshot', async () => {
     const fetch = jest.fn(async () => new Response(JSON.stringify({ channel: 'kpi', epoch: 'e', seq: 3, records: [{ id: 'a' }], events: [] }), { status: 200 }));
     const result = await fetchSnapshot('kpi', { token: 'jwt', fetch: fetch as unknown as typeof globalThis.fetch });
