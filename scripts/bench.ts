@@ -14,6 +14,9 @@
  *                                      share of hub time spent deciding visibility)
  *   npm run bench -- --engine redis [--instances 2]   fan-out on the Redis engine beside the
  *                                      memory engine, plus the most publishes one channel takes
+ *   npm run bench -- --only fanout,series   fan-out with series of the channel's field beside without,
+ *                                      plus publish cost, bytes per point and a dashboard's snapshot
+ *                                      with series (add redis,redis-series with --engine redis)
  *
  * Exit code 0 when the harness worked, whatever the figures; 1 when it broke (a process
  * crashed, subscribers could not connect, completeness could not be measured); 2 for bad
@@ -23,17 +26,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profileLines, summarizeProfile } from './bench/profile';
-import { ceilingLines, checkTargets, ratioLines, ratios, table, targetLines } from './bench/report';
-import { publishCeiling, startBenchRedis, type BenchRedis, type PublishCeiling } from './bench/redis';
+import { ceilingLines, checkTargets, ratioLines, ratios, seriesLines, seriesTargetChecks, table, targetLines, type SeriesFigures } from './bench/report';
+import { publishCeiling, redisSeriesFigures, startBenchRedis, type BenchRedis, type PublishCeiling } from './bench/redis';
+import { Child } from './bench/ipc';
 import { runWorkload, type WorkloadResult } from './bench/run';
 import { describeMachine, placeProcesses } from './bench/system';
-import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
+import { DASHBOARD_SERIES, makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
 
 /** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
-const RUN_ORDER: WorkloadName[] = ['fanout', 'redis', 'presence', 'viewport', 'paced', 'floor', 'socketio', 'filtered', 'channels'];
+const RUN_ORDER: WorkloadName[] = ['fanout', 'series', 'redis', 'redis-series', 'presence', 'viewport', 'paced', 'floor', 'socketio', 'filtered', 'channels'];
 /**
  * What runs without --only: the memory engine's comparison and shapes, or with --engine redis
- * the fan-out on both engines. Presence, viewport and paced are asked for by name: each would
+ * the fan-out on both engines. Presence, viewport, paced and the series workloads are asked for by name: each would
  * add a full workload's time to every default run, the harness check included.
  */
 const DEFAULT_RUN: Record<'memory' | 'redis', WorkloadName[]> = { memory: ['fanout', 'floor', 'socketio', 'filtered', 'channels'], redis: ['fanout', 'redis'] };
@@ -123,7 +127,8 @@ async function main(): Promise<void> {
   const errors: Array<{ workload: string; error: string }> = [];
   let redis: BenchRedis | undefined;
   let ceiling: PublishCeiling | undefined;
-  if (only.includes('redis')) {
+  const withSeries = only.includes('series') || only.includes('redis-series');
+  if (only.includes('redis') || only.includes('redis-series')) {
     redis = await startBenchRedis(placement.clientCpus);
     log(`redis-server pid ${redis.server.pid} on ${redis.server.url}${placement.clientCpus ? ` on cpu ${placement.clientCpus}` : ''}`);
   }
@@ -141,7 +146,25 @@ async function main(): Promise<void> {
     }
   }
 
-  if (redis) {
+  const series: SeriesFigures = {};
+  if (withSeries) {
+    // Measured apart from fan-out, in a process of its own on the server's core.
+    const probe = new Child({ script: 'series-probe.ts', name: 'series probe', cpus: placement.serverCpus, nodeArgs: ['--expose-gc'] });
+    try {
+      log('— series: publish cost, bytes per point, a dashboard snapshot with series');
+      series.publishCost = await probe.call('publishCost', { publishes: quick ? 2000 : 10_000, rounds: 3 }, 300_000);
+      series.memory = await probe.call('memory', { records: 500 }, 120_000);
+      series.snapshot = await probe.call('snapshot', { reads: quick ? 20 : 100 }, 300_000);
+      if (redis) series.redis = await redisSeriesFigures(redis, DASHBOARD_SERIES, quick ? 1000 : 5000);
+      log('  done');
+    } catch (error) {
+      errors.push({ workload: 'series probe', error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      await probe.stop();
+    }
+  }
+
+  if (redis && only.includes('redis')) {
     try {
       log('— most publishes one channel takes on Redis (engine alone, 64 in flight)');
       ceiling = await publishCeiling(redis, quick ? 1 : 5);
@@ -149,11 +172,11 @@ async function main(): Promise<void> {
     } catch (error) {
       errors.push({ workload: 'redis ceiling', error: error instanceof Error ? error.message : String(error) });
     }
-    await redis.close();
   }
+  await redis?.close();
 
   const r = ratios(results);
-  const checks = checkTargets(results, r);
+  const checks = [...checkTargets(results, r), ...seriesTargetChecks(series)];
   console.log('');
   console.log(`Pulseboard benchmark, ${startedAt.toISOString()}: ${subscribers} subscribers, ${rate} updates/s for ${seconds} s, ${batchMs} ms batches`);
   console.log(`${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; server pinned to cpu ${placement.serverCpus ?? '(none)'}`);
@@ -163,6 +186,8 @@ async function main(): Promise<void> {
   if (ratioText.length) console.log(['', 'Ratios (fan-out):', ...ratioText].join('\n'));
   if (checks.length) console.log(['', 'Targets (fan-out):', ...targetLines(checks, subscribers)].join('\n'));
   if (ceiling) console.log(['', 'Redis engine, one channel:', ...ceilingLines(ceiling)].join('\n'));
+  const seriesText = seriesLines(series);
+  if (seriesText.length) console.log(['', 'Series (apart from fan-out):', ...seriesText].join('\n'));
   // Other processes (or other guests, as steal time) on the server's core: more than 5% of
   // the window means the figures are not the server's alone, latency above all.
   const interference = (x: WorkloadResult) => (x.otherLoadOnServerCore ?? 0) + (x.stealOnServerCore ?? 0);
@@ -195,7 +220,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only, engine, instances }, results, ratios: r, targets: checks, ceiling, profiles, errors },
+      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only, engine, instances }, results, ratios: r, targets: checks, ceiling, series, profiles, errors },
       null,
       2,
     ) + '\n',

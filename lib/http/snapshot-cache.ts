@@ -4,7 +4,9 @@
  * snapshot is kept per (tenant, channel, filter, page) while the channel stays at the same
  * position, so a hundred dashboards polling an unchanged channel of 20,000 records cost one
  * serialization, and every answer writes the same bytes. A page is cached as its own entry:
- * it is cut (and sorted) only on a miss, and never from an entry of another position.
+ * it is cut (and sorted) only on a miss, and never from an entry of another position. An
+ * entry keeps its compressed bytes too, per coding, once a reader asked for them
+ * (docs/protocol.md §10, "Compression"), so they are compressed once per position as well.
  */
 import { channelKey } from '../protocol/channel';
 import { filterKey } from '../protocol/filter-key';
@@ -14,6 +16,7 @@ import { RetryLater } from './guard';
 import { pageOf, type PageRequest } from './snapshot-page';
 import { Gate } from './limits';
 import type { HttpStats } from './stats';
+import { compress, type ContentCoding } from './respond';
 
 /** Snapshot reads that may wait for a slot, as a multiple of the concurrent ones. */
 export const QUEUE_FACTOR = 4;
@@ -24,6 +27,8 @@ const ENTRY_OVERHEAD_BYTES = 256;
 interface Entry {
   version: string;
   body: Buffer;
+  /** The body compressed, per coding asked for so far. */
+  encoded: Partial<Record<ContentCoding, Buffer>>;
   cost: number;
 }
 
@@ -74,10 +79,43 @@ export class SnapshotCache {
       this.entries.delete(oldest);
       this.used -= entry.cost;
     }
-    this.entries.set(key, { version, body, cost });
+    this.entries.set(key, { version, body, encoded: {}, cost });
     this.used += cost;
     return body;
   }
+
+  /** The body of `key` at `version` compressed with `coding`, when stored (does not count as a read). */
+  getEncoded(key: string, version: string, coding: ContentCoding): Buffer | undefined {
+    const entry = this.entries.get(key);
+    return entry?.version === version ? entry.encoded[coding] : undefined;
+  }
+
+  /**
+   * Keeps `bytes`, the body of `key` at `version` compressed with `coding`, beside the body
+   * when that entry is still there, within the same bounds as a body. Returns `bytes`.
+   */
+  putEncoded(key: string, version: string, coding: ContentCoding, bytes: Buffer): Buffer {
+    const entry = this.entries.get(key);
+    if (!entry || entry.version !== version || entry.encoded[coding]) return bytes;
+    if (entry.cost + bytes.length > this.maxBytes / 4) return bytes;
+    this.entries.delete(key);
+    for (const [oldest, other] of this.entries) {
+      if (this.used + bytes.length <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.used -= other.cost;
+    }
+    entry.encoded[coding] = bytes;
+    entry.cost += bytes.length;
+    this.used += bytes.length;
+    this.entries.set(key, entry);
+    return bytes;
+  }
+}
+
+/** A snapshot answer: its JSON, and the same compressed (from the cache when it holds them). */
+export interface SnapshotBody {
+  body: Buffer;
+  compressed(coding: ContentCoding): Promise<Buffer>;
 }
 
 /**
@@ -112,7 +150,7 @@ export class SnapshotReader {
    * more records follow). Throws `HubError`s like `hub.snapshot`, and a 503 `RetryLater` when
    * every slot is busy and the queue is full.
    */
-  async read(tenant: string, channel: string, filter: unknown, page?: PageRequest, withSeries = false): Promise<Buffer> {
+  async read(tenant: string, channel: string, filter: unknown, page?: PageRequest, withSeries = false): Promise<SnapshotBody> {
     if (!(await this.gate.enter())) {
       this.stats.snapshotsRefused += 1;
       const { httpMaxConcurrentSnapshots } = this.hub.config;
@@ -125,7 +163,7 @@ export class SnapshotReader {
       if (withSeries) {
         const body = page ? { ...snapshot, ...pageOf(snapshot.records, page) } : snapshot;
         const result = await this.hub.series(tenant, channel, filter, true, new Set(body.records.map((record) => record.id)));
-        return Buffer.from(JSON.stringify(result ? { ...body, series: result.series } : body));
+        return uncached(Buffer.from(JSON.stringify(result ? { ...body, series: result.series } : body)));
       }
       // hub.snapshot has validated the filter by now.
       const validated = validateFilter(filter);
@@ -134,15 +172,20 @@ export class SnapshotReader {
       const key = `${channelKey(tenant, channel)}\n${validated.ok ? filterKey(validated.filter) : ''}${pageKey}`;
       const version = versionOf(snapshot);
       const cached = this.cache.get(key, version);
-      if (cached) {
-        this.stats.snapshotCacheHits += 1;
-        return cached;
-      }
-      this.stats.snapshotCacheMisses += 1;
-      const body = page ? { ...snapshot, ...pageOf(snapshot.records, page) } : snapshot;
-      return this.cache.put(key, version, Buffer.from(JSON.stringify(body)));
+      if (cached) this.stats.snapshotCacheHits += 1;
+      else this.stats.snapshotCacheMisses += 1;
+      const json = cached ?? this.cache.put(key, version, Buffer.from(JSON.stringify(page ? { ...snapshot, ...pageOf(snapshot.records, page) } : snapshot)));
+      return {
+        body: json,
+        compressed: async (coding) => this.cache.getEncoded(key, version, coding) ?? this.cache.putEncoded(key, version, coding, await compress(json, coding)),
+      };
     } finally {
       this.gate.leave();
     }
   }
+}
+
+/** An answer that is not kept (it moves with time): compressed anew for every reader. */
+function uncached(body: Buffer): SnapshotBody {
+  return { body, compressed: (coding) => compress(body, coding) };
 }

@@ -19,7 +19,7 @@ import type { Commit, Engine, RecordChange, Recovery } from '../engine/types';
 import type { SeriesData, SeriesRequest } from '../engine/series';
 import type { SeriesSpec } from '../engine/series-spec';
 import type { Logger } from '../log';
-import { CloseCode, viewField, type DeltaMessage, type Json, type SnapshotMessage, type StreamPosition } from '../protocol';
+import { CloseCode, viewField, type ChannelRecord, type DeltaMessage, type SnapshotMessage, type StreamPosition } from '../protocol';
 import type { Connection } from './connection';
 import type { HubStats } from './stats';
 import { channelKey } from '../protocol/channel';
@@ -27,7 +27,7 @@ import { BoundsIndex, boundsOfFilterKey } from './bounds-index';
 import { PacedWindows, type PaceGroup } from './pace';
 import { readSeries } from './series';
 import { EVERY_BATCH, type Subscription, type SubscriptionIndex } from './subscription';
-import { mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
+import { encodeDelta, mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
 
 export interface BroadcasterOptions {
   batchMs: number;
@@ -57,14 +57,28 @@ const HEAD_IDLE_MS = 60_000;
 const BOUNDS_INDEX_MIN_VIEWS = 8;
 
 /**
- * One filter's share of a flush: its delta (null when nothing visible changed), and its frame
- * per view name (undefined: the default view) and prevSeq, since a frame carries its view;
- * apart for subscriptions with series, whose frames carry the flush's `ts` too.
+ * One filter's share of a flush: its delta (null when nothing visible changed), and its frames.
+ * A frame carries its view name (undefined: the default view) and prevSeq, and for
+ * subscriptions with series the flush's `ts`: the first frame made is kept as it is, since
+ * nearly every subscriber of the filter takes that one (no lookup, and nothing allocated per
+ * view beyond it when every subscriber has a filter of its own), the rest by `variantKey`.
  */
 interface ViewOutput {
   content: DeltaContent | null;
-  frames: Map<string | undefined, Map<number, Buffer>>;
-  framesWithTs: Map<string | undefined, Map<number, Buffer>>;
+  first: FrameVariant | undefined;
+  others: Map<string, Buffer> | undefined;
+}
+
+interface FrameVariant {
+  view: string | undefined;
+  prevSeq: number;
+  withTs: boolean;
+  frame: Buffer;
+}
+
+/** Names a frame of a view other than its first: `ts` or not, prevSeq, view name. */
+function variantKey(withTs: boolean, prevSeq: number, view: string | undefined): string {
+  return `${withTs ? 't' : '-'}${prevSeq}${view === undefined ? '' : `=${view}`}`;
 }
 
 /** A subscriber's own data message, serialized, and the position it brings the subscriber to. */
@@ -250,7 +264,9 @@ export class Broadcaster {
   private fanOut(window: BatchWindow, subscribers: ReadonlySet<Subscription>, pace: number): void {
     const recordLatency = pace === EVERY_BATCH;
     const routes = this.routeChanges(window, subscribers, pace);
-    const patches = new Map<RecordChange, Record<string, Json> | null>();
+    const patches = new Map<RecordChange, ChannelRecord | null>();
+    // The JSON of upsert entries the views share, serialized once for every frame of this flush.
+    const fragments = new Map<object, string>();
     const views = new Map<string, ViewOutput>();
     // The flush's time, carried by the deltas of subscriptions with series (docs/protocol.md §13).
     const ts = Date.now();
@@ -271,20 +287,26 @@ export class Broadcaster {
       if (!view) {
         let changes: Iterable<RecordChange> | undefined = window.changes.values();
         if (routes !== null && routes.index.routes(sub.filter.key)) changes = routes.changes.get(sub.filter.key);
-        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, frames: new Map(), framesWithTs: new Map() };
+        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, first: undefined, others: undefined };
         views.set(sub.filter.key, view);
       }
       if (view.content === null) {
         sub.syncedSeq = window.endSeq;
         continue;
       }
-      const byView = sub.series ? view.framesWithTs : view.frames;
-      let frames = byView.get(sub.view);
-      if (!frames) byView.set(sub.view, (frames = new Map()));
-      let frame = frames.get(sub.sentSeq);
-      if (!frame) {
-        frame = encode(deltaMessage(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content, sub.series ? ts : undefined));
-        frames.set(sub.sentSeq, frame);
+      const withTs = sub.series !== undefined;
+      const first = view.first;
+      let frame: Buffer | undefined;
+      if (first !== undefined && first.withTs === withTs && first.prevSeq === sub.sentSeq && first.view === sub.view) {
+        frame = first.frame;
+      } else {
+        const key = first === undefined ? '' : variantKey(withTs, sub.sentSeq, sub.view);
+        frame = view.others?.get(key);
+        if (frame === undefined) {
+          frame = encodeDelta(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content, withTs ? ts : undefined, fragments);
+          if (first === undefined) view.first = { view: sub.view, prevSeq: sub.sentSeq, withTs, frame };
+          else (view.others ??= new Map()).set(key, frame);
+        }
       }
       connection.sendFrame(frame);
       sub.sentSeq = sub.syncedSeq = window.endSeq;

@@ -54,15 +54,17 @@ export function mergeChanges(into: Map<string, RecordChange>, changes: Iterable<
  * records leaving it are deleted, the rest carry a merge patch of what this view sees change.
  * Returns null when nothing visible changed.
  *
- * `patches`, shared by the views of one window, keeps the patch of each change seen whole (a
- * view without `fields`) so that the views it is visible to diff it once: the same record
- * states give the same patch. Only read, like the records a view without `fields` sends.
+ * `patches`, shared by the views of one window, keeps the entry (the id and the merge patch) of
+ * each change seen whole (a view without `fields`), so that the views it is visible to diff it
+ * once and hold the same entry object: the same record states give the same patch, and
+ * `encodeDelta` serializes a shared entry once. Only read, like the records a view without
+ * `fields` sends.
  */
 export function windowDelta(
   changes: Iterable<RecordChange>,
   events: readonly ChannelEvent[],
   filter: CompiledFilter,
-  patches?: Map<RecordChange, Record<string, Json> | null>,
+  patches?: Map<RecordChange, ChannelRecord | null>,
 ): DeltaContent | null {
   const upsert: NonNullable<DeltaContent['upsert']> = [];
   const deleted: string[] = [];
@@ -77,12 +79,13 @@ export function windowDelta(
       } else {
         const projectedBefore = filter.project(before);
         const whole = patches !== undefined && projected === after && projectedBefore === before;
-        let patch = whole ? patches.get(change) : undefined;
-        if (patch === undefined) {
-          patch = diffMergePatch(projectedBefore as Record<string, Json>, projected as Record<string, Json>);
-          if (whole) patches.set(change, patch);
+        let entry = whole ? patches.get(change) : undefined;
+        if (entry === undefined) {
+          const patch = diffMergePatch(projectedBefore as Record<string, Json>, projected as Record<string, Json>);
+          entry = patch && { id, ...patch };
+          if (whole) patches.set(change, entry);
         }
-        if (patch) upsert.push({ id, ...patch });
+        if (entry) upsert.push(entry);
       }
     } else if (wasVisible) {
       deleted.push(id);
@@ -90,6 +93,53 @@ export function windowDelta(
   }
   const visibleEvents = events.filter((event) => filter.matchesEvent(event));
   return content(upsert, deleted, visibleEvents);
+}
+
+/**
+ * A delta message serialized: the bytes of `JSON.stringify` of
+ * `{type: 'delta', channel, view?, epoch, prevSeq, seq, ts?, ...content}`, with the JSON of each
+ * upsert entry taken from `fragments` (keyed by the entry object) when there, and kept there
+ * otherwise. Entries of records views see whole are shared by those views (`windowDelta`), so
+ * across the frames of one flush each is serialized once: many distinct views (a map box per
+ * subscriber) cost a concatenation per frame rather than a serialization of every entry. The
+ * caller keeps `fragments` for one flush only (entries are not changed while it lasts).
+ *
+ * @example
+ * const fragments = new Map<object, string>();
+ * encodeDelta('fleet', undefined, 'e1', 4, 5, { upsert: [{ id: 'v1', load: 2 }] }, undefined, fragments).toString()
+ * // → '{"type":"delta","channel":"fleet","epoch":"e1","prevSeq":4,"seq":5,"upsert":[{"id":"v1","load":2}]}'
+ */
+export function encodeDelta(
+  channel: string,
+  view: string | undefined,
+  epoch: string,
+  prevSeq: number,
+  seq: number,
+  content: DeltaContent,
+  ts: number | undefined,
+  fragments: Map<object, string>,
+): Buffer {
+  // Integers, written as JSON writes them: seq numbers and a time in ms.
+  let text = `{"type":"delta","channel":${JSON.stringify(channel)}`;
+  if (view !== undefined) text += `,"view":${JSON.stringify(view)}`;
+  text += `,"epoch":${JSON.stringify(epoch)},"prevSeq":${JSON.stringify(prevSeq)},"seq":${JSON.stringify(seq)}`;
+  if (ts !== undefined) text += `,"ts":${JSON.stringify(ts)}`;
+  if (content.upsert) {
+    text += ',"upsert":[';
+    for (let i = 0; i < content.upsert.length; i++) {
+      const entry = content.upsert[i];
+      let json = fragments.get(entry);
+      if (json === undefined) {
+        json = JSON.stringify(entry);
+        fragments.set(entry, json);
+      }
+      text += i === 0 ? json : `,${json}`;
+    }
+    text += ']';
+  }
+  if (content.delete) text += `,"delete":${JSON.stringify(content.delete)}`;
+  if (content.events) text += `,"events":${JSON.stringify(content.events)}`;
+  return Buffer.from(`${text}}`);
 }
 
 /**

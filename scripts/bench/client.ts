@@ -28,6 +28,7 @@ import {
   subscriberFilter,
   subscriberPace,
   subscriberView,
+  SUBSCRIBER_SERIES,
   type System,
   type Workload,
 } from './workload';
@@ -68,6 +69,8 @@ interface Summary {
   recovery: boolean;
   /** Deletions and events: this workload has none, so any is wrong. */
   extras: number;
+  /** Whether the delta carries `ts` (docs/protocol.md §13): exactly when the subscription asked for series. */
+  ts: boolean;
   n: number;
   idx: Int32Array;
   val: Int32Array;
@@ -132,6 +135,7 @@ interface DeltaFrame {
   prevSeq: number;
   seq: number;
   recovery?: boolean;
+  ts?: number;
   upsert?: Array<{ id: string; value: number; t: number }>;
   delete?: string[];
   events?: unknown[];
@@ -145,6 +149,7 @@ function summarize(message: DeltaFrame): Summary {
     seq: message.seq,
     recovery: message.recovery === true,
     extras: (message.delete?.length ?? 0) + (message.events?.length ?? 0),
+    ts: typeof message.ts === 'number',
     n,
     idx: new Int32Array(n),
     val: new Int32Array(n),
@@ -212,7 +217,7 @@ function check(summary: Summary, sub: Subscriber): { ok: boolean; merged: number
       ok = expected.entries.size === summary.n;
       for (let i = 0; ok && i < summary.n; i++) ok = expected.entries.get(summary.idx[i]) === summary.val[i];
     }
-    ok &&= summary.extras === 0;
+    ok &&= summary.extras === 0 && (workload.system !== 'pulseboard' || summary.ts === workload.series);
     verdict = { ok, merged: ok ? expected.updates.length - summary.n : 0 };
     summary.checks.set(sub.view, verdict);
   }
@@ -232,10 +237,12 @@ function applyDelta(sub: Subscriber, frame: Buffer, recv: number): void {
 }
 
 /** The first state: every visible record, nothing else (a wrong snapshot counts as a wrong frame). */
-function applySnapshot(sub: Subscriber, records: Array<{ id: string; value: number }>, seq: number): void {
+function applySnapshot(sub: Subscriber, records: Array<{ id: string; value: number }>, seq: number, series?: { records: Record<string, unknown> }): void {
   let visible = 0;
   for (let r = 0; r < workload.recordsPerChannel; r++) if (isVisible(workload, sub.group, r)) visible++;
   if (records.length !== visible) sub.invalidFrames++;
+  // With series, the snapshot carries the series of every record it holds (all have a value).
+  if (workload.series && (!series || Object.keys(series.records).length !== visible)) sub.invalidFrames++;
   for (const record of records) {
     const r = recordIndex(record.id);
     if (!isVisible(workload, sub.group, r)) sub.foreign++;
@@ -282,10 +289,11 @@ function openPulse(sub: Subscriber, url: string): Promise<void> {
             ...(filter ? { filter } : {}),
             ...(intervalMs ? { intervalMs } : {}),
             ...(workload.presence ? { presence: true } : {}),
+            ...(workload.series ? { series: SUBSCRIBER_SERIES } : {}),
           }),
         );
       } else if (message.type === 'snapshot') {
-        applySnapshot(sub, message.records, message.seq);
+        applySnapshot(sub, message.records, message.seq, message.series);
         sub.ready = true;
         resolve();
       } else if (message.type === 'presence' || message.type === 'presence_diff') {

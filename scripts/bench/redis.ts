@@ -3,10 +3,11 @@
  * a probe of its CPU and command counts, and the most publishes one channel takes.
  */
 import Redis from 'ioredis';
+import { seriesLookup, type SeriesSpec } from '../../lib/engine/series-spec';
 import { RedisEngine } from '../../lib/redis/engine';
 import { RedisLink } from '../../lib/redis/link';
 import { startLocalRedis, type LocalRedis } from '../lib/local-redis';
-import { processCpuSeconds } from './proc-stats';
+import { cpuSeconds, processCpuSeconds } from './proc-stats';
 import type { RedisProbe } from './run';
 
 export interface BenchRedis {
@@ -78,5 +79,69 @@ export async function publishCeiling(bench: BenchRedis, seconds: number, inFligh
   } finally {
     await engine.close();
     await link.close();
+  }
+}
+
+export interface RedisSeriesFigures {
+  /** Points reserved by the rings written, and Redis's `used_memory` growth per point (series on ÷ off). */
+  points: number;
+  bytesPerPoint: number;
+  /** One publish at a time, 500 records round-robin: redis-server and caller CPU per publish (µs), series off and on. */
+  publishes: number;
+  redisUsPerPublish: { without: number; with: number };
+  callerUsPerPublish: { without: number; with: number };
+}
+
+/**
+ * Series on the Redis engine apart from fan-out: bytes per point (the same records published
+ * to a channel keeping `spec` and to one keeping none, Redis's `used_memory` growth compared),
+ * and the CPU one publish costs redis-server and the caller with and without series, the
+ * engine alone (no hub), one publish in flight, rounds alternating.
+ */
+export async function redisSeriesFigures(bench: BenchRedis, spec: SeriesSpec, publishes: number, rounds = 3): Promise<RedisSeriesFigures> {
+  const link = new RedisLink(bench.server.url);
+  const info = new Redis(bench.server.url);
+  const options = { historySize: 1000, historyTtlMs: 300_000, link };
+  const plain = new RedisEngine({ ...options, prefix: 'series-off:' });
+  const kept = new RedisEngine({ ...options, prefix: 'series-on:', series: seriesLookup([{ channel: 'dash', series: spec }]) });
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await info.info('memory'))![1]);
+  try {
+    if (!(await plain.ready(5000))) throw new Error('redis-server not reachable');
+    const records = 500;
+    const row = (r: number, k: number) => Object.fromEntries([['id', `r${r}`], ...spec.fields.map((field, f) => [field, k + f])]);
+    const grow = async (engine: RedisEngine) => {
+      const before = await usedMemory();
+      for (let r = 0; r < records; r++) await engine.publish('demo', 'dash', { upsert: [row(r, 0)] });
+      return (await usedMemory()) - before;
+    };
+    const plainBytes = await grow(plain);
+    const keptBytes = await grow(kept);
+    const points = records * spec.fields.length * Math.ceil(spec.windowMs / spec.resolutionMs);
+    const round = async (engine: RedisEngine, from: number) => {
+      const redis0 = bench.server.pid ? processCpuSeconds(bench.server.pid) : NaN;
+      const caller0 = cpuSeconds();
+      for (let k = from; k < from + publishes; k++) await engine.publish('demo', 'dash', { upsert: [row(k % records, k)] });
+      const redisUs = ((processCpuSeconds(bench.server.pid!) - redis0) / publishes) * 1e6;
+      return { redisUs, callerUs: ((cpuSeconds() - caller0) / publishes) * 1e6 };
+    };
+    const off: Array<{ redisUs: number; callerUs: number }> = [];
+    const on: Array<{ redisUs: number; callerUs: number }> = [];
+    for (let i = 1; i <= rounds; i++) {
+      off.push(await round(plain, i * publishes));
+      on.push(await round(kept, i * publishes));
+    }
+    const sum = (xs: Array<{ redisUs: number; callerUs: number }>, key: 'redisUs' | 'callerUs') => xs.reduce((n, x) => n + x[key], 0) / xs.length;
+    return {
+      points,
+      bytesPerPoint: (keptBytes - plainBytes) / points,
+      publishes: publishes * rounds,
+      redisUsPerPublish: { without: sum(off, 'redisUs'), with: sum(on, 'redisUs') },
+      callerUsPerPublish: { without: sum(off, 'callerUs'), with: sum(on, 'callerUs') },
+    };
+  } finally {
+    await plain.close();
+    await kept.close();
+    await link.close();
+    await info.quit();
   }
 }

@@ -2,7 +2,8 @@
  * The printed table, the Pulseboard / baseline ratios and the issue's performance targets.
  * Pure functions of the results, so the JSON file and the table always say the same thing.
  */
-import type { PublishCeiling } from './redis';
+import type { PublishCeiling, RedisSeriesFigures } from './redis';
+import type { MemoryPerPoint, PublishCost, SnapshotFigures } from './series-probe';
 import type { WorkloadResult } from './run';
 
 /** The targets as the issue states them, for fan-out at 5,000 subscribers on one server core. */
@@ -21,6 +22,13 @@ export const TARGETS = {
    * the cost follows the frames sent (paced frames carry more entries, hence some slack).
    */
   pacedCpuPerFrameVsFanout: 1.2,
+  /** Hub CPU per delivered frame with series of the channel's field, relative to without (same engine). */
+  seriesCpuPerFrameVsFanout: 1.1,
+  /** redis-server CPU per publish with series, relative to without. */
+  seriesRedisCpuPerPublish: 1.3,
+  /** A snapshot with series of 12 records × 5 fields × 900 buckets: server time and bytes on the wire. */
+  seriesSnapshotMs: 5,
+  seriesSnapshotKB: 60,
 };
 
 export interface Ratios {
@@ -50,6 +58,12 @@ export interface Ratios {
   pacedFramesVsFanout?: number;
   pacedCpuVsFanout?: number;
   pacedCpuPerFrameVsFanout?: number;
+  /** Hub CPU per delivered frame, series kept ÷ not (memory engine: series ÷ fanout). */
+  seriesCpuPerFrameVsFanout?: number;
+  /** The same on the Redis engine: redis-series ÷ redis. */
+  redisSeriesCpuPerFrameVsRedis?: number;
+  /** redis-server CPU per publish, redis-series ÷ redis. */
+  redisSeriesRedisCpuPerPublish?: number;
 }
 
 export interface TargetCheck {
@@ -86,7 +100,14 @@ export function ratios(results: WorkloadResult[]): Ratios {
     out.pacedCpuVsFanout = paced.cpuSeconds / pulse.cpuSeconds;
     out.pacedCpuPerFrameVsFanout = paced.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
   }
+  const series = find('series');
+  if (pulse && series) out.seriesCpuPerFrameVsFanout = series.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
   const onRedis = find('redis');
+  const redisSeries = find('redis-series');
+  if (onRedis && redisSeries) {
+    out.redisSeriesCpuPerFrameVsRedis = redisSeries.cpuPerThousandFrames / onRedis.cpuPerThousandFrames;
+    if (onRedis.redis && redisSeries.redis) out.redisSeriesRedisCpuPerPublish = redisSeries.redis.cpuPerThousandPublishes / onRedis.redis.cpuPerThousandPublishes;
+  }
   if (pulse && onRedis) {
     out.redisCpuPerFrameVsMemory = onRedis.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
     if (onRedis.redis) {
@@ -156,6 +177,23 @@ export function checkTargets(results: WorkloadResult[], r: Ratios): TargetCheck[
       met: r.viewportCpuPerFrameVsFanout === undefined ? null : r.viewportCpuPerFrameVsFanout <= TARGETS.viewportCpuPerFrameVsFanout,
     });
   }
+  for (const name of ['series', 'redis-series']) {
+    const run = results.find((x) => x.name === name);
+    if (!run) continue;
+    const ratio = name === 'series' ? r.seriesCpuPerFrameVsFanout : r.redisSeriesCpuPerFrameVsRedis;
+    checks.push({
+      target: `hub CPU per delivered frame, ${name === 'series' ? 'series / fan-out' : 'Redis series / Redis'} ≤ ${TARGETS.seriesCpuPerFrameVsFanout}×`,
+      value: `${fmt(ratio, 2)}× (${run.subscribersComplete}/${run.connected} series subscribers complete)`,
+      met: ratio === undefined ? null : ratio <= TARGETS.seriesCpuPerFrameVsFanout,
+    });
+  }
+  if (r.redisSeriesRedisCpuPerPublish !== undefined) {
+    checks.push({
+      target: `redis-server CPU per publish, series / without ≤ ${TARGETS.seriesRedisCpuPerPublish}×`,
+      value: `${fmt(r.redisSeriesRedisCpuPerPublish, 2)}×`,
+      met: r.redisSeriesRedisCpuPerPublish <= TARGETS.seriesRedisCpuPerPublish,
+    });
+  }
   const paced = results.find((x) => x.name === 'paced');
   if (paced) {
     checks.push({
@@ -174,6 +212,60 @@ export function ceilingLines(c: PublishCeiling): string[] {
     `  redis-server share of one core at that rate`.padEnd(68) + ` ${fmt(c.redisCoreShare * 100, 0)}%`,
   ];
 }
+
+/** What the series probe and the Redis series figures measured (`npm run bench -- --only fanout,series`). */
+export interface SeriesFigures {
+  publishCost?: PublishCost;
+  memory?: MemoryPerPoint;
+  snapshot?: SnapshotFigures;
+  redis?: RedisSeriesFigures;
+}
+
+/** The targets of the snapshot with series: the smallest compressed HTTP answer and the socket's frame. */
+export function seriesTargetChecks(f: SeriesFigures): TargetCheck[] {
+  const s = f.snapshot;
+  if (!s) return [];
+  const route = s.http.snapshot;
+  const best = route.br.bytes <= route.gzip.bytes ? { coding: 'br', ...route.br } : { coding: 'gzip', ...route.gzip };
+  return [
+    {
+      target: `snapshot with series (HTTP, ${best.coding}) ≤ ${TARGETS.seriesSnapshotKB} KB on the wire`,
+      value: `${fmt(best.bytes / 1000, 1)} KB (gzip ${fmt(route.gzip.bytes / 1000, 1)}, plain ${fmt(route.plain.bytes / 1000, 1)}; socket frame ${fmt(s.socket.bytes / 1000, 1)} KB, uncompressed)`,
+      met: best.bytes <= TARGETS.seriesSnapshotKB * 1000,
+    },
+    {
+      target: `snapshot with series (HTTP, ${best.coding}) < ${TARGETS.seriesSnapshotMs} ms`,
+      value: `p50 ${fmt(best.p50Ms, 2)} ms, p95 ${fmt(best.p95Ms, 2)} ms (request to last byte; socket p50 ${fmt(s.socket.p50Ms, 2)} ms)`,
+      met: best.p50Ms < TARGETS.seriesSnapshotMs,
+    },
+  ];
+}
+
+export function seriesLines(f: SeriesFigures): string[] {
+  const lines: string[] = [];
+  const add = (label: string, value: string) => lines.push(`  ${label.padEnd(66)} ${value}`);
+  if (f.publishCost) {
+    const c = f.publishCost;
+    add(`server CPU per publish, memory engine, no subscribers (µs)`, `${fmt(c.withoutUs, 1)} without, ${fmt(c.withUs, 1)} with series (${fmt(c.withUs / c.withoutUs, 2)}×)`);
+  }
+  if (f.memory) add(`bytes per point, memory engine (${fmt(f.memory.points, 0)} points)`, fmt(f.memory.bytesPerPoint, 2));
+  if (f.redis) {
+    const r = f.redis;
+    add(`bytes per point, Redis used_memory (${fmt(r.points, 0)} points)`, fmt(r.bytesPerPoint, 2));
+    add(`redis-server CPU per publish, engine alone (µs)`, `${fmt(r.redisUsPerPublish.without, 1)} without, ${fmt(r.redisUsPerPublish.with, 1)} with series (${fmt(r.redisUsPerPublish.with / r.redisUsPerPublish.without, 2)}×)`);
+    add(`caller CPU per publish, engine alone (µs)`, `${fmt(r.callerUsPerPublish.without, 1)} without, ${fmt(r.callerUsPerPublish.with, 1)} with series`);
+  }
+  const s = f.snapshot;
+  if (s) {
+    lines.push(`  snapshot with series, ${s.records} records × ${s.fields} fields × ${s.buckets} buckets (${fmt(s.numbers, 0)} numbers):`);
+    const row = (label: string, x: SizeAndTimeLike) => add(`  ${label}`, `${fmt(x.bytes / 1000, 1)} KB, p50 ${fmt(x.p50Ms, 2)} ms, p95 ${fmt(x.p95Ms, 2)} ms, CPU ${fmt(x.cpuMs, 2)} ms`);
+    row('socket snapshot frame (no compression)', s.socket);
+    for (const route of ['snapshot', 'series'] as const) for (const coding of ['plain', 'gzip', 'br'] as const) row(`HTTP ${route === 'snapshot' ? '/snapshot?series=1' : '/series'}, ${coding}`, s.http[route][coding]);
+  }
+  return lines;
+}
+
+type SizeAndTimeLike = { bytes: number; p50Ms: number; p95Ms: number; cpuMs: number };
 
 // ---- formatting ------------------------------------------------------------------------------
 
@@ -197,6 +289,8 @@ const SHORT: Record<string, string> = {
   presence: 'presence',
   viewport: 'viewport',
   paced: 'paced',
+  series: 'series',
+  'redis-series': 'Redis series',
 };
 
 /** The results as a fixed-width table: one row per figure, one column per workload. */
@@ -279,6 +373,9 @@ export function ratioLines(r: Ratios): string[] {
   add('frames sent, paced (half at 1 s) / fan-out', r.pacedFramesVsFanout);
   add('hub CPU, paced / fan-out', r.pacedCpuVsFanout);
   add('hub CPU per delivered frame, paced / fan-out', r.pacedCpuPerFrameVsFanout);
+  add('hub CPU per delivered frame, series kept / not (memory engine)', r.seriesCpuPerFrameVsFanout);
+  add('hub CPU per delivered frame, series kept / not (Redis engine)', r.redisSeriesCpuPerFrameVsRedis);
+  add('redis-server CPU per publish, series kept / not', r.redisSeriesRedisCpuPerPublish);
   add('hub CPU per delivered frame, Redis engine / memory engine', r.redisCpuPerFrameVsMemory);
   add('  with redis-server CPU counted too', r.redisWithServerCpuPerFrameVsMemory);
   return lines;

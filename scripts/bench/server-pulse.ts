@@ -9,10 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { loadConfig } from '../../lib/config';
+import { seriesLookup } from '../../lib/engine/series-spec';
 import { createLogger } from '../../lib/log';
 import { startPulseServer, WS_PATH, type PulseServer } from '../../lib/server/start';
 import { runServer } from './server-common';
-import { channelName, seedRecord, TENANT, type Workload } from './workload';
+import { BENCH_SERIES, channelName, seedRecord, TENANT, type Workload } from './workload';
 
 let servers: PulseServer[] = [];
 let churn: { stop(): void } | undefined;
@@ -56,8 +57,10 @@ runServer({
       PULSE_SIMULATOR: 'off',
       ...(w.engine === 'redis' ? { REDIS_URL: w.redisUrl, PULSE_REDIS_PREFIX: `bench${randomBytes(3).toString('hex')}:` } : {}),
     });
+    // The series workloads keep `value` of every bench channel; the others keep nothing.
+    const series = w.series ? seriesLookup([{ channel: 'bench*', series: BENCH_SERIES }]) : undefined;
     for (let i = 0; i < w.instances; i++) {
-      servers.push(await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel) }));
+      servers.push(await startPulseServer({ config, port: 0, host: '127.0.0.1', log: createLogger(config.logLevel), series }));
     }
     if (w.presence) churn = startChurn(servers[servers.length - 1].port, channelName(w, 0), w.churnPerSec);
     const records = Array.from({ length: w.recordsPerChannel }, (_, r) => seedRecord(r, w.viewports));

@@ -13,9 +13,9 @@
 import { seededRandom as seeded } from '../../lib/demo/random';
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
-export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced' | 'series' | 'redis-series';
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence', 'viewport', 'paced'];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence', 'viewport', 'paced', 'series', 'redis-series'];
 
 export interface Workload {
   name: WorkloadName;
@@ -45,7 +45,27 @@ export interface Workload {
   viewports: boolean;
   /** `intervalMs` of every odd-numbered subscriber (docs/protocol.md §12, "Pace"); 0 for none. */
   pacedIntervalMs: number;
+  /**
+   * The channel keeps series of `value` (`BENCH_SERIES`) and every subscriber subscribes with
+   * `series: SUBSCRIBER_SERIES`, so its snapshot carries series and its deltas `ts`.
+   */
+  series: boolean;
 }
+
+/** What the series workloads keep: the channel's numeric field, 1 s buckets over 15 minutes (as the demo). */
+export const BENCH_SERIES = { fields: ['value'], resolutionMs: 1000, windowMs: 900_000 };
+/**
+ * What a series subscriber asks for: the last 10 s only. The snapshot of 500 records with the
+ * whole window is about 2 MB of JSON, serialized per subscriber; 5,000 of them would make the
+ * connection phase the whole run, and it is not what is measured.
+ */
+export const SUBSCRIBER_SERIES = { windowMs: 10_000 };
+
+/**
+ * The dashboard channel of the series snapshot figure (`series-probe.ts`): what the demo's KPI
+ * cards and backlog chart keep, for its 12 queues.
+ */
+export const DASHBOARD_SERIES = { fields: ['utilization', 'healthScore', 'slaRisk', 'waiting', 'oldestWaitS'], resolutionMs: 1000, windowMs: 900_000 };
 
 /** Viewers joining (and, a second later, leaving) per second in the presence workload. */
 export const PRESENCE_CHURN_PER_SEC = 20;
@@ -71,7 +91,7 @@ export interface WorkloadOptions {
 }
 
 export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
-  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1, presence: false, churnPerSec: 0, viewports: false, pacedIntervalMs: 0 };
+  const base = { name, subscribers: o.subscribers, seconds: o.seconds, rate: o.rate, batchMs: o.batchMs, engine: 'memory' as const, instances: 1, presence: false, churnPerSec: 0, viewports: false, pacedIntervalMs: 0, series: false };
   switch (name) {
     case 'fanout':
       return { ...base, label: 'Pulseboard fan-out', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0 };
@@ -90,6 +110,13 @@ export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
       const instances = o.instances ?? 1;
       const label = `Pulseboard fan-out on Redis${instances > 1 ? `, ${instances} instances` : ''}`;
       return { ...base, label, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0, engine: 'redis', instances, redisUrl: o.redisUrl };
+    }
+    case 'series':
+      return { ...base, label: 'Pulseboard fan-out with series of value', system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0, series: true };
+    case 'redis-series': {
+      const instances = o.instances ?? 1;
+      const label = `Pulseboard fan-out on Redis with series of value${instances > 1 ? `, ${instances} instances` : ''}`;
+      return { ...base, label, system: 'pulseboard', channels: 1, recordsPerChannel: 500, groups: 0, engine: 'redis', instances, redisUrl: o.redisUrl, series: true };
     }
     case 'viewport':
       return { ...base, label: `Pulseboard viewport (${FLEET_RECORDS} records, a bounds box each)`, system: 'pulseboard', channels: 1, recordsPerChannel: FLEET_RECORDS, groups: 0, viewports: true };
