@@ -5,7 +5,8 @@
  * For such a viewer it reads each view the page starts with (a channel the session may subscribe
  * to, with the view's filter: `fleet` twice, the map's region and the nodes needing attention),
  * and renders it, so the HTML carries the data (no spinners) and the browser resumes every view
- * from its rendered `seq`. Anyone else gets the sign-in shell, with no data in the HTML or the
+ * from its rendered `seq`. Views that ask for series (`kpi`, `backlog`) embed them, so the cards'
+ * charts are drawn in the HTML (docs/protocol.md §13). Anyone else gets the sign-in shell, with no data in the HTML or the
  * RSC payload.
  */
 import type { Metadata } from 'next';
@@ -13,6 +14,7 @@ import { cookies } from 'next/headers';
 import { ErrorCode } from '@/lib/protocol/codes';
 import { findHub } from '@/lib/server/hub-registry';
 import { SESSION_COOKIE } from '@/lib/hub/session-cookie';
+import { readInitialSnapshot } from '@/lib/server/initial-snapshot';
 import type { InitialSnapshot } from '@/lib/store/types';
 import { INITIAL_VIEWS, PAUSE_HIDDEN_PARAM, pauseHiddenAfterMs } from './dashboard/config';
 import { DashboardGate } from './dashboard/DashboardGate';
@@ -45,14 +47,7 @@ export default async function OperationsPage({ searchParams }: { searchParams: P
   try {
     initial = await Promise.all(
       // A channel the session may not subscribe to is not rendered (its socket subscribe is refused too).
-      INITIAL_VIEWS.filter(({ channel }) => session.canSubscribe(channel)).map(async ({ channel, filter, intervalMs }) => {
-        const snapshot = await hub.snapshot(session.tenant, channel, filter ?? {});
-        // plain JSON across the server/client boundary, whatever objects the engine holds; the
-        // filter and pace say which view of the channel the snapshot is (the store keeps views
-        // apart, and the browser resumes each view from its own `seq`)
-        const view = { ...(filter ? { filter } : {}), ...(intervalMs !== undefined ? { intervalMs } : {}) };
-        return { ...(JSON.parse(JSON.stringify(snapshot)) as InitialSnapshot), ...view, at };
-      }),
+      INITIAL_VIEWS.filter(({ channel }) => session.canSubscribe(channel)).map((view) => readInitialSnapshot(hub, session.tenant, view, at)),
     );
   } catch (error) {
     // e.g. an engine that cannot be reached: say so instead of an error page

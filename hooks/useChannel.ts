@@ -8,7 +8,7 @@ import { useEffect, useMemo, type RefObject } from 'react';
 import useSWR from 'swr';
 import { filterKey } from '@/lib/protocol/filter-key';
 import type { Filter } from '@/lib/protocol/filter';
-import type { ChannelRecord } from '@/lib/protocol/messages';
+import type { ChannelRecord, SeriesAsk } from '@/lib/protocol/messages';
 import type { ViewOptions } from '@/lib/client/views';
 import { fromInitial } from '@/lib/store/reducers';
 import { channelStatus, recordList, type ChannelStatus } from '@/lib/store/selectors';
@@ -24,6 +24,13 @@ export interface UseChannelOptions extends ViewOptions {
    * from its `seq`.
    */
   initial?: InitialSnapshot;
+  /**
+   * Also keep the view's series (docs/protocol.md §13): `true` for every kept field over the kept
+   * window, or `{fields, windowMs}`. Read them with `useSeries` and `useSeriesAggregate`. Series
+   * do not make another view: the view asks for what all its holders ask, and a server render
+   * of it must ask the same (`readInitialSnapshot`).
+   */
+  series?: SeriesAsk;
   /**
    * Pause the view while this element is out of the viewport (for the provider's
    * `pauseOffscreenAfterMs`): it is unsubscribed, its data stays on screen, and it catches up in
@@ -46,6 +53,8 @@ export interface ChannelView {
   seq: number;
   /** Why the subscription was refused, if it was. */
   error: ChannelError | null;
+  /** The view asked for series and the server said the channel keeps none. */
+  noSeries: boolean;
 }
 
 const EMPTY: readonly ChannelRecord[] = Object.freeze([]);
@@ -73,6 +82,7 @@ export function useChannelData(channel: string, options?: ViewOptions): ChannelD
  * const { records, status, lastUpdate } = useChannel('backlog', { initial });
  * const offline = useChannel('fleet', { filter: { where: { status: 'offline' } }, pauseWhenOffscreen: panelRef });
  * const chart = useChannel('kpi', { intervalMs: 5000 }); // at most one delta per 5 s
+ * const kpi = useChannel('kpi', { series: true, initial }); // and the recent past, for useSeries
  */
 export function useChannel(channel: string, options: UseChannelOptions = {}): ChannelView {
   const { store, seeds, fetchSnapshot, pollIntervalMs } = usePulse();
@@ -91,7 +101,7 @@ export function useChannel(channel: string, options: UseChannelOptions = {}): Ch
   }, [store, initial]);
 
   const offscreen = useOffscreen(options.pauseWhenOffscreen);
-  useViewHolding(channel, view, offscreen);
+  useViewHolding(channel, view, offscreen, options.series);
 
   const connection = useConnectionState();
   const data = useViewData(key);
@@ -111,6 +121,7 @@ export function useChannel(channel: string, options: UseChannelOptions = {}): Ch
 
   const records = data ? recordList(data) : EMPTY;
   const status = channelStatus(connection, data);
+  const noSeries = data?.noSeries === true;
   return useMemo(
     () => ({
       records,
@@ -121,7 +132,8 @@ export function useChannel(channel: string, options: UseChannelOptions = {}): Ch
       epoch: data?.epoch ?? null,
       seq: data?.seq ?? 0,
       error: data?.error ?? null,
+      noSeries,
     }),
-    [records, status, paused, data?.updatedAt, data?.recovered, data?.epoch, data?.seq, data?.error],
+    [records, status, paused, data?.updatedAt, data?.recovered, data?.epoch, data?.seq, data?.error, noSeries],
   );
 }

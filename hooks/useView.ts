@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useStore } from 'zustand';
 import { filterKey } from '@/lib/protocol/filter-key';
 import { viewKey, viewStoreKey, type ViewOptions } from '@/lib/client/views';
+import type { SeriesAsk } from '@/lib/protocol/messages';
 import type { Holding } from '@/lib/store/binding';
 import { selectChannel } from '@/lib/store/selectors';
 import type { PulseStoreState } from '@/lib/store/store';
@@ -47,12 +48,14 @@ export function useViewData(key: string): ChannelData | undefined {
 
 /**
  * Keeps the view subscribed while the component is mounted, paused while `paused` (the view
- * itself pauses once every holder of it is paused, or the page is hidden).
+ * itself pauses once every holder of it is paused, or the page is hidden), asking for `series`
+ * when given (docs/protocol.md §13; the view asks what all its holders ask together).
  */
-export function useViewHolding(channel: string, view: ViewOptions, paused: boolean): void {
+export function useViewHolding(channel: string, view: ViewOptions, paused: boolean, series?: SeriesAsk): void {
   const { binder } = usePulse();
   const holding = useRef<Holding | null>(null);
   const pausedNow = useRef(paused);
+  const ask = useStableSeriesAsk(series);
 
   useEffect(() => {
     pausedNow.current = paused;
@@ -60,11 +63,18 @@ export function useViewHolding(channel: string, view: ViewOptions, paused: boole
   }, [paused]);
 
   useEffect(() => {
-    const hold = binder.acquire(channel, view, { paused: pausedNow.current });
+    const hold = binder.acquire(channel, view, { paused: pausedNow.current, ...(ask !== undefined ? { series: ask } : {}) });
     holding.current = hold;
     return () => {
       hold();
       if (holding.current === hold) holding.current = null;
     };
-  }, [binder, channel, view]);
+  }, [binder, channel, view, ask]);
+}
+
+/** The series ask, kept identical while its content is the same (so the holding is not renewed on every render). */
+export function useStableSeriesAsk(series: SeriesAsk | undefined): SeriesAsk | undefined {
+  const text = series === undefined ? '' : JSON.stringify(series);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the text is the ask's content
+  return useMemo(() => series, [text]);
 }

@@ -7,6 +7,7 @@ export { PulseClientError, ClientErrorCode, isPulseClientError, type PulseErrorC
 export { CLIENT_STATES, isActiveState, isStoppedState, type ClientState } from './states';
 export { alwaysOnline, defaultNetworkMonitor, type NetworkMonitor } from './network';
 export { deltaVerdict, isPresenceOnly, type Awaiting, type DeltaVerdict } from './subscriptions';
+export { checkSeriesAsk, mergeSeriesAsks, seriesAskCovers } from './series-ask';
 export { isPlainView, parseViewStoreKey, PRESENCE_ONLY_FILTER, viewKey, viewName, viewStoreKey, type ViewOptions } from './views';
 export { filterKey } from '../protocol/filter-key';
 export { fetchSnapshot, snapshotPages, snapshotUrl, type FetchSnapshotOptions, type HttpSnapshot, type SnapshotPage } from './http';

@@ -8,6 +8,12 @@
  * others alone. The first view of a channel goes out as the default view, without `view`, so a
  * channel read through one filter and pace is protocol v1 on the wire.
  *
+ * Series (docs/protocol.md §13) do not make a view either: a view's subscribe asks for what its
+ * listeners ask together (`mergeSeriesAsks`). A listener that asks more than the view's
+ * subscription asked subscribes the view again without `since`, for a fresh snapshot whose
+ * series cover the whole window (a resume would only bring the missed span). Resuming after a
+ * reconnect keeps asking, so the recovery delta brings the series of the time missed.
+ *
  * Presence counts users, not views, so one subscription per channel asks for it (the channel's
  * presence carrier): a view that is subscribed anyway when there is one, otherwise a holder
  * subscription that selects nothing (`PRESENCE_ONLY_FILTER`).
@@ -17,9 +23,10 @@
  */
 import type { Filter } from '../protocol/filter';
 import { filterKey } from '../protocol/filter-key';
-import type { ClientMessage, DeltaMessage, PresenceDiffMessage, PresenceMessage, SnapshotMessage, StreamPosition, SubscribeRequest } from '../protocol/messages';
+import type { ClientMessage, DeltaMessage, PresenceDiffMessage, PresenceMessage, SeriesAsk, SnapshotMessage, StreamPosition, SubscribeRequest } from '../protocol/messages';
 import { ClientErrorCode, PulseClientError } from './errors';
 import { ChannelPresence } from './presence';
+import { checkSeriesAsk, mergeSeriesAsks, seriesAskCovers } from './series-ask';
 import type { ClientEvents, PresenceState, SubscribeOptions, SubscribedEvent, Unsubscribe, ViewInfo } from './types';
 import { checkInterval, nameOfKey, PRESENCE_ONLY_FILTER, viewKey, type ViewOptions } from './views';
 
@@ -63,7 +70,7 @@ export function deltaVerdict(position: StreamPosition | undefined, awaiting: Awa
 }
 
 /**
- * A listener that follows presence and reads no data (no filter, pace, position or data
+ * A listener that follows presence and reads no data (no filter, pace, position, series or data
  * handler): it does not make a view of its own but rides on the channel's presence carrier.
  */
 export function isPresenceOnly(options: SubscribeOptions): boolean {
@@ -72,6 +79,7 @@ export function isPresenceOnly(options: SubscribeOptions): boolean {
     filterKey(options.filter) === '' &&
     options.intervalMs === undefined &&
     options.since === undefined &&
+    options.series === undefined &&
     options.onSnapshot === undefined &&
     options.onDelta === undefined
   );
@@ -110,6 +118,10 @@ interface View {
   /** Data arrived since the last subscribe went out (tolerates a server that sends it before the reply). */
   synced: boolean;
   recovered: boolean | null;
+  /** What the last subscribe sent asked of series; `sent` is false before the first one. */
+  asked: { sent: boolean; series: SeriesAsk | undefined };
+  /** Whether the channel keeps series, as the last reply to a subscribe asking them said (`series: false`: none); null before. */
+  seriesKept: boolean | null;
 }
 
 interface ChannelEntry {
@@ -142,6 +154,7 @@ export class Subscriptions {
    */
   add(channel: string, options: SubscribeOptions): Unsubscribe {
     checkInterval(options.intervalMs);
+    checkSeriesAsk(options.series);
     const entry = this.entries.get(channel) ?? this.createEntry(channel);
 
     if (isPresenceOnly(options)) {
@@ -167,8 +180,9 @@ export class Subscriptions {
       this.open(view);
     } else {
       if (options.presence) this.ensureCarrier(entry);
-      // Not on the wire: its subscribe was refused, or the server ended it; a new listener tries again.
-      if (!view.onWire && this.port.isOpen()) this.subscribe(view);
+      // Not on the wire: its subscribe was refused, or the server ended it; a new listener tries
+      // again. On the wire without the series this listener asks: subscribe again for them.
+      if ((!view.onWire || this.wantsMoreSeries(view)) && this.port.isOpen()) this.subscribe(view);
     }
     if (options.presence) this.tellPresence(entry, listener);
     return this.disposer(listener);
@@ -208,6 +222,7 @@ export class Subscriptions {
           ...(view.intervalMs !== undefined ? { intervalMs: view.intervalMs } : {}),
           listeners: view.listeners.length,
           presence: entry.carrier === view,
+          ...(seriesOf(view) !== undefined ? { series: seriesOf(view) } : {}),
           subscribed: view.onWire,
           ...(view.position ? { position: { ...view.position } } : {}),
         });
@@ -354,6 +369,8 @@ export class Subscriptions {
       generation: 0,
       synced: false,
       recovered: null,
+      asked: { sent: false, series: undefined },
+      seriesKept: null,
     };
     const slot = entry.defaultView;
     if (slot === undefined) {
@@ -522,8 +539,12 @@ export class Subscriptions {
   private subscribe(view: View): void {
     const entry = view.entry;
     const generation = ++view.generation;
-    const since = view.position;
-    view.awaiting = view.replacing ? 'reply' : 'subscribe';
+    const series = seriesOf(view);
+    // Asking more series than the view's data holds: a fresh snapshot, not a resume. The
+    // subscription it replaces (if on the wire) sends deltas until the reply: all are dropped.
+    const fresh = this.wantsMoreSeries(view);
+    const since = fresh ? undefined : view.position;
+    view.awaiting = view.replacing || (fresh && view.onWire) ? 'reply' : 'subscribe';
     view.replacing = false;
     view.synced = false;
     view.onWire = true;
@@ -533,14 +554,24 @@ export class Subscriptions {
     if (view.intervalMs !== undefined) message.intervalMs = view.intervalMs;
     if (since) message.since = { epoch: since.epoch, seq: since.seq };
     if (entry.carrier === view) message.presence = true;
+    if (series !== undefined) message.series = series;
+    view.asked = { sent: true, series };
 
     this.port.send(message, {
       resolve: (value) => {
         if (!this.current(view, generation)) return;
         const recovered = (value as { recovered?: unknown }).recovered === true;
+        const keepsNone = (value as { series?: unknown }).series === false;
         view.recovered = recovered;
+        if (series !== undefined) view.seriesKept = !keepsNone;
         if (view.awaiting === 'subscribe' || view.awaiting === 'reply') view.awaiting = recovered || view.synced ? 'none' : 'snapshot';
-        const event: SubscribedEvent = { channel: entry.channel, ...wireField(view), recovered, ...(since ? { since } : {}) };
+        const event: SubscribedEvent = {
+          channel: entry.channel,
+          ...wireField(view),
+          recovered,
+          ...(since ? { since } : {}),
+          ...(keepsNone ? { series: false as const } : {}),
+        };
         for (const listener of this.audience(view)) safeCall(listener.options.onSubscribed, event);
         this.port.emit('subscribed', event);
       },
@@ -587,6 +618,15 @@ export class Subscriptions {
 
   // ---- helpers -----------------------------------------------------------------------------
 
+  /**
+   * The view was subscribed before, asking less of series than its listeners ask now (and the
+   * channel was not found to keep none): its next subscribe must be a fresh one.
+   */
+  private wantsMoreSeries(view: View): boolean {
+    if (!view.asked.sent || view.seriesKept === false) return false;
+    return !seriesAskCovers(view.asked.series, seriesOf(view));
+  }
+
   /** The view a server message is about: by its `view`, the default view without one. */
   private route(channel: string, wire: string | undefined): View | undefined {
     const entry = this.entries.get(channel);
@@ -622,6 +662,11 @@ export class Subscriptions {
   private current(view: View, generation: number): boolean {
     return view.generation === generation && this.isCurrent(view);
   }
+}
+
+/** What a view's listeners ask of series together; a presence holder asks nothing. */
+function seriesOf(view: View): SeriesAsk | undefined {
+  return mergeSeriesAsks(view.listeners.map((listener) => listener.options.series));
 }
 
 /** `{view}` for a named view, nothing for the default view: what messages about it carry. */

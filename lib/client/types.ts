@@ -7,6 +7,7 @@ import type {
   DeltaMessage,
   PresenceUser,
   PingResult,
+  SeriesAsk,
   PublishResult,
   ResyncResult,
   SnapshotMessage,
@@ -147,6 +148,8 @@ export interface SubscribedEvent {
   recovered: boolean;
   /** The position the subscribe resumed from, if any. */
   since?: StreamPosition;
+  /** `false` when the view asked for series and the channel keeps none (docs/protocol.md §13). */
+  series?: false;
 }
 
 /** A subscribe was refused (`BAD_FILTER`, `FORBIDDEN`, `SUBSCRIPTION_LIMIT`, …) or timed out. */
@@ -209,6 +212,13 @@ export interface SubscribeOptions {
   intervalMs?: number;
   /** Resume the view from this position (for example a server-rendered snapshot's). Used when the client holds none for it. */
   since?: StreamPosition;
+  /**
+   * Also receive the recent past of the channel's kept numeric fields (docs/protocol.md §13):
+   * `true` for every kept field over the kept window, or `{fields, windowMs}`. Series do not make
+   * another view: the view's subscribe asks for what all its listeners ask together, and a
+   * listener that asks more than the view has resubscribes it for a fresh snapshot.
+   */
+  series?: SeriesAsk;
   /** A snapshot replaced the view's state. */
   onSnapshot?: (message: SnapshotMessage) => void;
   /** A delta continued the view's state (already checked for gaps). */
@@ -240,6 +250,8 @@ export interface ViewInfo {
   listeners: number;
   /** Its subscription asks for the channel's presence. */
   presence: boolean;
+  /** What its subscription asks of series (what its listeners ask together), if anything. */
+  series?: SeriesAsk;
   /** A subscribe went out on the current connection (and was not refused or ended). */
   subscribed: boolean;
   /** The last snapshot or delta applied. */

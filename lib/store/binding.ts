@@ -10,11 +10,19 @@
  * is unsubscribed, and its data stays in the store marked `paused`; when a holder is active
  * again the view subscribes with `since` = the position the store holds, so what changed
  * meanwhile arrives once, as a recovery delta.
+ *
+ * Series (docs/protocol.md §13): a holder may ask for series; the view's subscription asks for
+ * what its holders ask together. A holder that asks more than the subscription did gets a fresh
+ * snapshot (through the client: lib/client/subscriptions.ts); a view that resumes asking more
+ * than the subscription its data came from subscribes without `since`, since a resume would only
+ * bring the series of the time missed. Server-rendered data is trusted to have asked what the
+ * page asks (the page and the browser share their view options).
  */
 import type { PulseClient } from '../client/client';
+import { mergeSeriesAsks, seriesAskCovers } from '../client/series-ask';
 import type { Unsubscribe } from '../client/types';
 import { viewStoreKey, type ViewOptions } from '../client/views';
-import type { StreamPosition } from '../protocol/messages';
+import type { SeriesAsk, StreamPosition } from '../protocol/messages';
 import { own } from './dict';
 import type { PulseStore } from './store';
 
@@ -28,6 +36,8 @@ export interface Holding {
 export interface AcquireOptions {
   /** Start paused. Default false. */
   paused?: boolean;
+  /** Also keep the view's series (docs/protocol.md §13): `true`, or `{fields, windowMs}`. */
+  series?: SeriesAsk;
 }
 
 export interface ChannelBinder {
@@ -61,6 +71,7 @@ export const RETAINED_RELEASED_VIEWS = 16;
 
 interface Holder {
   paused: boolean;
+  readonly series: SeriesAsk | undefined;
 }
 
 interface Binding {
@@ -71,6 +82,8 @@ interface Binding {
   /** The client listener, while the view is active. */
   stop: Unsubscribe | null;
   paused: boolean;
+  /** What the client listener asks of series (what the store's series of the view answer). */
+  asked: SeriesAsk | undefined;
 }
 
 export function createChannelBinder(client: PulseClient, store: PulseStore): ChannelBinder {
@@ -78,21 +91,29 @@ export function createChannelBinder(client: PulseClient, store: PulseStore): Cha
   /** Keys of released views whose data is kept, oldest first. */
   const released = new Set<string>();
   const listeners = new Set<() => void>();
+  /** What the socket subscription whose data the store holds asked of series, by view key. */
+  const dataAsked = new Map<string, SeriesAsk | undefined>();
   let suspended = false;
 
   const notify = () => {
     for (const listener of [...listeners]) listener();
   };
 
-  const subscribe = (binding: Binding, since: StreamPosition | undefined): Unsubscribe => {
+  const subscribe = (binding: Binding, since: StreamPosition | undefined, series: SeriesAsk | undefined): Unsubscribe => {
     const { key, view } = binding;
+    binding.asked = series;
+    dataAsked.set(key, series);
     return client.subscribe(binding.channel, {
       ...(view.filter ? { filter: view.filter } : {}),
       ...(view.intervalMs !== undefined ? { intervalMs: view.intervalMs } : {}),
       ...(since ? { since } : {}),
+      ...(series !== undefined ? { series } : {}),
       onSnapshot: (snapshot) => store.getState().ingestSnapshot(snapshot, 'socket', key),
       onDelta: (delta) => store.getState().ingestDelta(delta, key),
-      onSubscribed: (event) => store.getState().setRecovered(key, event.recovered),
+      onSubscribed: (event) => {
+        store.getState().setRecovered(key, event.recovered);
+        if (series !== undefined) store.getState().setSeriesKept(key, event.series !== false);
+      },
       onError: (error) => store.getState().setError(key, { code: error.code, message: error.message }),
     });
   };
@@ -100,11 +121,25 @@ export function createChannelBinder(client: PulseClient, store: PulseStore): Cha
   /** Subscribes or unsubscribes the view as its holders and the suspension say. */
   const sync = (binding: Binding) => {
     const active = !suspended && [...binding.holders].some((holder) => !holder.paused);
+    const series = mergeSeriesAsks([...binding.holders].map((holder) => holder.series));
     if (active && !binding.stop) {
       // Resume from what the store holds (a server render, an earlier visit, polled data, the
-      // last delta before a pause).
+      // last delta before a pause), unless its subscription asked less of series than asked
+      // now: a resume would only bring the span missed.
       const data = own(store.getState().channels, binding.key);
-      binding.stop = subscribe(binding, data?.epoch ? { epoch: data.epoch, seq: data.seq } : undefined);
+      const lacking =
+        series !== undefined &&
+        data?.noSeries !== true &&
+        dataAsked.has(binding.key) &&
+        !seriesAskCovers(dataAsked.get(binding.key), series);
+      const since = data?.epoch && !lacking ? { epoch: data.epoch, seq: data.seq } : undefined;
+      binding.stop = subscribe(binding, since, series);
+    } else if (active && binding.stop && !seriesAskCovers(binding.asked, series)) {
+      // A holder asks more series: the client subscribes the view again for them (its new
+      // listener asks more than the view's subscription did), then the old listener goes.
+      const stop = binding.stop;
+      binding.stop = subscribe(binding, undefined, series);
+      stop();
     } else if (!active && binding.stop) {
       const stop = binding.stop;
       binding.stop = null;
@@ -123,17 +158,19 @@ export function createChannelBinder(client: PulseClient, store: PulseStore): Cha
     for (const oldest of released) {
       if (released.size <= RETAINED_RELEASED_VIEWS) break;
       released.delete(oldest);
-      if (!bindings.has(oldest)) store.getState().removeChannel(oldest);
+      if (bindings.has(oldest)) continue;
+      store.getState().removeChannel(oldest);
+      dataAsked.delete(oldest);
     }
   };
 
   return {
     acquire(channel, view = {}, options = {}) {
       const key = viewStoreKey(channel, view);
-      const holder: Holder = { paused: options.paused === true };
+      const holder: Holder = { paused: options.paused === true, series: options.series };
       let binding = bindings.get(key);
       if (!binding) {
-        binding = { channel, key, view, holders: new Set(), stop: null, paused: false };
+        binding = { channel, key, view, holders: new Set(), stop: null, paused: false, asked: undefined };
         bindings.set(key, binding);
         released.delete(key);
         notify();

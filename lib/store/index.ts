@@ -14,6 +14,21 @@ export {
   type SnapshotInput,
 } from './reducers';
 export { channelStatus, recordList, selectChange, selectChannel, selectRecord, type ChannelStatus } from './selectors';
+export {
+  advanceSeries,
+  aggregateSeries,
+  appendSeries,
+  bucketStart,
+  createAggregateSelector,
+  fillSeries,
+  MAX_SERIES_BUCKETS,
+  seriesFromPayload,
+  seriesLine,
+  seriesLines,
+  seriesValue,
+  type SeriesAggregate,
+  type SeriesChange,
+} from './series';
 export { createChannelBinder, RETAINED_RELEASED_VIEWS, type AcquireOptions, type ChannelBinder, type Holding } from './binding';
 export { viewStoreKey, type ViewOptions } from '../client/views';
-export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions, SeriesLine } from './types';
+export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions, SeriesLine, SeriesTrack, ViewSeries } from './types';

@@ -3,8 +3,9 @@
  * (docs/protocol.md §5). Inputs are never mutated; unchanged records keep their identity.
  */
 import { applyMergePatch, jsonEqual, stripNulls } from '../protocol/merge-patch';
-import type { ChannelEvent, ChannelRecord, DeltaMessage, Json, StreamPosition } from '../protocol/messages';
+import type { ChannelEvent, ChannelRecord, DeltaMessage, Json, SeriesPayload, StreamPosition } from '../protocol/messages';
 import { copyDict, dict, own, type Dict } from './dict';
+import { appendSeries, fillSeries, seriesFromPayload } from './series';
 import type { ChangeMark, ChannelData, InitialSnapshot, ReducerOptions } from './types';
 
 export const DEFAULT_MAX_EVENTS = 100;
@@ -17,6 +18,8 @@ export interface SnapshotInput {
   records: readonly ChannelRecord[];
   events?: readonly ChannelEvent[];
   gap?: boolean;
+  /** The view's series (docs/protocol.md §13): they replace those held; without them, those held stay. */
+  series?: SeriesPayload;
 }
 
 /** A channel nothing has arrived for yet. */
@@ -36,6 +39,8 @@ export function emptyChannel(channel: string): ChannelData {
     paused: false,
     changed: dict<ChangeMark>(),
     error: null,
+    series: null,
+    noSeries: false,
   };
 }
 
@@ -113,6 +118,7 @@ export function applySnapshot(state: ChannelData | undefined, snapshot: Snapshot
     gap: snapshot.gap === true,
     changed,
     error: null,
+    series: snapshot.series ? seriesFromPayload(snapshot.series) : base.series,
   };
 }
 
@@ -122,10 +128,17 @@ export function applySnapshot(state: ChannelData | undefined, snapshot: Snapshot
  * Records new to the channel come whole and are appended to the order; `delete` removes ids.
  * Events are appended in `seq` order, keeping the newest `maxEvents`. A delta no newer than the
  * state (same epoch, `seq` not beyond) is already reflected and returns `state` unchanged.
+ *
+ * Series (docs/protocol.md §13): a recovery delta's `series` fill the span it covers, then a
+ * delta with `ts` writes what its records hold now to the bucket of `ts` (lib/store/series.ts).
  */
 export function applyDelta(state: ChannelData | undefined, delta: DeltaMessage, options: ReducerOptions = {}): ChannelData {
   const base = state ?? emptyChannel(delta.channel);
-  if (isStale(base, delta)) return base;
+  if (isStale(base, delta)) {
+    // Records polled over HTTP while the socket was away may be as new as a recovery delta,
+    // but polls carry no series: its series still fill the span missed.
+    return delta.series ? { ...base, series: withDeltaSeries(base.series, delta, base.records) } : base;
+  }
   const now = options.now ?? Date.now();
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
 
@@ -172,6 +185,8 @@ export function applyDelta(state: ChannelData | undefined, delta: DeltaMessage, 
     .sort((a, b) => a.seq - b.seq);
   if (fresh.length > 0) events = [...base.events, ...fresh].slice(-maxEvents);
 
+  const series = delta.series || delta.ts !== undefined ? withDeltaSeries(base.series, delta, records) : base.series;
+
   return {
     ...base,
     epoch: delta.epoch,
@@ -183,7 +198,22 @@ export function applyDelta(state: ChannelData | undefined, delta: DeltaMessage, 
     updatedAt: now,
     changed: marks ?? base.changed,
     error: null,
+    series,
   };
+}
+
+/**
+ * The series after a delta: a recovery delta's `series` fill the span they cover, then a delta
+ * with `ts` writes what its records hold after it (`records`) to the bucket of `ts`.
+ */
+function withDeltaSeries(held: ChannelData['series'], delta: DeltaMessage, records: Readonly<Dict<ChannelRecord>>): ChannelData['series'] {
+  let series = held;
+  if (delta.series) series = fillSeries(series, delta.series);
+  if (series && delta.ts !== undefined) {
+    const ids = [...(delta.upsert ?? []).map((patch) => patch.id), ...(delta.delete ?? [])].filter((id) => typeof id === 'string');
+    series = appendSeries(series, delta.ts, { ids, records });
+  }
+  return series;
 }
 
 /** A channel's state from a server-rendered snapshot (nothing marked as changed, not live). */

@@ -40,6 +40,8 @@ export interface PulseStoreState {
   hydrate(initial: InitialSnapshot | readonly InitialSnapshot[]): void;
   /** The subscribe reply's `recovered`. */
   setRecovered(key: string, recovered: boolean): void;
+  /** The reply to a subscribe that asked for series: `false` when the channel keeps none (its series are dropped). */
+  setSeriesKept(key: string, kept: boolean): void;
   /** The subscribe was refused, or the server ended it. */
   setError(key: string, error: ChannelError): void;
   /** The view was paused (unsubscribed while nobody shows it, its data kept) or resumed. */
@@ -124,6 +126,12 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
         update(key, (current) => {
           if (current?.recovered === recovered) return current;
           return { ...(current ?? empty(key)), recovered };
+        }),
+
+      setSeriesKept: (key, kept) =>
+        update(key, (current) => {
+          if ((current?.noSeries ?? false) === !kept && (kept || !current?.series)) return current;
+          return { ...(current ?? empty(key)), noSeries: !kept, ...(kept ? {} : { series: null }) };
         }),
 
       setError: (key, error) => update(key, (current) => ({ ...(current ?? empty(key)), error })),

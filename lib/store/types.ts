@@ -4,7 +4,7 @@
  * reference (a record that did not change stays the same object, and its row does not render).
  */
 import type { Filter } from '../protocol/filter';
-import type { ChannelEvent, ChannelRecord } from '../protocol/messages';
+import type { ChannelEvent, ChannelRecord, SeriesPayload } from '../protocol/messages';
 
 /** A record that just changed: when, which top-level fields, and whether it is new. */
 export interface ChangeMark {
@@ -52,6 +52,39 @@ export interface ChannelData {
   changed: Readonly<Record<string, ChangeMark>>;
   /** Why the last subscribe was refused (`BAD_FILTER`, `FORBIDDEN`, …); cleared when data arrives. */
   error: ChannelError | null;
+  /**
+   * The recent past of the view's kept numeric fields (docs/protocol.md §13), when it asked for
+   * series and some arrived; read it with `seriesLine` and `aggregateSeries` (lib/store/series.ts).
+   */
+  series: ViewSeries | null;
+  /** The last subscribe asked for series and the reply said the channel keeps none (`series: false`). */
+  noSeries: boolean;
+}
+
+/**
+ * One record's values of one field, as the store keeps them: `values[i]` is the value at the end
+ * of the bucket starting at `start + i * resolutionMs`, and the last one holds for every later
+ * bucket up to the series' `end` (a value is written only when it changes). Buckets before
+ * `start` had no number. Replaced, never changed, when a value is written.
+ */
+export interface SeriesTrack {
+  /** Start (ms) of the bucket of `values[0]`; a multiple of the resolution. */
+  start: number;
+  values: readonly (number | null)[];
+}
+
+/** A view's series as the store keeps them: per record, per kept field, a `SeriesTrack`. */
+export interface ViewSeries {
+  resolutionMs: number;
+  fields: readonly string[];
+  /** Start (ms) of the oldest bucket kept: `end - windowMs`. */
+  start: number;
+  /** End (ms, exclusive) of the current bucket: the bucket of the last data received. */
+  end: number;
+  /** How far back the view keeps; older buckets are dropped as time moves. */
+  windowMs: number;
+  /** Tracks by record id, then field; a record or field without one had no number in the window. */
+  records: Readonly<Record<string, Readonly<Record<string, SeriesTrack>>>>;
 }
 
 export interface ChannelError {
@@ -77,6 +110,8 @@ export interface InitialSnapshot {
   events?: ChannelEvent[];
   /** Server time (ms) the snapshot was read, shown as the last update. */
   at?: number;
+  /** The series of its records, when the view asks for series and the channel keeps them (docs/protocol.md §13). */
+  series?: SeriesPayload;
 }
 
 export interface ReducerOptions {

@@ -5,7 +5,7 @@
  * as the wire names them.
  */
 import { attentionOrder, attentionReasons } from '@/app/dashboard/AttentionPanel';
-import { ATTENTION_FIELDS, ATTENTION_VIEW, CHANNELS, DEFAULT_FLEET_BOUNDS, fleetFilter, INITIAL_VIEWS, LOW_BATTERY, pauseHiddenAfterMs } from '@/app/dashboard/config';
+import { ATTENTION_FIELDS, ATTENTION_VIEW, CHANNELS, DEFAULT_FLEET_BOUNDS, fleetFilter, INITIAL_VIEWS, LOW_BATTERY, pauseHiddenAfterMs, WITH_SERIES } from '@/app/dashboard/config';
 import { trackWireViews, type WireView } from '@/app/dashboard/useRefresh';
 import { viewStoreKey } from '@/lib/client/views';
 import { compileFilter } from '@/lib/hub/filter';
@@ -69,6 +69,12 @@ describe('the views the page starts with', () => {
     expect(new Set(keys).size).toBe(INITIAL_VIEWS.length);
     // the channels read whole stay under their own names
     expect(keys).toEqual(expect.arrayContaining(['kpi', 'backlog']));
+  });
+
+  it('asks series of kpi and backlog as the cards do, so the page embeds them and the browser resumes them', () => {
+    for (const channel of [CHANNELS.kpi, CHANNELS.backlog]) {
+      expect(INITIAL_VIEWS.find((view) => view.channel === channel)?.series).toEqual(WITH_SERIES.series);
+    }
   });
 
   it('takes a hidden-pause delay from the query in whole ms up to ten minutes, and ignores anything else', () => {
