@@ -5,7 +5,7 @@ const nextJest = require('next/jest');
 const createJestConfig = nextJest({ dir: __dirname });
 
 // Protocol suites that run on both engines from the same test code.
-const REDIS_SUITES = ['presence', 'session-auth', 'requests-replies', 'channels-records', 'deltas', 'filters', 'resume', 'http-api', 'mirror', 'client-sdk', 'admin-api', 'json-bounds', 'views', 'series-wire'];
+const REDIS_SUITES = ['presence', 'session-auth', 'requests-replies', 'channels-records', 'deltas', 'filters', 'resume', 'http-api', 'mirror', 'client-sdk', 'admin-api', 'json-bounds', 'views', 'series-wire', 'server-figures', 'client-series'];
 
 // ESM-only packages that Jest must transform.
 const ESM_PACKAGES = ['jose', 'd3-[a-z-]+', 'internmap', 'supercluster', 'kdbush'];

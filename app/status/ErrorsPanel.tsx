@@ -5,7 +5,7 @@ import { errorCodeInfo } from './tones';
 export interface ErrorsPanelProps {
   /** Since server start. */
   total: Record<string, number>;
-  /** Within the last few minutes. */
+  /** Within the charts' window (the last fifteen minutes). */
   recent: Record<string, number>;
 }
 
@@ -33,7 +33,7 @@ export function ErrorsPanel({ total, recent }: ErrorsPanelProps) {
                 <tr>
                   <th scope="col">Code</th>
                   <th scope="col" className="pb-num">
-                    5 min
+                    15 min
                   </th>
                   <th scope="col" className="pb-num">
                     Since start

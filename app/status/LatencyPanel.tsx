@@ -1,16 +1,16 @@
 /**
  * Delivery latency (publish accepted → frame written) as p50, p95 and p99, coloured against
- * what a 100 ms batching hub should do, and p95 over the last few minutes.
+ * what a 100 ms batching hub should do, and p95 over the last fifteen minutes.
  */
 import { formatLatency } from './format';
-import type { StatsSample } from './history';
+import { lineOf, type StatsHistory } from './history';
 import { TimeChart } from './TimeChart';
 import { latencyTone, type Tone } from './tones';
 import type { ServerStats } from './types';
 
 const TONE_COLOR: Record<Tone, string> = { ok: '#34d399', warn: '#f59e0b', critical: '#ef4444' };
 
-export function LatencyPanel({ stats, history }: { stats: ServerStats; history: readonly StatsSample[] }) {
+export function LatencyPanel({ stats, history }: { stats: ServerStats; history: StatsHistory }) {
   const { p50, p95, p99 } = stats.latencyMs;
   const figures = [
     { name: 'p50', ms: p50 },
@@ -42,7 +42,7 @@ export function LatencyPanel({ stats, history }: { stats: ServerStats; history: 
         <TimeChart
           label="p95 over time"
           value={formatLatency(p95)}
-          points={history.map((s) => ({ t: s.at, v: s.p95 }))}
+          line={lineOf(history, 'latencyP95Ms')}
           format={formatLatency}
           color={p95Tone ? TONE_COLOR[p95Tone] : 'var(--pb-text-muted)'}
           floor={100}

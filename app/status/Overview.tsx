@@ -6,12 +6,12 @@ import { KpiCard } from '@/components/KpiCard';
 import { Sparkline } from '@/components/Sparkline';
 import { formatClock } from '@/components/format';
 import { formatUptime } from './format';
-import type { StatsSample } from './history';
+import { seenLine, type StatsHistory } from './history';
 import type { ServerStats } from './types';
 
 export interface OverviewProps {
   stats: ServerStats;
-  history: readonly StatsSample[];
+  history: StatsHistory;
   /** Errors per code within the charts' window. */
   recentErrors: Record<string, number>;
   refreshedAt: number | null;
@@ -37,7 +37,7 @@ export function Overview({ stats, history, recentErrors, refreshedAt }: Overview
         title="Connections"
         value={stats.connections.total}
         subtitle={`across ${plural(tenants, 'tenant')}`}
-        sparkline={<Sparkline values={history.map((s) => s.connections)} min={0} width={220} height={30} color="var(--pb-accent)" />}
+        sparkline={<Sparkline line={seenLine(history, 'connections')} min={0} minSpan={1} width={220} height={30} color="var(--pb-accent)" />}
       />
       <KpiCard title="Channels" value={stats.channels} subtitle="with subscribers" />
       <KpiCard title="Subscriptions" value={stats.subscriptions} subtitle={stats.connections.total > 0 ? `${perConnection.toFixed(1)} per connection` : 'none open'} />
@@ -46,9 +46,10 @@ export function Overview({ stats, history, recentErrors, refreshedAt }: Overview
         value={stats.slowConsumers}
         subtitle="over the send-buffer limit"
         thresholds={{ warn: 1, critical: 10 }}
+        sparkline={<Sparkline line={seenLine(history, 'slowConsumers')} min={0} minSpan={1} width={220} height={30} color="var(--pb-warn)" />}
       />
       <KpiCard
-        title="Errors · 5 min"
+        title="Errors · 15 min"
         value={recent}
         subtitle={`${plural(sum(stats.errors), 'error')} since start`}
         thresholds={{ warn: 1, critical: 100 }}

@@ -9,7 +9,7 @@ import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import { LiveBadge } from '@/components/LiveBadge';
 import { ConnectionsTable } from './ConnectionsTable';
 import { ErrorsPanel } from './ErrorsPanel';
-import { REFRESH_MS, recentErrors } from './history';
+import { historyFromStats, REFRESH_MS, recentErrors } from './history';
 import { InstancesPanel } from './InstancesPanel';
 import { KeyPrompt } from './KeyPrompt';
 import { LatencyPanel } from './LatencyPanel';
@@ -30,6 +30,8 @@ export function StatusConsole() {
   const feed = useStatusFeed(adminKey, report);
   const recent = useMemo(() => recentErrors(feed.history), [feed.history]);
   const { stats, refreshedAt } = feed;
+  // Until the first lines arrive, the charts draw this poll's figures alone.
+  const history = useMemo(() => feed.history ?? (stats ? historyFromStats(stats) : null), [feed.history, stats]);
   // 401 and 403 change the access state; any other failure is an outage worth a banner.
   const outage = feed.statsError && !feed.statsError.unauthorized && !feed.statsError.forbidden ? feed.statsError : undefined;
 
@@ -92,12 +94,12 @@ export function StatusConsole() {
           <>
             {outage && <StatusBanner error={outage} refreshedAt={refreshedAt} />}
             {!stats && !outage && <p className="pb-empty">Reading the server&apos;s figures…</p>}
-            {stats && (
+            {stats && history && (
               <div className={`pb-status-body${outage ? ' pb-status-body--stale' : ''}`}>
-                <Overview stats={stats} history={feed.history} recentErrors={recent} refreshedAt={refreshedAt} />
+                <Overview stats={stats} history={history} recentErrors={recent} refreshedAt={refreshedAt} />
                 <div className="pb-grid">
-                  <TrafficPanel stats={stats} history={feed.history} />
-                  <LatencyPanel stats={stats} history={feed.history} />
+                  <TrafficPanel stats={stats} history={history} />
+                  <LatencyPanel stats={stats} history={history} />
                   <TenantsPanel byTenant={stats.connections.byTenant} total={stats.connections.total} />
                   <ViewersPanel viewers={stats.viewers} />
                   <ErrorsPanel total={stats.errors} recent={recent} />

@@ -7,6 +7,7 @@ import type { ReactNode } from 'react';
 
 const PAGES = [
   { href: '/', label: 'Operations' },
+  { href: '/d', label: 'Dashboards' },
   { href: '/websocket-test', label: 'WebSocket test' },
   { href: '/status', label: 'Status' },
 ];

@@ -1,15 +1,16 @@
 'use client';
 
 /**
- * A small area chart of one figure over the last few minutes: its name and current value on
- * top, the scale's ceiling in the corner, the time span underneath. The plot stretches to the
- * panel's width; strokes keep their thickness. Until the page has watched for the whole window,
- * the chart spans only what it has seen (at least a minute), so it fills up from the start.
+ * A small area chart of one of the server's figures over the last minutes, drawn from its
+ * series line (one value a second, kept by the server for fifteen minutes): its name and
+ * current value on top, the scale's ceiling in the corner, the time span underneath. The plot
+ * stretches to the panel's width; strokes keep their thickness. The right edge is the line's
+ * last bucket (the server's clock); the chart spans what the line holds values for, at least a
+ * minute and at most the whole window.
  */
 import { useId } from 'react';
-import { useNow } from '@/components/clock';
-import { buildTimeChart, niceCeiling, type TimePoint } from './chart';
-import { HISTORY_WINDOW_MS, REFRESH_MS } from './history';
+import type { SeriesLine } from '@/lib/store/types';
+import { buildTimeChart, maxFrom, niceCeiling } from './chart';
 
 const WIDTH = 300;
 const HEIGHT = 64;
@@ -20,11 +21,21 @@ function spanLabel(ms: number): string {
   return ms < 120_000 ? `−${Math.round(ms / 1000)} s` : `−${Math.round(ms / 60_000)} min`;
 }
 
+/** The time the chart spans: from the line's first value to its last bucket, within [a minute, the line]. */
+function chartSpan(line: SeriesLine): { from: number; to: number } {
+  const to = line.start + Math.max(0, line.values.length - 1) * line.resolutionMs;
+  const first = line.values.findIndex((v) => v !== null);
+  const seen = first < 0 ? 0 : to - (line.start + first * line.resolutionMs);
+  const whole = Math.max(MIN_SPAN_MS, (line.values.length - 1) * line.resolutionMs);
+  return { from: to - Math.min(whole, Math.max(MIN_SPAN_MS, seen)), to };
+}
+
 export interface TimeChartProps {
   label: string;
   /** Current value, already formatted. */
   value: string;
-  points: readonly TimePoint[];
+  /** The figure's series: a value per bucket, `null` where there was none. */
+  line: SeriesLine;
   /** Formats the scale's ceiling. */
   format: (value: number) => string;
   /** Any CSS colour. */
@@ -36,18 +47,15 @@ export interface TimeChartProps {
   tone?: 'ok' | 'warn' | 'critical';
 }
 
-export function TimeChart({ label, value, points, format, color, floor = 1, note, tone }: TimeChartProps) {
-  const now = useNow(1000);
+export function TimeChart({ label, value, line, format, color, floor = 1, note, tone }: TimeChartProps) {
   const gradient = useId();
-  const seen = points.length > 0 ? now - points[0].t : 0;
-  const span = Math.min(HISTORY_WINDOW_MS, Math.max(MIN_SPAN_MS, seen));
-  const from = now - span;
-  const visible = points.filter((p) => p.t >= from - REFRESH_MS * 4);
-  const max = niceCeiling(Math.max(0, ...visible.map((p) => p.v)), floor);
-  const { line, area } = buildTimeChart(visible, { from, to: now, width: WIDTH, height: HEIGHT, max, maxGapMs: REFRESH_MS * 4 });
+  const { from, to } = chartSpan(line);
+  const max = niceCeiling(maxFrom(line, from), floor);
+  const paths = buildTimeChart(line, { from, to, width: WIDTH, height: HEIGHT, max });
+  const span = to - from;
 
   return (
-    <figure className={`pb-tchart${tone ? ` pb-tchart--${tone}` : ''}`} style={{ color }}>
+    <figure className={`pb-tchart${tone ? ` pb-tchart--${tone}` : ''}`} style={{ color }} data-points={paths.points}>
       <figcaption className="pb-tchart__head">
         <span className="pb-tchart__label">{label}</span>
         <span className="pb-tchart__value pb-num">{value}</span>
@@ -63,11 +71,11 @@ export function TimeChart({ label, value, points, format, color, floor = 1, note
           {[0.25, 0.5, 0.75].map((f) => (
             <line key={f} className="pb-tchart__grid" x1={0} x2={WIDTH} y1={HEIGHT * f} y2={HEIGHT * f} vectorEffect="non-scaling-stroke" />
           ))}
-          {area && <path d={area} fill={`url(#${gradient})`} stroke="none" />}
-          {line && <path d={line} fill="none" stroke="currentColor" strokeWidth={1.6} strokeLinejoin="round" vectorEffect="non-scaling-stroke" />}
+          {paths.area && <path d={paths.area} fill={`url(#${gradient})`} stroke="none" />}
+          {paths.line && <path d={paths.line} fill="none" stroke="currentColor" strokeWidth={1.6} strokeLinejoin="round" vectorEffect="non-scaling-stroke" />}
         </svg>
         <span className="pb-tchart__max pb-num">{format(max)}</span>
-        {visible.length === 0 && <span className="pb-tchart__empty">collecting samples…</span>}
+        {paths.points === 0 && <span className="pb-tchart__empty">collecting samples…</span>}
       </div>
       <div className="pb-tchart__axis">
         <span>{spanLabel(span)}</span>

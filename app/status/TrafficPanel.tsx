@@ -1,21 +1,16 @@
 /**
- * Messages and bytes per second, in and out, each over the last few minutes. Colour tells
+ * Messages and bytes per second, in and out, each over the last fifteen minutes. Colour tells
  * the direction: blue for what clients send, green for what the hub delivers.
  */
-import type { TimePoint } from './chart';
 import { formatBytes, formatBytesPerSecond, formatCompact, formatPerSecond } from './format';
-import type { StatsSample } from './history';
+import { lineOf, type StatsHistory } from './history';
 import { TimeChart } from './TimeChart';
 import type { ServerStats } from './types';
 
 const IN = '#38bdf8';
 const OUT = '#34d399';
 
-function series(history: readonly StatsSample[], pick: (s: StatsSample) => number): TimePoint[] {
-  return history.map((s) => ({ t: s.at, v: pick(s) }));
-}
-
-export function TrafficPanel({ stats, history }: { stats: ServerStats; history: readonly StatsSample[] }) {
+export function TrafficPanel({ stats, history }: { stats: ServerStats; history: StatsHistory }) {
   const { messages, bytes } = stats;
   return (
     <section className="pb-panel pb-span-8" aria-labelledby="pb-status-traffic">
@@ -36,7 +31,7 @@ export function TrafficPanel({ stats, history }: { stats: ServerStats; history: 
         <TimeChart
           label="Messages in"
           value={formatPerSecond(messages.inPerSec)}
-          points={series(history, (s) => s.messagesInPerSec)}
+          line={lineOf(history, 'messagesInPerSec')}
           format={formatPerSecond}
           color={IN}
           note={`${formatCompact(messages.in)} total`}
@@ -44,7 +39,7 @@ export function TrafficPanel({ stats, history }: { stats: ServerStats; history: 
         <TimeChart
           label="Messages out"
           value={formatPerSecond(messages.outPerSec)}
-          points={series(history, (s) => s.messagesOutPerSec)}
+          line={lineOf(history, 'messagesOutPerSec')}
           format={formatPerSecond}
           color={OUT}
           note={`${formatCompact(messages.out)} total`}
@@ -52,7 +47,7 @@ export function TrafficPanel({ stats, history }: { stats: ServerStats; history: 
         <TimeChart
           label="Bytes in"
           value={formatBytesPerSecond(bytes.inPerSec)}
-          points={series(history, (s) => s.bytesInPerSec)}
+          line={lineOf(history, 'bytesInPerSec')}
           format={formatBytesPerSecond}
           color={IN}
           floor={1024}
@@ -61,7 +56,7 @@ export function TrafficPanel({ stats, history }: { stats: ServerStats; history: 
         <TimeChart
           label="Bytes out"
           value={formatBytesPerSecond(bytes.outPerSec)}
-          points={series(history, (s) => s.bytesOutPerSec)}
+          line={lineOf(history, 'bytesOutPerSec')}
           format={formatBytesPerSecond}
           color={OUT}
           floor={1024}

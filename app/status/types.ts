@@ -3,7 +3,7 @@
  * than imported from the server, because the browser only ever sees them as JSON; the connection
  * entry is the protocol's own type, shared with the hub that lists it.
  */
-import type { ConnectionInfo } from '@/lib/protocol/messages';
+import type { ConnectionInfo, SeriesPayload } from '@/lib/protocol/messages';
 
 export interface Rates {
   in: number;
@@ -15,6 +15,8 @@ export interface Rates {
 /** `GET /api/ws/stats`. */
 export interface ServerStats {
   instance: string;
+  /** Server time (ms) the figures were read: the bucket the page writes them into. */
+  at: number;
   engine: string;
   uptimeS: number;
   connections: { total: number; byTenant: Record<string, number> };
@@ -60,6 +62,19 @@ export interface InstanceSummary {
   uptimeS: number;
   connections: number;
   subscriptions: number;
+}
+
+/**
+ * `GET /api/ws/stats/series`: the server's own figures over the last fifteen minutes, one
+ * record per instance (docs/operations.md, "The server's figures as series").
+ */
+export interface StatsSeriesBody {
+  channel: string;
+  /** The instance that answered: the one whose figures `/api/ws/stats` gives too. */
+  instance: string;
+  epoch: string;
+  seq: number;
+  series: SeriesPayload;
 }
 
 export type { ConnectionInfo } from '@/lib/protocol/messages';

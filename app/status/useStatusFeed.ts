@@ -1,15 +1,18 @@
 'use client';
 
 /**
- * Polls the admin API for the status page (SWR, every `REFRESH_MS`), keeps the recent samples
- * for the charts, and kicks connections. Failures are reported to `onFailure` so the access
- * state can react to 401 and 403; anything else is retried every few seconds.
+ * Polls the admin API for the status page (SWR, every `REFRESH_MS`), keeps the lines of the
+ * charts, and kicks connections. The lines start from the server's own series of its figures
+ * (the last fifteen minutes, read once) and each poll's figures are appended to them
+ * (`history.ts`); when a poll does not continue them (another instance, a restart, a long
+ * pause) the series are read again. Failures are reported to `onFailure` so the access state
+ * can react to 401 and 403; anything else is retried every few seconds.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import useSWR, { type SWRConfiguration } from 'swr';
 import { AdminApiError, adminFetcher, adminRequest } from './admin-api';
-import { appendSample, REFRESH_MS, toSample, type StatsSample } from './history';
-import type { ConnectionInfo, ConnectionList, ServerStats } from './types';
+import { appendStats, continues, historyFromSeries, historyFromStats, REFRESH_MS, type StatsHistory } from './history';
+import type { ConnectionInfo, ConnectionList, ServerStats, StatsSeriesBody } from './types';
 
 /** A kicked connection stays hidden this long while its close handshake completes. */
 const KICK_HIDE_MS = 15_000;
@@ -22,12 +25,42 @@ const onErrorRetry: SWRConfiguration['onErrorRetry'] = (error, _key, _config, re
   setTimeout(() => revalidate({ retryCount }), Math.min(5000, 1000 * 2 ** (retryCount - 1)));
 };
 
+/** The charts' lines, and whether a poll found them not continuing (they are read again). */
+interface Lines {
+  history: StatsHistory | null;
+  stale: boolean;
+}
+
+type LinesAction =
+  | { type: 'series'; body: StatsSeriesBody }
+  /** `fallback`: the series cannot be read, so lines start from this poll instead. */
+  | { type: 'stats'; stats: ServerStats; fallback: boolean }
+  | { type: 'reset' };
+
+const NO_LINES: Lines = { history: null, stale: false };
+
+function linesReducer(state: Lines, action: LinesAction): Lines {
+  switch (action.type) {
+    case 'series':
+      return { history: historyFromSeries(action.body), stale: false };
+    case 'stats': {
+      const { history } = state;
+      if (history && continues(history, action.stats)) return { history: appendStats(history, action.stats), stale: false };
+      if (action.fallback) return { history: historyFromStats(action.stats), stale: false };
+      return state.stale ? state : { ...state, stale: true };
+    }
+    case 'reset':
+      return NO_LINES;
+  }
+}
+
 export interface StatusFeed {
   stats: ServerStats | undefined;
   statsError: AdminApiError | undefined;
   connections: ConnectionInfo[] | undefined;
   connectionsError: AdminApiError | undefined;
-  history: StatsSample[];
+  /** The figures over the last fifteen minutes; null until the first answer. */
+  history: StatsHistory | null;
   /** Browser time of the last successful stats refresh. */
   refreshedAt: number | null;
   kick(id: string): Promise<void>;
@@ -40,7 +73,7 @@ export interface StatusFeed {
  * @param adminKey `undefined` pauses polling (no access yet); `null` polls without a key.
  */
 export function useStatusFeed(adminKey: string | null | undefined, onFailure: (error: unknown) => void): StatusFeed {
-  const [history, setHistory] = useState<StatsSample[]>([]);
+  const [lines, dispatch] = useReducer(linesReducer, NO_LINES);
   const [refreshedAt, setRefreshedAt] = useState<number | null>(null);
   const [kicking, setKicking] = useState<ReadonlySet<string>>(new Set());
   const [kicked, setKicked] = useState<ReadonlyMap<string, number>>(new Map());
@@ -58,14 +91,27 @@ export function useStatusFeed(adminKey: string | null | undefined, onFailure: (e
     onError: (error: AdminApiError) => failure.current(error),
   };
 
+  // Read once when access opens, and again when the polls no longer continue the lines.
+  const series = useSWR<StatsSeriesBody, AdminApiError, AdminKey | null>(paused ? null : ['/api/ws/stats/series', adminKey], adminFetcher, {
+    onErrorRetry,
+    revalidateOnFocus: false,
+    revalidateOnReconnect: false,
+    onSuccess: (body) => dispatch({ type: 'series', body }),
+  });
+  const seriesError = series.error;
   const stats = useSWR<ServerStats, AdminApiError, AdminKey | null>(paused ? null : ['/api/ws/stats', adminKey], adminFetcher, {
     ...options,
     onSuccess(data) {
-      const at = Date.now();
-      setRefreshedAt(at);
-      setHistory((h) => appendSample(h, toSample(data, at)));
+      setRefreshedAt(Date.now());
+      // A server that cannot give its series (not 401/403: those close access) still gets charts, from now on.
+      const fallback = seriesError !== undefined && !seriesError.unauthorized && !seriesError.forbidden;
+      dispatch({ type: 'stats', stats: data, fallback });
     },
   });
+  const { mutate: reloadSeries, isValidating: seriesLoading } = series;
+  useEffect(() => {
+    if (lines.stale && !seriesLoading && seriesError === undefined) void reloadSeries();
+  }, [lines.stale, seriesLoading, seriesError, reloadSeries]);
   const list = useSWR<ConnectionList, AdminApiError, AdminKey | null>(paused ? null : ['/api/ws/connections', adminKey], adminFetcher, {
     ...options,
     // Forget kicked ids once the server no longer lists them (or after the grace period).
@@ -85,7 +131,7 @@ export function useStatusFeed(adminKey: string | null | undefined, onFailure: (e
   if (paused !== wasPaused) {
     setWasPaused(paused);
     if (paused) {
-      setHistory([]);
+      dispatch({ type: 'reset' });
       setRefreshedAt(null);
     }
   }
@@ -129,7 +175,7 @@ export function useStatusFeed(adminKey: string | null | undefined, onFailure: (e
     statsError: stats.error,
     connections: paused ? undefined : connections,
     connectionsError: list.error,
-    history,
+    history: paused ? null : lines.history,
     refreshedAt,
     kick,
     kicking,

@@ -9,7 +9,7 @@ import type { Hub } from '../hub/hub';
 import { asHubError, HubError } from '../hub/errors';
 import type { Session } from '../hub/auth';
 import { ErrorCode, JSON_LIMITS, TENANT_ID, describeIssue, parseJson, type PublishInput, type SeriesAsk } from '../protocol';
-import { readJsonBody, sendError, sendJson, sendJsonBytes } from './respond';
+import { readJsonBody, sendError, sendJson, sendJsonNegotiated } from './respond';
 import { renderMetrics, METRICS_CONTENT_TYPE } from './metrics';
 import { isLoopback } from '../hub/client-address';
 import { devTokenAccess, HttpGuard, RetryLater } from './guard';
@@ -18,6 +18,7 @@ import { readPageQuery } from './snapshot-page';
 import { sessionRoutes } from './session';
 import { readSessionCookie } from '../hub/session-cookie';
 import type { HttpStatsBody } from './stats';
+import { SERVER_TENANT, STATS_CHANNEL } from '../hub/server-figures';
 import type { SourceStatus } from '../sources/status';
 
 /** Who is calling: the operator (API key, or loopback in development), a token holder, or anyone. */
@@ -145,7 +146,9 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
         if (!paging.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, paging.message);
         // `series=1` adds the series of the records returned (docs/protocol.md §13).
         const withSeries = readFlag(url, 'series');
-        sendJsonBytes(res, 200, await snapshots.read(who.tenant, channel, filter, paging.page, withSeries));
+        // Large answers go out compressed as the reader accepts (docs/protocol.md §10, "Compression").
+        const { body, compressed } = await snapshots.read(who.tenant, channel, filter, paging.page, withSeries);
+        await sendJsonNegotiated(req, res, 200, body, compressed);
       },
     },
     {
@@ -157,7 +160,7 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
         const filter = readFilterQuery(url);
         const result = await hub.series(who.tenant, channel, filter, readSeriesQuery(url));
         if (!result) return sendError(res, ErrorCode.INVALID_MESSAGE, `${channel} keeps no series`, 404);
-        sendJson(res, 200, { channel, epoch: result.epoch, seq: result.seq, series: result.series });
+        await sendJsonNegotiated(req, res, 200, Buffer.from(JSON.stringify({ channel, epoch: result.epoch, seq: result.seq, series: result.series })));
       },
     },
     {
@@ -196,6 +199,19 @@ export function createApiHandler(hub: Hub, guard = new HttpGuard(hub.config, hub
       async run(req, res) {
         requireAdmin(req);
         sendJson(res, 200, await statsBody(hub, sources(), httpStats()));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/ws\/stats\/series$/,
+      async run(req, res, _params, url) {
+        requireAdmin(req);
+        // The server's own figures (docs/operations.md, "The server's figures as series"): every
+        // instance's record; `instance` names the one answering, whose figures /api/ws/stats gives.
+        const result = await hub.series(SERVER_TENANT, STATS_CHANNEL, {}, readSeriesQuery(url));
+        if (!result) return sendError(res, ErrorCode.INVALID_MESSAGE, 'this server keeps no series of its figures', 404);
+        const body = { channel: STATS_CHANNEL, instance: hub.instance, epoch: result.epoch, seq: result.seq, series: result.series };
+        await sendJsonNegotiated(req, res, 200, Buffer.from(JSON.stringify(body)));
       },
     },
     {

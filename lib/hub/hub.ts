@@ -31,6 +31,7 @@ import {
 } from '../protocol';
 import type { SeriesResult } from '../engine/series';
 import { readSeries, selectSeries } from './series';
+import { SERVER_TENANT } from './server-figures';
 import { Authenticator, type AuthResult, type TokenClaims } from './auth';
 import { Broadcaster } from './broadcaster';
 import type { Connection } from './connection';
@@ -99,9 +100,11 @@ export interface HubCounters {
   flushDuration: LatencyHistogram;
 }
 
-/** The hub's part of `GET /api/ws/stats` (docs/protocol.md §10); the server adds sources and HTTP figures. */
-export interface HubReport {
+/** This instance's own figures of the moment, read without asking the engine or the cluster. */
+export interface HubFigures {
   instance: string;
+  /** Server time (ms) the figures were read. */
+  at: number;
   engine: Engine['kind'];
   uptimeS: number;
   connections: { total: number; byTenant: Record<string, number> };
@@ -113,6 +116,10 @@ export interface HubReport {
   errors: Partial<Record<ErrorCode, number>>;
   slowConsumers: number;
   flushErrors: number;
+}
+
+/** The hub's part of `GET /api/ws/stats` (docs/protocol.md §10); the server adds sources and HTTP figures. */
+export interface HubReport extends HubFigures {
   /** Users watching each channel that has subscribers here (across the cluster with Redis). */
   viewers: Array<{ tenant: string; channel: string; users: number }>;
   cluster: {
@@ -203,7 +210,13 @@ export class Hub implements ClusterMember {
     // reach the engine: once stored it would break every delta and snapshot of the channel.
     const check = bounded ? undefined : checkPublishJson(parsed.data as PublishInput);
     if (check && !check.ok) throw new HubError(ErrorCode.INVALID_MESSAGE, check.message);
-    const commit = await this.viaEngine(() => this.engine.publish(tenant, channel, parsed.data as PublishInput));
+    const write = () => this.engine.publish(tenant, channel, parsed.data as PublishInput);
+    // The server's own figures are not traffic: they count neither as publishes nor as refusals.
+    if (tenant === SERVER_TENANT) {
+      const commit = await write();
+      return { channel, epoch: commit.epoch, seq: commit.seq };
+    }
+    const commit = await this.viaEngine(write);
     this.stats.publishes++;
     return { channel, epoch: commit.epoch, seq: commit.seq };
   }
@@ -379,19 +392,16 @@ export class Hub implements ClusterMember {
     };
   }
 
-  /** This instance's figures, and the cluster's, as `GET /api/ws/stats` reports them. */
-  async report(): Promise<HubReport> {
+  /**
+   * This instance's figures as `GET /api/ws/stats` reports them, without the viewers and the
+   * cluster: cheap enough to read every second (the server's figures as series, `server-figures.ts`).
+   */
+  figures(now = Date.now()): HubFigures {
     const { stats } = this;
-    const rates = stats.rates();
-    const instances = await this.cluster.instances();
-    const viewers = await Promise.all(
-      Object.keys(this.index.counts()).map(async (key) => {
-        const [tenant, channel] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-        return { tenant, channel, users: (await this.presence.read(key, channel)).count };
-      }),
-    );
+    const rates = stats.rates(now);
     return {
       instance: this.instance,
+      at: now,
       engine: this.engine.kind,
       uptimeS: this.uptimeS(),
       connections: { total: this.sockets.count, byTenant: this.connectionsByTenant() },
@@ -403,6 +413,21 @@ export class Hub implements ClusterMember {
       errors: { ...stats.errors },
       slowConsumers: this.broadcaster.slowConsumers,
       flushErrors: stats.flushErrors,
+    };
+  }
+
+  /** This instance's figures, and the cluster's, as `GET /api/ws/stats` reports them. */
+  async report(): Promise<HubReport> {
+    const figures = this.figures();
+    const instances = await this.cluster.instances();
+    const viewers = await Promise.all(
+      Object.keys(this.index.counts()).map(async (key) => {
+        const [tenant, channel] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        return { tenant, channel, users: (await this.presence.read(key, channel)).count };
+      }),
+    );
+    return {
+      ...figures,
       viewers: viewers.sort((a, b) => b.users - a.users || a.channel.localeCompare(b.channel) || a.tenant.localeCompare(b.tenant)),
       cluster: {
         instances: instances.map(({ instance, startedAt, uptimeS, connections, subscriptions }) => ({ instance, startedAt, uptimeS, connections, subscriptions })),

@@ -17,6 +17,8 @@ import { sendError } from '../http/respond';
 import { ErrorCode } from '../protocol';
 import { createLogger, type Logger } from '../log';
 import { registerHub } from './hub-registry';
+import { withServerSeries } from '../hub/server-figures';
+import { StatsSampler } from './stats-sampler';
 import type { SourceStatus } from '../sources/status';
 
 export const WS_PATH = '/api/ws';
@@ -60,12 +62,15 @@ export interface PulseServer {
 export async function startPulseServer(options: StartOptions): Promise<PulseServer> {
   const { config, app } = options;
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = createBackend(config, log, options.series);
+  // The server's own figures keep series too, whatever the configuration declares (server-figures.ts).
+  const backend = createBackend(config, log, withServerSeries(options.series));
   const hub = createHub(config, { engine: backend.engine, cluster: backend.cluster, presence: backend.presence, log });
   // A shared engine may take a moment to connect; the server starts anyway and reports 503
   // on /api/health (and refuses publishes) until it can.
   if (!(await backend.engine.ready(ENGINE_READY_TIMEOUT_MS))) log.warn({ engine: backend.engine.kind }, 'engine not reachable yet; serving anyway');
   registerHub(hub);
+  const sampler = new StatsSampler(hub);
+  sampler.start();
   const guard = new HttpGuard(config, log);
   const sources: SourceStatus[] = [];
   const api = createApiHandler(hub, guard, () => sources);
@@ -125,6 +130,7 @@ export async function startPulseServer(options: StartOptions): Promise<PulseServ
     sources,
     close() {
       closing ??= (async () => {
+        await sampler.stop();
         await hub.close();
         await backend.close();
         server.closeAllConnections();

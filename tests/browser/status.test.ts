@@ -2,7 +2,8 @@
  * /status in headless Chromium against the production server started with PULSE_API_KEY: the
  * page asks for the key (and refuses a wrong one), shows figures and a connection list that
  * follow real `ws` clients, kicks one (close 1008), keeps the key for the tab only, forgets it
- * on request, and says so when the server goes away.
+ * on request, opens with the server's recent figures already charted, and says so when the
+ * server goes away.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
@@ -41,7 +42,7 @@ function text(selector: string): Promise<string | null> {
   return page.locator(selector).first().textContent();
 }
 
-/** Waits until the element's text is exactly `expected` (the page refreshes every 1.5 s). */
+/** Waits until the element's text is exactly `expected` (the page refreshes every second). */
 async function waitForText(selector: string, expected: string, timeout = 10_000): Promise<void> {
   await page
     .waitForFunction(([s, e]) => document.querySelector(s)?.textContent?.trim() === e, [selector, expected] as const, { timeout })
@@ -132,6 +133,33 @@ it('keeps the key across a reload, asks again when it stops working or is forgot
   await page.getByLabel('Admin API key').fill(API_KEY);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await waitForText(COUNT, '1');
+});
+
+it('opens with the server’s recent figures already drawn, and its charts keep growing', async () => {
+  // The server has been up for the tests above: it has kept its figures of every second since.
+  const uptime = await page.evaluate(async (key) => (await (await fetch('/api/ws/stats', { headers: { authorization: `Bearer ${key}` } })).json()).uptimeS, API_KEY);
+  if (uptime < 8) await new Promise((resolve) => setTimeout(resolve, (8 - uptime) * 1000));
+  await page.reload();
+  // The charts have their past as soon as they are drawn: before a second poll of the figures.
+  const first = await page.waitForFunction(
+    () => {
+      const charts = [...document.querySelectorAll('figure.pb-tchart')].map((figure) => Number(figure.getAttribute('data-points')));
+      if (charts.length === 0 || charts.some((points) => !(points > 5))) return null;
+      const polls = performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/ws/stats').length;
+      return { charts, polls };
+    },
+    undefined,
+    { timeout: 10_000 },
+  );
+  const { charts, polls } = (await first.jsonValue())!;
+  expect(charts).toHaveLength(5);
+  expect(polls).toBeLessThanOrEqual(1);
+  // …and they go on with each poll.
+  const points = () => page.locator('figure.pb-tchart').first().getAttribute('data-points').then(Number);
+  const before = await points();
+  await page.waitForFunction((n) => Number(document.querySelector('figure.pb-tchart')?.getAttribute('data-points')) >= n + 2, before, { timeout: 10_000 });
+  expect(await points()).toBeGreaterThan(before);
+  expect(pageErrors).toEqual([]);
 });
 
 it('says the server is unreachable when it goes away, keeping the last figures', async () => {

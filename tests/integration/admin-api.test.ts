@@ -63,6 +63,7 @@ describe('with PULSE_API_KEY', () => {
     const stats = res.body;
     expect(stats).toEqual({
       instance: server.hub.instance,
+      at: expect.any(Number),
       engine: TEST_ENGINE,
       uptimeS: expect.any(Number),
       connections: { total: 3, byTenant: { acme: 1, demo: 2 } },

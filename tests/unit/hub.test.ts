@@ -99,6 +99,7 @@ describe('stats and counters', () => {
     const report = await hub.report();
     expect(report).toEqual({
       instance: hub.instance,
+      at: expect.any(Number),
       engine: 'memory',
       uptimeS: expect.any(Number),
       connections: { total: 0, byTenant: {} },
