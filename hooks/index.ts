@@ -7,5 +7,7 @@ export { useRecord, useRecordIds, type RecordView } from './useRecord';
 export { useChannelEvents, type ChannelEventsView, type UseChannelEventsOptions } from './useChannelEvents';
 export { useAllPaused, useConnectionState, useConnectionStatus, type ConnectionStatus } from './useConnectionStatus';
 export { usePresence } from './usePresence';
-export { useView, useViewData, useViewHolding, type ResolvedView } from './useView';
+export { useSession, useCanPublish, sessionCanPublish } from './useSession';
+export { useSeries, useSeriesAggregate, type UseSeriesAggregateOptions, type UseSeriesOptions } from './useSeries';
+export { useStableSeriesAsk, useView, useViewData, useViewHolding, type ResolvedView } from './useView';
 export { useOffscreen, watchHiddenPage, watchOffscreen, type VisibilitySource } from './visibility';

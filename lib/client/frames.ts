@@ -80,7 +80,10 @@ function decodeWelcome(raw: Obj): WelcomeMessage | null {
   if (raw.ref !== undefined && !isRef(raw.ref)) return null;
   if (typeof raw.heartbeatMs !== 'number' || !(raw.heartbeatMs > 0)) return null;
   if (raw.expiresAt !== undefined && raw.expiresAt !== null && typeof raw.expiresAt !== 'number') return null;
-  return { ...(raw as unknown as WelcomeMessage), expiresAt: (raw.expiresAt as number | null | undefined) ?? null };
+  const welcome: WelcomeMessage = { ...(raw as unknown as WelcomeMessage), expiresAt: (raw.expiresAt as number | null | undefined) ?? null };
+  // `publish` only informs the page (the hub decides every publish): a malformed one is dropped, not fatal.
+  if (raw.publish !== undefined && !(Array.isArray(raw.publish) && raw.publish.every((p) => typeof p === 'string'))) delete welcome.publish;
+  return welcome;
 }
 
 function decodeReply(raw: Obj): ReplyMessage | null {

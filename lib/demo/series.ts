@@ -1,6 +1,6 @@
 /**
  * The series the demo keeps for its own channels (docs/protocol.md §13): every queue's KPI
- * figures and backlog, at one-second buckets over the last fifteen minutes, so the dashboard's
+ * figures, backlog and attendance, at one-second buckets over the last fifteen minutes, so the dashboard's
  * charts are full on first paint. The server adds these to the configuration file's `channels`
  * while the simulator runs; an entry of the file that matches one of these channels wins over
  * it (docs/configuration.md).
@@ -8,7 +8,7 @@
  * Written in the shape of a `channels` entry of the configuration file, so the two can be
  * compared side by side, and typed against the records the simulator publishes.
  */
-import type { BacklogRecord, KpiRecord } from './records';
+import type { AttendanceRecord, BacklogRecord, KpiRecord } from './records';
 import { SIMULATOR_CHANNELS } from './simulator';
 
 const RESOLUTION_MS = 1000;
@@ -27,9 +27,14 @@ interface DemoChannel<R> {
  * @example
  * seriesLookup(fileChannels, simulatorOn ? demoChannels() : [])
  */
-export function demoChannels(tenant = 'demo'): [DemoChannel<KpiRecord>, DemoChannel<BacklogRecord>] {
+export function demoChannels(tenant = 'demo'): [DemoChannel<KpiRecord>, DemoChannel<BacklogRecord>, DemoChannel<AttendanceRecord>] {
   return [
     { tenant, channel: SIMULATOR_CHANNELS.kpi, series: { fields: ['utilization', 'healthScore', 'slaRisk'], resolutionMs: RESOLUTION_MS, windowMs: WINDOW_MS } },
     { tenant, channel: SIMULATOR_CHANNELS.backlog, series: { fields: ['waiting', 'oldestWaitS'], resolutionMs: RESOLUTION_MS, windowMs: WINDOW_MS } },
+    {
+      tenant,
+      channel: SIMULATOR_CHANNELS.attendance,
+      series: { fields: ['checkedIn', 'checkedOut', 'onBreak', 'available'], resolutionMs: RESOLUTION_MS, windowMs: WINDOW_MS },
+    },
   ];
 }

@@ -1,23 +1,32 @@
 /**
  * The built-in demo source: a contact-centre and field-fleet world published to tenant `demo`
- * on channels `kpi`, `backlog`, `fleet` (records) and `alerts` (events).
+ * on channels `kpi`, `backlog`, `fleet` (records) and `alerts` (events), and with `intraday`
+ * the console's `attendance` (records) and `incidents` (alert records with a lifecycle).
  *
  * This file is only the timer shell. The world itself (initial state, one step forward) lives
  * in `dataset.ts` as deterministic functions, so tests drive it with a seeded generator.
  */
-import type { PublishInput } from '../protocol/messages';
+import type { ChannelRecord, PublishInput } from '../protocol/messages';
+import { applyMergePatch } from '../protocol/merge-patch';
 import { createInitialState, initialRecords, recordCapacity, step, type SimState } from './dataset';
+import { attendanceRecords, createIntraday, stepIntraday, type IntradayState } from './intraday';
 import type { Random } from './random';
 
 export { createInitialState, initialRecords, step, diffRecord, CHANNEL_WEIGHTS } from './dataset';
 export type { SimState, StepOptions, StepResult, InitOptions } from './dataset';
-export type { KpiRecord, BacklogRecord, FleetRecord, NodeStatus } from './records';
+export type { KpiRecord, BacklogRecord, FleetRecord, NodeStatus, AttendanceRecord, IncidentRecord, IncidentKind } from './records';
 export { QUEUES, METROS } from './catalog';
 export { seededRandom } from './random';
 
 /** Anything that can publish into a tenant's channel, such as the hub. */
 export interface SimulatorPublisher {
   publish(tenant: string, channel: string, input: PublishInput): Promise<unknown>;
+  /**
+   * What a channel holds. With it, the incidents follow what operators did to them (an alert
+   * someone acknowledged is not escalated, one someone resolved is not resolved again);
+   * without it, the simulator goes by what it published itself.
+   */
+  snapshot?(tenant: string, channel: string): Promise<{ records: ChannelRecord[] }>;
 }
 
 export interface SimulatorOptions {
@@ -38,13 +47,21 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** Clock, ms (default `Date.now`). */
   now?: () => number;
+  /**
+   * Also publish the intraday console: per queue attendance on `attendance`, and alert records
+   * on `incidents` that open, escalate and resolve with the queues (default false). These
+   * change at their own pace, outside `rate`.
+   */
+  intraday?: boolean;
+  /** Interval between intraday updates, ms (default 1000). */
+  intradayTickMs?: number;
 }
 
 export interface SimulatorHandle {
   stop(): void;
 }
 
-export const SIMULATOR_CHANNELS = { kpi: 'kpi', backlog: 'backlog', fleet: 'fleet', alerts: 'alerts' } as const;
+export const SIMULATOR_CHANNELS = { kpi: 'kpi', backlog: 'backlog', fleet: 'fleet', alerts: 'alerts', attendance: 'attendance', incidents: 'incidents' } as const;
 
 /** After a stall (a paused process, a blocked loop) do not try to catch up more than this. */
 const MAX_CATCH_UP_MS = 2000;
@@ -123,6 +140,42 @@ export function startSimulator(publisher: SimulatorPublisher, opts: SimulatorOpt
     }
   };
 
+  /**
+   * The intraday channels, one update at a time: each waits for the last one's publishes, so
+   * the snapshot of `incidents` it reads already holds the simulator's own last moves and
+   * anything operators did since.
+   */
+  let intraday: IntradayState | undefined;
+  let incidents = new Map<string, ChannelRecord>();
+  let intradayTimer: ReturnType<typeof setTimeout> | undefined;
+  const intradayTickMs = Math.max(10, opts.intradayTickMs ?? 1000);
+  const intradayTick = async () => {
+    try {
+      if (stopped || !intraday) return;
+      if (publisher.snapshot) {
+        const { records } = await publisher.snapshot(tenant, SIMULATOR_CHANNELS.incidents);
+        incidents = new Map(records.map((record) => [record.id, record]));
+      }
+      if (stopped) return;
+      const result = stepIntraday(intraday, state.queues.map((q) => q.sim), random, state.time, incidents);
+      intraday = result.state;
+      const { upsert, delete: remove } = result.incidents;
+      for (const patch of upsert) incidents.set(patch.id, applyMergePatch(incidents.get(patch.id), patch) as ChannelRecord);
+      for (const id of remove) incidents.delete(id);
+      await Promise.all([
+        result.attendance.length ? send(SIMULATOR_CHANNELS.attendance, { upsert: result.attendance }) : undefined,
+        upsert.length || remove.length ? send(SIMULATOR_CHANNELS.incidents, { ...(upsert.length ? { upsert } : {}), ...(remove.length ? { delete: remove } : {}) }) : undefined,
+      ]);
+    } catch {
+      // A failed read or step is retried on the next update.
+    } finally {
+      if (!stopped) {
+        intradayTimer = setTimeout(() => void intradayTick(), intradayTickMs);
+        intradayTimer.unref?.();
+      }
+    }
+  };
+
   const initial = initialRecords(state);
   // Patches must land after the full records they patch, so batches start once these settled.
   void Promise.all([
@@ -134,12 +187,17 @@ export function startSimulator(publisher: SimulatorPublisher, opts: SimulatorOpt
     lastTick = now();
     timer = setInterval(tick, tickMs);
     timer.unref?.();
+    if (opts.intraday) {
+      intraday = createIntraday(state.queues.map((q) => q.sim), random, state.time);
+      void send(SIMULATOR_CHANNELS.attendance, { upsert: attendanceRecords(intraday) }).then(intradayTick);
+    }
   });
 
   return {
     stop() {
       stopped = true;
       if (timer !== undefined) clearInterval(timer);
+      clearTimeout(intradayTimer);
       timer = undefined;
     },
   };

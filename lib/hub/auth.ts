@@ -20,6 +20,8 @@ export interface Session {
   expiresAt: number | null;
   canSubscribe(channel: string): boolean;
   canPublish(channel: string): boolean;
+  /** The patterns behind `canPublish` (the token's `channels.publish`), told to the client in `welcome`. */
+  publishPatterns?: readonly string[];
   /** May see who is watching the channel (presence). */
   canSeePresence(channel: string): boolean;
   /** Shown to others in presence: the token's `info` claim. */
@@ -141,6 +143,7 @@ export class Authenticator {
         // With `channels`, a missing list grants nothing.
         canSubscribe: channels ? compilePatterns(channels.subscribe ?? []) : ALLOW_ALL,
         canPublish: channels ? compilePatterns(channels.publish ?? []) : DENY_ALL,
+        ...(channels?.publish?.length ? { publishPatterns: channels.publish } : {}),
         // Presence: where `channels.presence` allows, else wherever the token may subscribe.
         canSeePresence: channels?.presence ? compilePatterns(channels.presence) : channels ? compilePatterns(channels.subscribe ?? []) : ALLOW_ALL,
         ...(presenceInfo(info) === undefined ? {} : { info: presenceInfo(info) }),

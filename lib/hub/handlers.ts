@@ -95,6 +95,7 @@ function startSession(hub: HubContext, connection: Connection, session: Session,
     tenant: session.tenant,
     heartbeatMs: hub.config.heartbeatMs,
     expiresAt: session.expiresAt,
+    ...(session.publishPatterns?.length ? { publish: [...session.publishPatterns] } : {}),
   });
 }
 

@@ -104,6 +104,12 @@ export interface WelcomeMessage {
   heartbeatMs: number;
   /** ms since epoch when the token expires, or null for a session without expiry. */
   expiresAt: number | null;
+  /**
+   * The channels the session may publish to: the token's `channels.publish` patterns, present
+   * only when it grants any (docs/protocol.md §2). Lets a page offer actions, such as an alert's
+   * acknowledge, only where the hub would accept them; the hub still decides each publish.
+   */
+  publish?: string[];
 }
 
 export interface ErrorBody { code: ErrorCode; message: string }

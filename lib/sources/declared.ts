@@ -22,6 +22,21 @@ const mapping = {
   rename: z.record(fieldName, fieldName).optional().describe('Upstream field → record field, e.g. {"gdp_usd_bn": "gdp"}.'),
 };
 
+/** Where a rule keeps alert records (docs/sources.md, "Alert records"). */
+const alertRecord = z
+  .object({
+    channel: z.string().regex(CHANNEL_NAME, `must match ${CHANNEL_NAME.source}`).describe("Channel the alert records go to, in the source's tenant (not the source's own channel)."),
+    title: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Title of the alert: {name} takes a field of the row, and {field}, {from}, {to}, {percent} the move. Default: "gdp of DE fell 6.2% (100 → 93.8)".'),
+    autoResolve: z.boolean().default(false).describe('Resolve the alert (resolvedBy "source") once the value is no longer past the move of the rule from where it fired, or the row is gone.'),
+  })
+  .strict()
+  .describe('Also keep an alert record that operators acknowledge and resolve: opened when the rule fires, one per rule and row.');
+
 /**
  * Turns a change of one numeric field into an event: `"gdp" fell more than 5%` is
  * `{ field: "gdp", direction: "down", percent: 5, type: "alert.economic", priority: "high" }`;
@@ -36,6 +51,7 @@ const alertRule = z
     points: z.number().positive().optional().describe('Fires on a move of at least this much (exactly one of percent or points).'),
     type: z.string().min(1).max(128).describe('Type of the event it publishes, e.g. "alert.economic".'),
     priority: priority.default('normal').describe('Priority of that event; "critical" flushes at once.'),
+    record: alertRecord.optional(),
   })
   .strict()
   .refine((rule) => (rule.percent === undefined) !== (rule.points === undefined), { message: 'needs exactly one of percent or points' })
@@ -158,11 +174,31 @@ export function parseSources(input: unknown, origin = 'sources'): SourceConfig[]
     const label = sourceLabel(raw, index);
     const parsed = sourceSchema.safeParse(raw);
     if (!parsed.success) throw new SourcesConfigError(`${origin}: ${label}: ${describe(parsed.error.issues[0])}`);
+    const recordProblem = parsed.data.kind === 'http' ? alertRecordProblem(parsed.data) : undefined;
+    if (recordProblem) throw new SourcesConfigError(`${origin}: ${label}: ${recordProblem}`);
     if (names.has(parsed.data.name)) throw new SourcesConfigError(`${origin}: ${label}: name is used twice`);
     names.add(parsed.data.name);
     sources.push(parsed.data);
   });
   return sources;
+}
+
+/**
+ * What the schema cannot see in one rule: alert records on the source's own channel would be
+ * deleted by its next listing, and two rules with the same type and field would share their
+ * alerts' ids.
+ */
+function alertRecordProblem(source: HttpSourceConfig): string | undefined {
+  const seen = new Map<string, number>();
+  for (const [index, rule] of source.alerts.entries()) {
+    if (!rule.record) continue;
+    if (rule.record.channel === source.channel) return `alerts.${index}.record.channel: must not be the source's own channel "${source.channel}"`;
+    const key = `${rule.type}\u0000${rule.field}`;
+    const other = seen.get(key);
+    if (other !== undefined) return `alerts.${index}.record: alerts.${other} keeps records for the same type and field already`;
+    seen.set(key, index);
+  }
+  return undefined;
 }
 
 /**

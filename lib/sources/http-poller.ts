@@ -1,7 +1,8 @@
 /**
  * The HTTP poller (docs/sources.md): fetches a JSON endpoint every `intervalMs` and keeps a
  * channel equal to the rows it lists, publishing only what changed beyond the thresholds,
- * deleting rows that vanished, and turning large moves into alert events.
+ * deleting rows that vanished, and turning large moves into alert events and, for rules that
+ * say so, alert records with a lifecycle (`alert-records.ts`).
  *
  * Conditional requests (`If-None-Match`, `If-Modified-Since`) spare unchanged bodies. A
  * failure (unreachable, timeout, a redirect, a status other than 2xx or 304, a body larger
@@ -16,8 +17,9 @@
 import { backoff } from '../protocol/backoff';
 import type { Logger } from '../log';
 import type { ChannelRecord } from '../protocol';
+import { alertChannels, alertRecordChanges } from './alert-records';
 import type { HttpSourceConfig } from './declared';
-import { toRecord } from './rows';
+import { splitPublish, toRecord } from './rows';
 import { SourceStatus } from './status';
 import { ChannelWriter, type SourceHub } from './writer';
 
@@ -39,7 +41,7 @@ export class HttpPoller {
 
   constructor(
     private readonly config: HttpSourceConfig,
-    hub: SourceHub,
+    private readonly hub: SourceHub,
     private readonly log: Logger,
   ) {
     this.status = new SourceStatus(config.name, 'http', config.tenant, config.channel);
@@ -126,8 +128,31 @@ export class HttpPoller {
       throw new PollFailure('body is not JSON');
     }
     const records = await this.records(body);
+    // Alert records first: should the listing's publish then fail, the next poll compares with
+    // the same held values and finds the same alerts (open already, so not opened twice).
+    await this.publishAlertRecords(records, receivedAt);
     await this.writer.replaceAll(records, { thresholds: { threshold: this.config.threshold, perField: this.config.thresholds }, alerts: this.config.alerts }, receivedAt);
     this.validators = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined };
+  }
+
+  /**
+   * Opens and resolves the alert records of the rules that keep them, reading each alerts
+   * channel as it is now, so what operators did since the last poll counts.
+   */
+  private async publishAlertRecords(rows: readonly ChannelRecord[], now: number): Promise<void> {
+    const channels = alertChannels(this.config.alerts);
+    if (channels.length === 0) return;
+    const { tenant, name, alerts: rules } = this.config;
+    const alerts = new Map(
+      await Promise.all(channels.map(async (channel) => [channel, new Map((await this.hub.snapshot(tenant, channel)).records.map((r) => [r.id, r]))] as const)),
+    );
+    const changes = alertRecordChanges({ source: name, rules, held: await this.writer.records(), rows, alerts, now });
+    for (const [channel, upsert] of changes) {
+      for (const part of splitPublish({ upsert })) {
+        await this.hub.publish(tenant, channel, part);
+        this.status.recordsPublished += part.upsert?.length ?? 0;
+      }
+    }
   }
 
   /** The body's rows as records; refuses a body that would wipe the channel by mistake. */

@@ -53,6 +53,11 @@ export class ChannelWriter {
     for (const id of present) held.delete(id);
   }
 
+  /** What the channel holds, as far as this source knows (a map the writer replaces, never changes, on a listing). */
+  async records(): Promise<ReadonlyMap<string, ChannelRecord>> {
+    return this.holding();
+  }
+
   /** Records the channel holds, as far as this source knows. */
   async count(): Promise<number> {
     return (await this.holding()).size;
