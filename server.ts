@@ -7,6 +7,8 @@ import next from 'next';
 import { ConfigError } from './lib/config';
 import { createLogger } from './lib/log';
 import { ConfigFileError, loadServerConfiguration, type ServerConfiguration } from './lib/server/config-file';
+import { watchDashboards } from './lib/server/dashboards-watch';
+import { registerDashboards } from './lib/server/hub-registry';
 import { startPulseServer } from './lib/server/start';
 import { SourcesConfigError } from './lib/sources/declared';
 import { startSimulator } from './lib/demo/simulator';
@@ -26,7 +28,7 @@ function readConfig(): ServerConfiguration {
 }
 
 async function main(): Promise<void> {
-  const { config, sources: declared, series } = readConfig();
+  const { config, sources: declared, series, dashboards } = readConfig();
   const log = createLogger(config.logLevel);
   const app = next({ dev: !config.production, hostname: config.host, port: config.port, dir: __dirname });
   await app.prepare();
@@ -37,8 +39,11 @@ async function main(): Promise<void> {
     app: { handle: app.getRequestHandler() },
     series,
   });
+  registerDashboards(dashboards);
+  // In development an edit to the file's dashboards shows on the next page load (docs/dashboards.md).
+  const watcher = config.production ? undefined : watchDashboards({ configPath: config.configPath, simulator: config.simulator, log });
   if (config.jwtSecretGenerated) log.warn('PULSE_JWT_SECRET is not set: using a random secret, tokens last this run only');
-  const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate }) : undefined;
+  const simulator = config.simulator ? startSimulator(pulse.hub, { rate: config.simulatorRate, intraday: true }) : undefined;
   const sources = declared.length ? startSources(pulse, declared, log) : undefined;
 
   let stopping = false;
@@ -47,6 +52,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     simulator?.stop();
+    watcher?.close();
     await sources?.stop();
     await pulse.close();
     await app.close?.();
@@ -55,7 +61,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Announced only once the signal handlers are in place: a supervisor may stop us right after.
-  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator, configFile: config.configPath, sources: declared.map((s) => s.name) }, 'Pulseboard ready');
+  log.info({ url: `http://localhost:${pulse.port}`, env: config.env, simulator: config.simulator, configFile: config.configPath, sources: declared.map((s) => s.name), dashboards: dashboards.map((d) => d.slug) }, 'Pulseboard ready');
 }
 
 main().catch((error) => {

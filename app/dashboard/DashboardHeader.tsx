@@ -24,11 +24,16 @@ function Logo() {
   );
 }
 
-function DashboardNav() {
+/** The pages, the one shown (`current`, a path) marked as such. */
+function DashboardNav({ current }: { current: string }) {
+  const here = (path: string) => (current === path ? ('page' as const) : undefined);
   return (
     <nav className="pb-header__nav" aria-label="Pages">
-      <Link href="/" aria-current="page">
+      <Link href="/" aria-current={here('/')}>
         Operations
+      </Link>
+      <Link href="/d" prefetch={false} aria-current={here('/d')}>
+        Dashboards
       </Link>
       <Link href="/status" prefetch={false}>
         Status
@@ -40,22 +45,22 @@ function DashboardNav() {
   );
 }
 
-/** The header's frame: product name and navigation, then `children` (the header's meta). */
-export function DashboardBar({ children }: { children?: ReactNode }) {
+/** The header's frame: product name and navigation (`current` marks a page, default `/`), then `children` (the header's meta). */
+export function DashboardBar({ children, current = '/' }: { children?: ReactNode; current?: string }) {
   return (
     <header className="pb-header pb-dash-header">
       <div className="pb-header__title">
         <Logo />
         Pulseboard
       </div>
-      <DashboardNav />
+      <DashboardNav current={current} />
       {children}
     </header>
   );
 }
 
 /** The signed-in viewer and the way out. */
-function ViewerBadge({ viewer }: { viewer: Viewer }) {
+export function ViewerBadge({ viewer }: { viewer: Viewer }) {
   return (
     <span className="pb-dash-header__viewer" data-testid="viewer">
       <span title={`Signed in as ${viewer.user} (tenant ${viewer.tenant})`}>{viewer.user}</span>

@@ -54,6 +54,7 @@ export function Tester() {
         </div>
         <nav className="pb-header__nav" aria-label="Pages">
           <Link href="/">Operations</Link>
+          <Link href="/d">Dashboards</Link>
           <Link href="/websocket-test" aria-current="page">
             Tester
           </Link>

@@ -5,6 +5,7 @@
  * entry and the field:
  *
  *   pulse.config.json: channels[2] (kpi): series.resolutionMs: must be at least 100
+ *   pulse.config.json: dashboards[0] (ops): panels[3] (Backlog): columns[1].format: must be one of …
  *
  * String values may name environment variables (`"${MQTT_PASSWORD}"`), resolved here before
  * the file is checked, so secrets never have to be written into it. A resolved value never
@@ -12,8 +13,11 @@
  * variable it came from.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadConfig, type Config } from '../config';
+import { PANEL_KINDS } from '../dashboards/schema';
+import type { DashboardSpec } from '../dashboards/types';
 import { demoChannels } from '../demo/series';
 import { seriesLookup, type ChannelDeclaration, type SeriesLookup } from '../engine/series-spec';
 import { parseSources, sourceLabel, type SourceConfig } from '../sources/declared';
@@ -29,13 +33,24 @@ export interface ServerConfiguration {
   channels: ChannelDeclaration[];
   /** Which channels keep series: `channels`, then the demo's own while the simulator runs. */
   series: SeriesLookup;
+  /** The dashboards served at `/d/<slug>`, and the file they were read from (see `resolveDashboards`). */
+  dashboards: DashboardSpec[];
+  dashboardsPath?: string;
 }
 
 /** What a configuration file declares. */
 export interface ConfigFileContents {
   sources: SourceConfig[];
   channels: ChannelDeclaration[];
+  /** Undefined when the file has no `dashboards` section (which is not the same as an empty one). */
+  dashboards?: DashboardSpec[];
 }
+
+/**
+ * The demo's dashboards (docs/dashboards.md, "The demo"): a configuration file shipped with the
+ * product, used while the simulator runs and the configuration file declares no dashboards.
+ */
+export const DEMO_CONFIG_PATH = join(__dirname, '../../config/demo.pulse.config.json');
 
 /** A configuration or sources file that cannot be used; the message is one line. */
 export class ConfigFileError extends Error {
@@ -72,12 +87,33 @@ export function loadServerConfiguration(env: Environment = process.env): ServerC
     sources.push(...extra);
   }
   const simulator = config.simulatorSetting ?? (config.simulator && file.sources.length === 0);
+  const dashboards = resolveDashboards(config.configPath ? { path: config.configPath, file } : undefined, simulator, env);
   return {
     config: { ...config, simulator },
     sources,
     channels: file.channels,
     series: seriesLookup(file.channels, simulator ? demoChannels() : []),
+    dashboards: dashboards.dashboards,
+    ...(dashboards.path ? { dashboardsPath: dashboards.path } : {}),
   };
+}
+
+/**
+ * Which dashboards the server serves: the configuration file's `dashboards` section when it has
+ * one (an empty one means none); otherwise, while the simulator runs, the demo's
+ * (`DEMO_CONFIG_PATH`); otherwise none. `path` is the file they came from.
+ *
+ * @example
+ * resolveDashboards({ path: 'pulse.config.json', file: loadConfigFile('pulse.config.json') }, false).dashboards
+ */
+export function resolveDashboards(
+  configFile: { path: string; file: ConfigFileContents } | undefined,
+  simulator: boolean,
+  env: Environment = process.env,
+): { dashboards: DashboardSpec[]; path?: string } {
+  if (configFile?.file.dashboards) return { dashboards: configFile.file.dashboards, path: configFile.path };
+  if (!simulator) return { dashboards: [] };
+  return { dashboards: loadConfigFile(DEMO_CONFIG_PATH, env).dashboards ?? [], path: DEMO_CONFIG_PATH };
 }
 
 /** Reads, resolves and validates the configuration file at `path`. */
@@ -106,10 +142,12 @@ export function parseConfigFile(input: unknown, origin: string, env: Environment
 
   const parsed = configFileSchema.safeParse(resolved.value);
   if (!parsed.success) {
-    // Within the entry of the first issue, an unknown field first: it is most often a typo of
-    // the field reported missing.
+    // Within the entry (or the dashboard's panel) of the first issue, an unknown field first: it
+    // is most often a typo of the field reported missing.
     const [first] = parsed.error.issues;
-    const sameEntry = (other: z.core.$ZodIssue) => other.path[0] === first.path[0] && other.path[1] === first.path[1];
+    const entryLength = first.path[0] === 'dashboards' && first.path[2] === 'panels' && typeof first.path[3] === 'number' ? 4 : 2;
+    const sameEntry = (other: z.core.$ZodIssue) =>
+      other.path.length >= entryLength && first.path.slice(0, entryLength).every((part, i) => other.path[i] === part);
     const issue = parsed.error.issues.find((other) => other.code === 'unrecognized_keys' && sameEntry(other)) ?? first;
     const names = resolved.references.get(pathKey(issue.path));
     const from = names ? ` (the value of ${names.map((name) => `\${${name}}`).join(', ')})` : '';
@@ -133,7 +171,7 @@ export function parseConfigFile(input: unknown, origin: string, env: Environment
     }
     firstChannel.set(key, index);
   });
-  return { sources, channels };
+  return { sources, channels, ...(parsed.data.dashboards ? { dashboards: parsed.data.dashboards } : {}) };
 }
 
 /**
@@ -183,14 +221,28 @@ function describeJsonError(text: string, error: Error): string {
   return message;
 }
 
-/** `channels[2] (kpi): series.resolutionMs: <message>`, naming the entry by what the file (not the environment) says. */
+/**
+ * `channels[2] (kpi): series.resolutionMs: <message>`, naming the entry by what the file (not
+ * the environment) says; a dashboard's panel is named within its dashboard:
+ * `dashboards[0] (ops): panels[3] (Backlog): columns[1].format: <message>`.
+ */
 function locate(input: unknown, path: Path, message: string): string {
   const [section, index, ...field] = path;
   if (typeof section !== 'string' || typeof index !== 'number') return `${path.length ? `${formatField(path)}: ` : ''}${message}`;
   const raw = (input as Record<string, unknown[]>)[section]?.[index] as Record<string, unknown> | undefined;
-  const named = section === 'sources' ? raw?.name : raw?.channel;
-  const entry = `${section}[${index}]${typeof named === 'string' ? ` (${named})` : ''}`;
+  const named = section === 'sources' ? raw?.name : section === 'dashboards' ? raw?.slug : raw?.channel;
+  const entry = `${section}[${index}]${nameOf(named)}`;
+  const [member, panel, ...panelField] = field;
+  if (section === 'dashboards' && member === 'panels' && typeof panel === 'number') {
+    const title = (raw?.panels as Array<Record<string, unknown>> | undefined)?.[panel]?.title;
+    return `${entry}: panels[${panel}]${nameOf(title)}: ${panelField.length ? `${formatField(panelField)}: ` : ''}${message}`;
+  }
   return `${entry}: ${field.length ? `${formatField(field)}: ` : ''}${message}`;
+}
+
+/** ` (name)` for a name the file gave an entry, on one line; nothing when it gave none. */
+function nameOf(value: unknown): string {
+  return typeof value === 'string' && value.trim() !== '' ? ` (${value.replace(/\s+/g, ' ').trim()})` : '';
 }
 
 /** `series.fields[1]`, `alerts[0].priority`. */
@@ -201,7 +253,11 @@ function formatField(path: Path): string {
 /** A zod issue as the end of a one-line message; never with the value that was refused. */
 function explain(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') return 'must be "http", "mqtt" or "postgres"';
+  if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') {
+    const kinds: readonly string[] = issue.path[0] === 'dashboards' ? PANEL_KINDS : ['http', 'mqtt', 'postgres'];
+    return `must be ${kinds.slice(0, -1).map((kind) => `"${kind}"`).join(', ')} or "${kinds.at(-1)}"`;
+  }
+  if (issue.code === 'invalid_value' && issue.path[0] === 'dashboards' && issue.values.length > 1) return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return 'is required';
   return issue.message;
 }

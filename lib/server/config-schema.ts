@@ -7,6 +7,7 @@
  * here, and a key that is no section is refused by name.
  */
 import { z } from 'zod';
+import { dashboardsSchema } from '../dashboards/schema';
 import { SERIES_LIMITS } from '../engine/series-spec';
 import { TENANT_ID } from '../protocol/channel';
 import { MAX_SOURCES, sourceSchema } from '../sources/declared';
@@ -90,6 +91,7 @@ export const configFileSchema = z
       .max(MAX_CHANNEL_ENTRIES, `must have at most ${MAX_CHANNEL_ENTRIES} entries`)
       .optional()
       .describe('Per channel (name or pattern) and tenant: which numeric fields keep series, at what resolution, for how long.'),
+    dashboards: dashboardsSchema.optional(),
   })
   .strict()
   .meta({ title: 'Pulseboard configuration file', description: 'The file PULSE_CONFIG names (docs/configuration.md).' });

@@ -53,6 +53,6 @@ describe('server.ts with a bad PULSE_CONFIG', () => {
     const absent = join(dir, 'absent.json');
     expect((await refusedStart({ PULSE_CONFIG: absent })).line).toBe(`PULSE_CONFIG: cannot read ${absent} (ENOENT)`);
     const path = configFile('sections.json', { channels: [], dashboard: [] });
-    expect((await refusedStart({ PULSE_CONFIG: path })).line).toBe(`${path}: unknown section "dashboard" (a configuration file has sources, channels and $schema)`);
+    expect((await refusedStart({ PULSE_CONFIG: path })).line).toBe(`${path}: unknown section "dashboard" (a configuration file has sources, channels, dashboards and $schema)`);
   });
 });

@@ -111,9 +111,9 @@ describe('every mistake names the file, the entry and the field', () => {
   });
 
   it('refuses unknown top-level keys by name, and a file that is no object', () => {
-    expect(refusal({ sources: [], dashboard: [] })).toBe('pulse.config.json: unknown section "dashboard" (a configuration file has sources, channels and $schema)');
+    expect(refusal({ sources: [], dashboard: [] })).toBe('pulse.config.json: unknown section "dashboard" (a configuration file has sources, channels, dashboards and $schema)');
     expect(refusal({ source: [], channel: [] })).toMatch(/^pulse\.config\.json: unknown sections "source", "channel" /);
-    expect(refusal([])).toBe('pulse.config.json: must be a JSON object with sections sources, channels');
+    expect(refusal([])).toBe('pulse.config.json: must be a JSON object with sections sources, channels, dashboards');
   });
 
   it('names the file when it cannot be read or is not JSON, without quoting it', () => {
@@ -334,7 +334,7 @@ describe('the JSON Schema', () => {
 
   it('describes the sections, refuses unknown keys and accepts ${NAME} where a string has a format', () => {
     const schema = JSON.parse(configJsonSchemaText());
-    expect(Object.keys(schema.properties)).toEqual(['$schema', 'sources', 'channels']);
+    expect(Object.keys(schema.properties)).toEqual(['$schema', 'sources', 'channels', 'dashboards']);
     expect(schema.additionalProperties).toBe(false);
     const entry = schema.properties.channels.items;
     expect(entry.required).toEqual(['channel', 'series']);
