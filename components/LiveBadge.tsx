@@ -3,8 +3,10 @@
 /**
  * "Live", "Just now", "5s ago", "2m ago": how fresh a panel's data is. Re-renders itself every
  * second, so a panel whose updates stop visibly goes stale. A paused panel (nobody saw it, so
- * its view was unsubscribed) says "Paused" instead of ageing: its data is old on purpose.
+ * its view was unsubscribed) says "Paused" instead of ageing: its data is old on purpose. A
+ * refused view says "Not permitted" (or "Error"): its data will not come.
  */
+import type { ChannelError } from '@/lib/store/types';
 import { freshness, formatAge } from './format';
 import { useNow } from './clock';
 
@@ -17,12 +19,26 @@ export interface LiveBadgeProps {
   now?: number;
   /** The panel's view is paused (`useChannel().paused`). */
   paused?: boolean;
+  /** Why the view was refused (`useChannel().error`): shown instead of the age. */
+  error?: ChannelError | null;
   className?: string;
 }
 
-export function LiveBadge({ updatedAt, now: fixedNow, paused = false, className }: LiveBadgeProps) {
-  const now = useNow(1000, updatedAt !== null && !paused, fixedNow);
+/** Refusals that mean "you may not see this", as opposed to a fault. */
+const NOT_PERMITTED = new Set(['FORBIDDEN', 'AUTH_REQUIRED', 'AUTH_FAILED', 'TOKEN_EXPIRED']);
+
+export function LiveBadge({ updatedAt, now: fixedNow, paused = false, error = null, className }: LiveBadgeProps) {
+  const now = useNow(1000, updatedAt !== null && !paused && !error, fixedNow);
   const base = className ? `pb-live ${className}` : 'pb-live';
+
+  if (error) {
+    return (
+      <span className={`${base} pb-live--error`} title={`${error.code}: ${error.message}`}>
+        <span className="pb-live__dot" aria-hidden="true" />
+        {NOT_PERMITTED.has(error.code) ? 'Not permitted' : 'Error'}
+      </span>
+    );
+  }
 
   if (paused) {
     return (

@@ -72,3 +72,55 @@ export function formatClock(ts: number): string {
   if (!Number.isFinite(ts)) return '—';
   return new Date(ts).toISOString().slice(11, 19);
 }
+
+/** A byte count in binary units: `512 B`, `1.50 KiB`, `20.0 MiB`, `150 KiB`. */
+export function formatBytes(bytes: number, decimals?: number): string {
+  if (!Number.isFinite(bytes)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = Math.abs(bytes);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  const places = decimals ?? (i === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2);
+  return `${bytes < 0 ? '-' : ''}${i === 0 ? formatInteger(v) : v.toFixed(places)} ${units[i]}`;
+}
+
+/** How a panel shows a number (see `formatValue`). */
+export type NumberFormat = 'number' | 'percent' | 'duration' | 'bytes';
+
+/**
+ * A number as a panel shows it. `number`: grouped, with `decimals` (default: none for whole
+ * numbers, else two below 10 and one below 100); `percent`: a fraction (`0.734` → `73%`);
+ * `duration`: seconds (`42s`, `3m 05s`, `850ms` below a second); `bytes`: binary units.
+ * `null` and non-finite values are `—`.
+ *
+ * @example
+ * formatValue(1234.5, 'number');       // "1,235"
+ * formatValue(0.256, 'percent', 1);    // "25.6%"
+ * formatValue(185, 'duration');        // "3m 05s"
+ * formatValue(3 * 1024 ** 2, 'bytes'); // "3.00 MiB"
+ */
+export function formatValue(value: number | null | undefined, format: NumberFormat = 'number', decimals?: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  switch (format) {
+    case 'percent':
+      return formatPercent(value, decimals ?? 0);
+    case 'duration':
+      return Math.abs(value) < 1 && value !== 0 ? `${Math.round(value * 1000)}ms` : formatDuration(value);
+    case 'bytes':
+      return formatBytes(value, decimals);
+    case 'number': {
+      if (decimals !== undefined) return decimals === 0 ? formatInteger(value) : groupDecimals(value.toFixed(decimals));
+      if (Number.isInteger(value) || Math.abs(value) >= 100) return formatInteger(value);
+      return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
+    }
+  }
+}
+
+/** `12345.67` as `12,345.67`. */
+function groupDecimals(fixed: string): string {
+  const [whole, fraction] = fixed.split('.');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction ? `.${fraction}` : ''}`;
+}
