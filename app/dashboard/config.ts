@@ -6,13 +6,13 @@
  */
 import type { ViewOptions } from '@/lib/client/views';
 import type { Bounds, Filter } from '@/lib/protocol/filter';
-import type { Priority } from '@/lib/protocol/messages';
-import { normalizeLon, REGION_PRESETS, type RegionPreset } from '@/components/geo';
+import type { Priority, SeriesAsk } from '@/lib/protocol/messages';
+import { normalizeLon, REGION_PRESETS, WORLD_BOUNDS, type RegionPreset } from '@/components/geo';
 
 export const CHANNELS = { kpi: 'kpi', backlog: 'backlog', fleet: 'fleet', alerts: 'alerts' } as const;
 
 /** The whole world as a bounds box: the map always subscribes with a real `bounds` filter. */
-export const WORLD_BOUNDS: Bounds = { north: 90, south: -90, west: -180, east: 180 };
+export { WORLD_BOUNDS };
 
 /** Region buttons above the map; "World" is an explicit box rather than no filter. */
 export const MAP_PRESETS: readonly RegionPreset[] = REGION_PRESETS.map((preset) =>
@@ -63,20 +63,25 @@ export const ATTENTION_VIEW: Readonly<Required<ViewOptions>> = {
 };
 
 /**
- * Each view the page starts with (a channel, its filter and pace): what the server renders and
- * the browser resumes. `fleet` is there twice, the map's region and the attention table.
+ * Each view the page starts with (a channel, its filter, pace and series): what the server
+ * renders and the browser resumes. `fleet` is there twice, the map's region and the attention
+ * table. `kpi` and `backlog` ask for series as their cards do (`WITH_SERIES`), so the page
+ * embeds them and the browser's subscription resumes them rather than asking afresh.
  */
-export const INITIAL_VIEWS: ReadonlyArray<{ channel: string; filter: Filter | undefined; intervalMs?: number }> = [
-  { channel: CHANNELS.kpi, filter: undefined },
-  { channel: CHANNELS.backlog, filter: undefined },
+export const INITIAL_VIEWS: ReadonlyArray<{ channel: string; filter: Filter | undefined; intervalMs?: number; series?: SeriesAsk }> = [
+  { channel: CHANNELS.kpi, filter: undefined, series: true },
+  { channel: CHANNELS.backlog, filter: undefined, series: true },
   { channel: CHANNELS.fleet, filter: fleetFilter(DEFAULT_FLEET_BOUNDS) },
   { channel: CHANNELS.fleet, ...ATTENTION_VIEW },
   { channel: CHANNELS.alerts, filter: alertsFilter(null) },
 ];
 
-/** Samples kept per sparkline, one a second: the last minute. */
-export const HISTORY_SIZE = 60;
-export const HISTORY_INTERVAL_MS = 1000;
+/**
+ * What the cards and the trends ask of `kpi` and `backlog`: the series of every field the server
+ * keeps, over the window it keeps (docs/protocol.md §13; the demo keeps 15 minutes at 1 s). One
+ * ask for every listener of a view, so none of them makes the view subscribe again for more.
+ */
+export const WITH_SERIES = { series: true } as const;
 
 /** A box around a metro area, a little wider than where its nodes roam; may cross 180°. */
 export function metroBounds(metro: { lat: number; lon: number; radiusKm: number }, margin = 1.6): Bounds {

@@ -111,9 +111,11 @@ function shownBacklog(page: Page): Promise<Record<string, { waiting: number; han
   );
 }
 
-/** Names of the fleet nodes drawn on the map. */
+/** Names of the fleet nodes drawn on the map, alone or in a cluster (names here are ids in capitals). */
 function shownNodes(page: Page): Promise<string[]> {
-  return page.$$eval('#fleet .pb-map__node title', (titles) => titles.map((t) => (t.textContent ?? '').split(' · ')[0]!).sort());
+  return page.$$eval('#fleet .pb-map__marks [data-id], #fleet .pb-map__marks [data-ids]', (marks) =>
+    marks.flatMap((m) => (m.getAttribute('data-id') ?? m.getAttribute('data-ids') ?? '').split(' ').map((id) => id.toUpperCase())).sort(),
+  );
 }
 
 type Frame = { type?: string; channel?: string; view?: string; filter?: { bounds?: unknown }; since?: unknown; records?: Array<{ id: string }>; recovered?: boolean };

@@ -142,6 +142,12 @@ describe('Sparkline', () => {
     const html = render(<Sparkline values={[]} />);
     expect(html).not.toContain('<path');
   });
+
+  it('draws a series, with a gap where it has no value', () => {
+    const html = render(<Sparkline line={{ start: 0, resolutionMs: 1000, values: [1, 2, null, 4, 5] }} fill={false} showLast={false} />);
+    expect(html).toContain('data-points="4"');
+    expect(html).toMatch(/d="M[^"]*M[^"]*"/);
+  });
 });
 
 describe('KpiCard', () => {
@@ -168,6 +174,17 @@ describe('KpiCard', () => {
     expect(html).toContain('2.5');
     expect(html).toContain('pb-sparkline');
     expect(html).toContain('acme');
+  });
+
+  it('reads the change over a window in its header', () => {
+    const html = render(<KpiCard title="Waiting" value={34} change={{ delta: -3, text: '\u22123', window: '15 min' }} higherIsBetter={false} />);
+    expect(html).toContain('pb-kpi__change');
+    expect(html).toContain('pb-kpi__delta--good');
+    expect(html).toContain('▼');
+    expect(html).toContain('title="\u22123 in 15 min"');
+    expect(html).toContain('<span class="pb-visually-hidden"> in 15 min</span>');
+    // no second delta beside the value
+    expect(count(html, 'pb-kpi__delta')).toBe(2);
   });
 
   it('handles a missing value', () => {
@@ -211,32 +228,35 @@ describe('FleetMap', () => {
   it('draws the world with every positioned node, presets and a legend', () => {
     const html = render(<FleetMap nodes={nodes} bounds={null} onBoundsChange={noop} />);
     expect(count(html, 'class="pb-map__node ')).toBe(4);
-    expect(html).toContain('pb-map__node--online pb-map__node--moving');
-    expect(html).toContain('pb-map__node--degraded');
-    expect(html).toContain('pb-map__node--offline');
+    expect(html).toContain('pb-map__node--ok pb-map__node--moving');
+    expect(html).toContain('pb-map__node--warn');
+    expect(html).toContain('pb-map__node--bad');
     expect(html).toContain('<title>NYC-001 · online · moving</title>');
     for (const label of ['World', 'Americas', 'Europe', 'Asia-Pacific', 'Antimeridian']) expect(html).toContain(`>${label}</button>`);
     expect(html).toContain('aria-pressed="true">World</button>');
     expect(html).toContain('Whole world');
     expect(html).toContain('class="pb-map__land"');
+    expect(html).toContain('pb-map__legend-item--bad');
     expect(html).not.toContain('class="pb-map__bounds"');
   });
 
-  it('zooms to bounds across the antimeridian and shows the box', () => {
+  it('zooms to bounds across the antimeridian, shows the box and clusters Fiji whole', () => {
     const bounds = { north: -5, south: -45, west: 165, east: -170 };
     const html = render(<FleetMap nodes={nodes} bounds={bounds} onBoundsChange={noop} />);
     expect(html).toContain('aria-pressed="true">Antimeridian</button>');
     expect(count(html, 'class="pb-map__bounds"')).toBe(1);
     expect(html).toContain('(across 180°)');
-    // only the Fiji nodes are in this view
-    expect(count(html, 'class="pb-map__node ')).toBe(2);
+    // only the Fiji nodes are in this view, close enough to share a cluster
+    expect(html).toContain('data-ids="n3 n4"');
+    expect(html).toContain('data-shown="2"');
+    expect(html).toContain('pb-map__cluster--bad');
   });
 
-  it('can keep the world view and draw a split box', () => {
+  it('can keep the world view and outline the box', () => {
     const bounds = { north: -5, south: -45, west: 165, east: -170 };
     const html = render(<FleetMap nodes={nodes} bounds={bounds} onBoundsChange={noop} zoomToBounds={false} />);
-    expect(count(html, 'class="pb-map__bounds"')).toBe(2);
-    expect(count(html, 'class="pb-map__node ')).toBe(4);
+    expect(count(html, 'class="pb-map__bounds"')).toBe(1);
+    expect(html).toContain('data-shown="4"');
   });
 });
 
