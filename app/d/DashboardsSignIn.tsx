@@ -9,5 +9,5 @@ import type { SignInReason } from '../dashboard/session';
 
 export function DashboardsSignIn({ reason, detail }: { reason: SignInReason; detail?: string }) {
   const router = useRouter();
-  return <SignInPanel reason={reason} detail={detail} onSignedIn={() => router.refresh()} />;
+  return <SignInPanel reason={reason} detail={detail} current="/d" onSignedIn={() => router.refresh()} />;
 }

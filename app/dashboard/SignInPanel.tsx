@@ -25,9 +25,11 @@ export interface SignInPanelProps {
   /** The server's words about a refused session, when there are any. */
   detail?: string;
   onSignedIn(viewer: Viewer): void;
+  /** The page asking (a path), marked in the navigation. Default `/`. */
+  current?: string;
 }
 
-export function SignInPanel({ reason, detail, onSignedIn }: SignInPanelProps) {
+export function SignInPanel({ reason, detail, onSignedIn, current }: SignInPanelProps) {
   const [value, setValue] = useState('');
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -50,7 +52,7 @@ export function SignInPanel({ reason, detail, onSignedIn }: SignInPanelProps) {
 
   return (
     <div className="pb-app pb-dash">
-      <DashboardBar>
+      <DashboardBar current={current}>
         <div className="pb-header__meta">
           <ConnectionIndicator state="idle" label="Not signed in" />
         </div>

@@ -142,6 +142,9 @@ export function AlertsPanel({ title, channel, filter, intervalMs, width, showRes
         </ol>
       )}
       {more > 0 && <p className="pb-panel-more">{`and ${more} more`}</p>}
+      {session !== null && !canAct && alerts.length > 0 && (
+        <p className="pb-panel-more">{`Read only: acting on alerts needs a session that may publish to ${channel}.`}</p>
+      )}
     </PanelFrame>
   );
 }

@@ -13,6 +13,8 @@ import { dashboardViews, panelSeriesAsk, panelView } from '@/lib/dashboards/view
 import { filterSchema, validateFilter } from '@/lib/protocol/filter';
 import { ConfigFileError, DEMO_CONFIG_PATH, loadConfigFile, loadServerConfiguration, parseConfigFile } from '@/lib/server/config-file';
 import { configJsonSchemaText } from '@/lib/server/config-schema';
+import { demoChannels } from '@/lib/demo/series';
+import { SIMULATOR_CHANNELS } from '@/lib/demo/simulator';
 
 const FILE = 'pulse.config.json';
 const stat = { kind: 'stat', title: 'Agents online', channel: 'kpi', field: 'agentsOnline' };
@@ -184,6 +186,19 @@ describe('which dashboards the server serves', () => {
     expect(loaded.dashboardsPath).toBe(DEMO_CONFIG_PATH);
     const channelsOnly = write('channels.json', { channels: [{ channel: 'orders', series: { fields: ['total'] } }] });
     expect(loadServerConfiguration({ ...quiet, PULSE_CONFIG: channelsOnly }).dashboards).toEqual(demo);
+  });
+
+  it("the demo's panels show channels the simulator publishes, and draw only series it keeps", () => {
+    const published = new Set<string>(Object.values(SIMULATOR_CHANNELS));
+    const kept = new Map(demoChannels().map(({ channel, series }) => [channel, series.fields]));
+    const panels = (loadConfigFile(DEMO_CONFIG_PATH).dashboards ?? []).flatMap((dashboard) => dashboard.panels);
+    expect(panels.length).toBeGreaterThan(0);
+    for (const panel of panels) {
+      expect(published).toContain(panel.channel);
+      const ask = panelSeriesAsk(panel);
+      const fields = ask === undefined ? [] : ask === true ? [] : (ask.fields ?? []);
+      for (const field of fields) expect(kept.get(panel.channel) ?? []).toContain(field);
+    }
   });
 
   it("the file's own, replacing the demo's; an empty section means none", () => {
