@@ -1,6 +1,6 @@
 /**
- * One headline number: title, big value with unit, change against the previous value, an
- * optional sparkline, and a status colour from thresholds.
+ * One headline number: title, big value with unit, its change (over a window of a series, or
+ * against the previous value), an optional sparkline, and a status colour from thresholds.
  */
 import type { ReactNode } from 'react';
 import { Flash } from './Flash';
@@ -56,6 +56,12 @@ export interface KpiCardProps {
   decimals?: number;
   /** Previous value, for the delta arrow. */
   previous?: number | null;
+  /**
+   * The change over a window, read in the header instead of the delta against `previous`:
+   * its sign sets the arrow and colour, `text` is what it says (e.g. `+3`, `−2.1 pts`), and
+   * `window` how long it took (e.g. `15 min`; said to screen readers and in a tooltip).
+   */
+  change?: { delta: number; text: string; window?: string | null } | null;
   /** `true`: rises are good (green); `false`: rises are bad (red); unset: neutral. */
   higherIsBetter?: boolean;
   thresholds?: KpiThresholds;
@@ -77,6 +83,7 @@ export function KpiCard({
   format,
   decimals = 0,
   previous,
+  change,
   higherIsBetter,
   thresholds,
   sparkline,
@@ -86,13 +93,23 @@ export function KpiCard({
 }: KpiCardProps) {
   const status = kpiStatus(value, thresholds);
   const show = (v: number) => (format ? format(v) : formatNumber(v, decimals));
-  const delta = kpiDelta(value, previous, higherIsBetter);
+  const delta = change ? kpiDelta(change.delta, 0, higherIsBetter) : kpiDelta(value, previous, higherIsBetter);
   const trend = higherIsBetter === undefined ? 'none' : higherIsBetter ? 'higher-is-better' : 'higher-is-worse';
 
   return (
     <section className={['pb-card', 'pb-kpi', `pb-kpi--${status}`, className].filter(Boolean).join(' ')} aria-label={title}>
       <header className="pb-kpi__head">
-        <h3 className="pb-kpi__title">{title}</h3>
+        {change && delta ? (
+          <div className="pb-kpi__title-row">
+            <h3 className="pb-kpi__title">{title}</h3>
+            <p className={`pb-kpi__delta pb-kpi__delta--${delta.sentiment} pb-kpi__change`} title={change.window ? `${change.text} in ${change.window}` : undefined}>
+              <span aria-hidden="true">{ARROWS[delta.direction]}</span> <span className="pb-num">{change.text}</span>
+              {change.window && <span className="pb-visually-hidden"> in {change.window}</span>}
+            </p>
+          </div>
+        ) : (
+          <h3 className="pb-kpi__title">{title}</h3>
+        )}
         {subtitle && <p className="pb-kpi__subtitle">{subtitle}</p>}
       </header>
       <div className="pb-kpi__body">
@@ -102,7 +119,7 @@ export function KpiCard({
           </Flash>
           {unit && value !== null && <span className="pb-kpi__unit">{unit}</span>}
         </p>
-        {delta && (
+        {delta && !change && (
           <p className={`pb-kpi__delta pb-kpi__delta--${delta.sentiment}`}>
             <span aria-hidden="true">{ARROWS[delta.direction]}</span>
             <span className="pb-visually-hidden">{delta.direction === 'flat' ? 'unchanged' : delta.direction === 'up' ? 'up' : 'down'}</span>{' '}

@@ -1,7 +1,11 @@
 /**
- * A small inline SVG sparkline. The path builder is a pure function so it can be tested and
- * reused (for instance by the status page's charts).
+ * A small inline SVG sparkline, drawn from a series (`SeriesLine`, docs/protocol.md §13) or a
+ * plain list of values. `null` values are gaps, not zeros. It renders the same on the server
+ * and in the browser, so the HTML carries the line before any script runs. The path builder is
+ * a pure function (in `charts/geometry.ts`) so it can be tested and reused.
  */
+import type { SeriesLine } from '@/lib/store/types';
+import { evenPath, valueExtent, type LinePath } from './charts/geometry';
 
 export interface SparklinePathOptions {
   width: number;
@@ -10,67 +14,43 @@ export interface SparklinePathOptions {
   min?: number;
   /** Value mapped to the top edge (default: the largest value). */
   max?: number;
+  /**
+   * Smallest span between bottom and top, around the values' middle, so that noise (a
+   * utilisation moving by a tenth of a point) does not draw as a cliff.
+   */
+  minSpan?: number;
   /** Inset so the stroke and the end dot are not clipped (default 2). */
   padding?: number;
 }
 
-export interface SparklinePath {
-  /** Path data of the line, `''` when there is nothing to draw. */
-  line: string;
-  /** The line closed down to the baseline, for a fill. */
-  area: string;
-  /** Position of the last value, for the end dot. */
-  last: { x: number; y: number } | null;
-}
-
-function fmt(n: number): string {
-  return String(Math.round(n * 100) / 100);
-}
+export type SparklinePath = LinePath;
 
 /**
  * Maps values to SVG path data: evenly spaced on x, scaled between `min` and `max` on y (values
- * outside are clamped). Non-finite values are skipped. A single value draws a flat line; a flat
- * series sits in the middle.
+ * outside are clamped). `null` and non-finite values leave a gap. A single value draws a flat
+ * line; a flat series sits in the middle.
  *
  * @example
- * buildSparklinePath([0, 5, 10], { width: 100, height: 20, padding: 0 }).line; // "M0 20L50 10L100 0"
+ * buildSparklinePath([0, 5, 10], { width: 100, height: 20, padding: 0 }).line; // "M0,20L50,10L100,0"
  */
-export function buildSparklinePath(values: readonly number[], options: SparklinePathOptions): SparklinePath {
+export function buildSparklinePath(values: readonly (number | null)[], options: SparklinePathOptions): SparklinePath {
   const { width, height, padding = 2 } = options;
-  const data = values.filter((v) => Number.isFinite(v));
-  if (data.length === 0) return { line: '', area: '', last: null };
-
-  const lo = options.min ?? Math.min(...data);
-  const hi = options.max ?? Math.max(...data);
-  const innerW = Math.max(0, width - 2 * padding);
-  const innerH = Math.max(0, height - 2 * padding);
-  const y = (v: number) => {
-    if (hi === lo) return padding + innerH / 2;
-    const t = Math.min(1, Math.max(0, (v - lo) / (hi - lo)));
-    return padding + innerH * (1 - t);
-  };
-
-  const points =
-    data.length === 1
-      ? [
-          { x: padding, y: y(data[0]) },
-          { x: padding + innerW, y: y(data[0]) },
-        ]
-      : data.map((v, i) => ({ x: padding + (innerW * i) / (data.length - 1), y: y(v) }));
-
-  const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${fmt(p.x)} ${fmt(p.y)}`).join('');
-  const base = fmt(padding + innerH);
-  const area = `${line}L${fmt(points[points.length - 1].x)} ${base}L${fmt(points[0].x)} ${base}Z`;
-  const end = points[points.length - 1];
-  return { line, area, last: { x: end.x, y: end.y } };
+  const extent = valueExtent([values], { min: options.min, max: options.max, minSpan: options.minSpan });
+  if (!extent) return { line: '', area: '', last: null, points: 0 };
+  return evenPath(values, { width, height, padding, min: extent[0], max: extent[1] });
 }
 
 export interface SparklineProps {
-  values: readonly number[];
+  /** The series to draw; its buckets are spaced evenly, `null` buckets are gaps. */
+  line?: SeriesLine | null;
+  /** Or plain values, oldest first (used when `line` is absent). */
+  values?: readonly (number | null)[];
   width?: number;
   height?: number;
   min?: number;
   max?: number;
+  /** Smallest y range (see `buildSparklinePath`). */
+  minSpan?: number;
   /** Stroke colour (any CSS colour; default the accent colour). */
   color?: string;
   /** Fill the area under the line (default true). */
@@ -83,12 +63,31 @@ export interface SparklineProps {
   className?: string;
 }
 
+/**
+ * @example
+ * const waiting = useSeriesAggregate('backlog', 'waiting', 'sum');
+ * <Sparkline line={waiting} min={0} label="Waiting, last 15 minutes" />
+ */
+/** The last path of each values array: a card re-rendering for another reason redraws nothing. */
+const paths = new WeakMap<readonly (number | null)[], { key: string; path: SparklinePath }>();
+
+function cachedPath(values: readonly (number | null)[], options: SparklinePathOptions): SparklinePath {
+  const key = `${options.width} ${options.height} ${options.min} ${options.max} ${options.minSpan} ${options.padding}`;
+  const held = paths.get(values);
+  if (held?.key === key) return held.path;
+  const path = buildSparklinePath(values, options);
+  paths.set(values, { key, path });
+  return path;
+}
+
 export function Sparkline({
+  line,
   values,
   width = 120,
   height = 32,
   min,
   max,
+  minSpan,
   color = 'var(--pb-accent)',
   fill = true,
   showLast = true,
@@ -96,7 +95,8 @@ export function Sparkline({
   label,
   className,
 }: SparklineProps) {
-  const { line, area, last } = buildSparklinePath(values, { width, height, min, max, padding: Math.max(2, strokeWidth + 1) });
+  const data = line?.values ?? values ?? [];
+  const path = cachedPath(data, { width, height, min, max, minSpan, padding: Math.max(2, strokeWidth + 1) });
   return (
     <svg
       className={className ? `pb-sparkline ${className}` : 'pb-sparkline'}
@@ -106,13 +106,14 @@ export function Sparkline({
       role={label ? 'img' : undefined}
       aria-label={label}
       aria-hidden={label ? undefined : true}
+      data-points={path.points}
       style={{ color }}
     >
-      {fill && area && <path className="pb-sparkline__area" d={area} fill="currentColor" fillOpacity={0.14} stroke="none" />}
-      {line && (
+      {fill && path.area && <path className="pb-sparkline__area" d={path.area} fill="currentColor" fillOpacity={0.14} stroke="none" />}
+      {path.line && (
         <path
           className="pb-sparkline__line"
-          d={line}
+          d={path.line}
           fill="none"
           stroke="currentColor"
           strokeWidth={strokeWidth}
@@ -120,7 +121,7 @@ export function Sparkline({
           strokeLinecap="round"
         />
       )}
-      {showLast && last && <circle className="pb-sparkline__dot" cx={last.x} cy={last.y} r={strokeWidth + 1} fill="currentColor" />}
+      {showLast && path.last && <circle className="pb-sparkline__dot" cx={path.last.x} cy={path.last.y} r={strokeWidth + 1} fill="currentColor" />}
     </svg>
   );
 }

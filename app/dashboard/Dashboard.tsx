@@ -18,6 +18,7 @@ import { FleetPanel } from './FleetPanel';
 import { FleetViewProvider } from './fleetView';
 import { KpiStrip } from './KpiStrip';
 import { MetroPanel } from './MetroPanel';
+import { TrendsPanel } from './TrendsPanel';
 import type { SignInReason, Viewer } from './session';
 
 export interface DashboardProps {
@@ -39,6 +40,7 @@ export function Dashboard({ initial, viewer = null, onSessionEnded, pauseHiddenA
         <DashboardHeader viewer={viewer} />
         <main className="pb-main">
           <KpiStrip />
+          <TrendsPanel />
           <div className="pb-dash-grid">
             <BacklogPanel className="pb-dash-area--backlog" />
             <AlertsPanel className="pb-dash-area--alerts pb-dash-alerts" />

@@ -145,26 +145,15 @@ export function countFleet(records: readonly ChannelRecord[], lowBattery: number
   return counts;
 }
 
-/** Appends to a fixed-size history, dropping the oldest; a new array, never the input. */
-export function pushRing(ring: readonly number[], value: number, size: number): number[] {
-  const next = ring.length >= size ? ring.slice(ring.length - size + 1) : ring.slice();
-  next.push(value);
-  return next;
-}
-
 /**
- * The y range of a sparkline: the values' own range, widened to at least `minSpan` around its
- * middle, so that noise (utilisation moving 0.1 point) does not draw as a cliff.
+ * The ids of the records of each organisation, in record order: what an aggregate over one
+ * organisation's queues sums or averages.
+ *
+ * @example
+ * recordIdsByOrg([{ id: 'q1', org: 'acme' }, { id: 'q2', org: 'acme' }]); // { acme: ['q1', 'q2'] }
  */
-export function sparkRange(values: readonly number[], minSpan: number): { min: number; max: number } | undefined {
-  const finite = values.filter((v) => Number.isFinite(v));
-  if (finite.length === 0) return undefined;
-  let min = Math.min(...finite);
-  let max = Math.max(...finite);
-  if (max - min < minSpan) {
-    const middle = (max + min) / 2;
-    min = middle - minSpan / 2;
-    max = middle + minSpan / 2;
-  }
-  return { min, max };
+export function recordIdsByOrg(rows: ReadonlyArray<{ id: string; org: string }>): Record<string, string[]> {
+  const ids: Record<string, string[]> = {};
+  for (const row of rows) (ids[row.org] ??= []).push(row.id);
+  return ids;
 }
