@@ -251,12 +251,12 @@ describe("the demo's dashboards, with no configuration file", () => {
     expect(await page.text()).toMatch(/Backlog by queue[\s\S]*<td[^>]*>[^<]+<\/td>/);
   });
 
-  it('fits a phone-width screen: no sideways scrolling', async () => {
+  it.each(['operations', 'fleet', 'intraday'])('/d/%s fits a phone-width screen: no sideways scrolling', async (slug) => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${demo.url}/d/operations`);
+    await page.goto(`${demo.url}/d/${slug}`);
     await page.locator('.pb-header .pb-conn', { hasText: /live/i }).waitFor({ timeout: 15_000 });
     const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
     expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
