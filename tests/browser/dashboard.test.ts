@@ -72,7 +72,7 @@ async function snapshot(channel: string, filter?: unknown): Promise<{ seq: numbe
 
 const errors: string[] = [];
 
-async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+async function newPage(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number } } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options });
   contexts.push(context);
   const page = await context.newPage();
@@ -336,4 +336,12 @@ it('changes what the server sends when the map region changes', async () => {
   const resyncs = hub.sent.slice(sentBefore).filter((f) => f.type === 'resync').map(wireKey);
   expect(resyncs.sort()).toEqual(held);
   expect(await shownNodes(page)).toEqual(['LON-T1', 'LON-T2', 'LON-T3', 'PAR-T1']);
+});
+
+it.each(['/', '/status', '/websocket-test', '/d'])('%s fits a phone-width screen: no sideways scrolling', async (path) => {
+  const page = await newPage({ viewport: { width: 390, height: 844 } });
+  await page.goto(`${server.url}${path}`);
+  await page.waitForLoadState('networkidle');
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+  expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
 });
