@@ -8,6 +8,7 @@
  *   npx tsx examples/mqtt-node-map/devices.ts --url mqtt://127.0.0.1:1883 --count 150 --interval 2000
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { seededRandom } from '../../lib/demo/random';
 
 export interface Site {
   id: string;
@@ -55,18 +56,6 @@ interface Node {
   heading: number;
   /** Ticks left offline. */
   outage: number;
-}
-
-/** A small seeded generator (mulberry32), so a run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round = (v: number, decimals: number) => Math.round(v * 10 ** decimals) / 10 ** decimals;

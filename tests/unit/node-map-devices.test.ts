@@ -1,5 +1,6 @@
 /** The node map example's simulated devices: where they are and what they publish. */
-import { createNodes, seededRandom, SITES, stepNode } from '@/examples/mqtt-node-map/devices';
+import { createNodes, SITES, stepNode } from '@/examples/mqtt-node-map/devices';
+import { seededRandom } from '@/lib/demo/random';
 
 describe('simulated devices', () => {
   it('spreads nodes over the sites, each near its own, with unique ids', () => {
