@@ -7,7 +7,7 @@
  */
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useCallback, useEffect, type CSSProperties } from 'react';
+import { useEffect, type CSSProperties } from 'react';
 import { useStore } from 'zustand';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import { LiveBadge } from '@/components/LiveBadge';
@@ -16,7 +16,7 @@ import { PulseProvider } from '@/components/PulseProvider';
 import { useConnectionStatus, usePulse } from '@/hooks';
 import type { DashboardSpec, PanelSpec } from '@/lib/dashboards/types';
 import { ErrorCode } from '@/lib/protocol/codes';
-import type { PulseStoreState } from '@/lib/store/store';
+import { newestUpdate } from '@/lib/store/selectors';
 import type { InitialSnapshot } from '@/lib/store/types';
 import { DashboardBar, ViewerBadge } from '../dashboard/DashboardHeader';
 import type { Viewer } from '../dashboard/session';
@@ -84,15 +84,8 @@ export function DashboardTabs({ dashboards, current }: { dashboards: readonly Da
 function DashboardMeta({ viewer }: { viewer: Viewer | null }) {
   const { store } = usePulse();
   const { state, paused } = useConnectionStatus();
-  // the newest data of any view on the page: one number, so this re-renders only when it moves
-  const updatedAt = useStore(
-    store,
-    useCallback((s: PulseStoreState) => {
-      let newest = 0;
-      for (const data of Object.values(s.channels)) newest = Math.max(newest, data.updatedAt ?? 0);
-      return newest > 0 ? newest : null;
-    }, []),
-  );
+  // the newest data of any view on the page
+  const updatedAt = useStore(store, newestUpdate);
   return (
     <div className="pb-header__meta">
       <span className="pb-dash-header__fresh">

@@ -4,13 +4,13 @@
  * refresh, and the connection state.
  */
 import Link from 'next/link';
-import { useCallback, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { usePulse, useConnectionStatus } from '@/hooks';
 import { ConnectionIndicator } from '@/components/ConnectionIndicator';
 import { LiveBadge } from '@/components/LiveBadge';
 import { Watchers } from '@/components/Watchers';
-import type { PulseStoreState } from '@/lib/store/store';
+import { newestUpdate } from '@/lib/store/selectors';
 import { CHANNELS } from './config';
 import { signOut, type Viewer } from './session';
 import { useRefresh } from './useRefresh';
@@ -75,16 +75,8 @@ export function DashboardHeader({ viewer = null }: { viewer?: Viewer | null }) {
   const { store } = usePulse();
   const { state, paused } = useConnectionStatus();
   const refresh = useRefresh();
-  // the newest data of any view on the page (the store holds this page's views only): one
-  // number, so this re-renders only when it moves
-  const updatedAt = useStore(
-    store,
-    useCallback((s: PulseStoreState) => {
-      let newest = 0;
-      for (const data of Object.values(s.channels)) newest = Math.max(newest, data.updatedAt ?? 0);
-      return newest > 0 ? newest : null;
-    }, []),
-  );
+  // the newest data of any view on the page (the store holds this page's views only)
+  const updatedAt = useStore(store, newestUpdate);
 
   return (
     <DashboardBar>

@@ -9,24 +9,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopProcess } from '../../scripts/lib/processes';
+import { freePort, listening, stopProcess } from '../../scripts/lib/processes';
 import { startDevices, type Devices } from './devices';
 
 const ROOT = join(__dirname, '..', '..');
 const CONFIG = join(__dirname, 'pulse.config.json');
 const MOSQUITTO = process.env.PULSE_MOSQUITTO ?? 'mosquitto';
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => (socket.destroy(), resolve(false)));
-    socket.connect(port, '127.0.0.1');
-  });
-}
 
 /** A throwaway broker on 127.0.0.1: anonymous, no persistence. */
 async function startBroker(): Promise<{ url: string; child: ChildProcess; dir: string }> {

@@ -13,7 +13,7 @@ export {
   isStale,
   type SnapshotInput,
 } from './reducers';
-export { channelStatus, recordList, selectChange, selectChannel, selectRecord, type ChannelStatus } from './selectors';
+export { channelStatus, newestUpdate, recordList, selectChange, selectChannel, selectRecord, type ChannelStatus } from './selectors';
 export {
   advanceSeries,
   aggregateSeries,

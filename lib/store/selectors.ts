@@ -76,3 +76,13 @@ export function channelStatus(connection: ClientState, data: ChannelData | undef
       return connection;
   }
 }
+
+/**
+ * The newest data of any view the store holds (client time, ms), or null before any: what a
+ * page's "Data: 5s ago" reads. One number, so a component selecting it re-renders only when it moves.
+ */
+export function newestUpdate(state: Pick<PulseStoreState, 'channels'>): number | null {
+  let newest = 0;
+  for (const data of Object.values(state.channels)) newest = Math.max(newest, data.updatedAt ?? 0);
+  return newest > 0 ? newest : null;
+}

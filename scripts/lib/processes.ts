@@ -3,7 +3,7 @@
  * Redis, Postgres, Mosquitto): the scripts and the tests share them from here.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 
 /** Signals a child process (if it still runs) and resolves once it has exited. */
 export function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
@@ -23,5 +23,15 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (a server started, and answering yet). */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => (socket.destroy(), resolve(false)));
+    socket.connect(port, '127.0.0.1');
   });
 }

@@ -1,10 +1,9 @@
 /** A real Mosquitto broker (Debian's `mosquitto`) on a free port with a temp directory, for the MQTT bridge tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopProcess } from '@/scripts/lib/processes';
+import { freePort, listening, stopProcess } from '@/scripts/lib/processes';
 
 export const MOSQUITTO = process.env.PULSE_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
@@ -53,13 +52,4 @@ export async function startMosquitto(): Promise<LocalMosquitto> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => (socket.destroy(), resolve(false)));
-    socket.connect(port, '127.0.0.1');
-  });
 }

@@ -8,6 +8,7 @@ import {
   emptyChannel,
   expireChanges,
   fromInitial,
+  newestUpdate,
   recordList,
   selectChannel,
   selectRecord,
@@ -257,6 +258,13 @@ describe('fromInitial and channelStatus', () => {
     expect(channelStatus('fallback', live)).toBe('polling');
     expect(channelStatus('reconnecting', live)).toBe('reconnecting');
     expect(channelStatus('idle', undefined)).toBe('idle');
+  });
+
+  it('reads the newest update of every view held, null before any', () => {
+    expect(newestUpdate({ channels: {} })).toBeNull();
+    const at = (updatedAt: number | null): ChannelData => ({ ...base(), updatedAt });
+    expect(newestUpdate({ channels: { kpi: at(null), fleet: at(null) } })).toBeNull();
+    expect(newestUpdate({ channels: { kpi: at(5), 'fleet\u0000v': at(9), x: at(null) } })).toBe(9);
   });
 });
 
