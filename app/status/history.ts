@@ -10,6 +10,7 @@
  * series again (`continues` says which), so the lines never make up what they did not see.
  */
 import { ErrorCode } from '@/lib/protocol/codes';
+import { ERROR_FIGURE_PREFIX, SERVER_FIGURES } from '@/lib/protocol/server-figures';
 import type { SeriesLine } from '@/lib/store/types';
 import type { ServerStats, StatsSeriesBody } from './types';
 
@@ -20,24 +21,9 @@ export const REFRESH_MS = 1000;
 const MAX_CARRY_BUCKETS = 3;
 
 /** The figures the charts draw, named as the server keeps them (docs/operations.md). */
-export const FIGURES = [
-  'connections',
-  'subscriptions',
-  'channels',
-  'messagesInPerSec',
-  'messagesOutPerSec',
-  'bytesInPerSec',
-  'bytesOutPerSec',
-  'latencyP50Ms',
-  'latencyP95Ms',
-  'latencyP99Ms',
-  'slowConsumers',
-] as const;
+export const FIGURES = SERVER_FIGURES;
 
 export type Figure = (typeof FIGURES)[number];
-
-/** The field of an error code's count since start. */
-const ERROR_PREFIX = 'errors.';
 
 /** One instance's figures over time: one list of values per field, all of the same buckets. */
 export interface StatsHistory {
@@ -68,7 +54,7 @@ export function statsValues(stats: ServerStats): Record<string, number> {
     slowConsumers: stats.slowConsumers,
   };
   // Every code, 0 when it has none, as the server writes them.
-  for (const code of Object.values(ErrorCode)) values[`${ERROR_PREFIX}${code}`] = stats.errors[code] ?? 0;
+  for (const code of Object.values(ErrorCode)) values[`${ERROR_FIGURE_PREFIX}${code}`] = stats.errors[code] ?? 0;
   return values;
 }
 
@@ -184,9 +170,9 @@ export function recentErrors(history: StatsHistory | null): Record<string, numbe
   const recent: Record<string, number> = {};
   if (!history) return recent;
   for (const [field, values] of Object.entries(history.values)) {
-    if (!field.startsWith(ERROR_PREFIX)) continue;
+    if (!field.startsWith(ERROR_FIGURE_PREFIX)) continue;
     const span = ends(values);
-    if (span) recent[field.slice(ERROR_PREFIX.length)] = Math.max(0, span[1] - span[0]);
+    if (span) recent[field.slice(ERROR_FIGURE_PREFIX.length)] = Math.max(0, span[1] - span[0]);
   }
   return recent;
 }

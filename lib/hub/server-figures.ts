@@ -13,6 +13,7 @@
  */
 import type { SeriesLookup, SeriesSpec } from '../engine/series-spec';
 import { ErrorCode, type ChannelRecord } from '../protocol';
+import { ERROR_FIGURE_PREFIX, ERROR_FIGURES, SERVER_FIGURES } from '../protocol/server-figures';
 
 /** The tenant the server's figures live in: outside `TENANT_ID`, so nobody else can name it. */
 export const SERVER_TENANT = '@pulse';
@@ -20,28 +21,11 @@ export const SERVER_TENANT = '@pulse';
 /** The channel of `SERVER_TENANT` that holds one record of figures per instance. */
 export const STATS_CHANNEL = '_pulse.stats';
 
-/** Every error code, as the field `errors.<CODE>` of a figures record (a count since start). */
-const ERROR_FIELDS = Object.values(ErrorCode).map((code) => `errors.${code}` as const);
-
 /**
  * The numeric fields of a figures record, all kept as series: the gauges and per-second rates
- * of `GET /api/ws/stats` (`messages.inPerSec` as `messagesInPerSec`, `latencyMs.p95` as
- * `latencyP95Ms`…), and the error counts since start per code.
+ * of `GET /api/ws/stats`, and the error counts since start per code (lib/protocol/server-figures.ts).
  */
-export const STATS_FIELDS = [
-  'connections',
-  'subscriptions',
-  'channels',
-  'messagesInPerSec',
-  'messagesOutPerSec',
-  'bytesInPerSec',
-  'bytesOutPerSec',
-  'latencyP50Ms',
-  'latencyP95Ms',
-  'latencyP99Ms',
-  'slowConsumers',
-  ...ERROR_FIELDS,
-] as const;
+export const STATS_FIELDS = [...SERVER_FIGURES, ...ERROR_FIGURES] as const;
 
 export type StatsField = (typeof STATS_FIELDS)[number];
 
@@ -90,7 +74,7 @@ export interface FiguresSource {
  * statsRecord(hub.figures()) // → { id: 'i_41aa', at: 1767225600500, connections: 12, …, 'errors.FORBIDDEN': 0, … }
  */
 export function statsRecord(figures: FiguresSource): ChannelRecord & Record<StatsField, number> & { at: number } {
-  const errors = Object.fromEntries(Object.values(ErrorCode).map((code) => [`errors.${code}`, figures.errors[code] ?? 0])) as Record<(typeof ERROR_FIELDS)[number], number>;
+  const errors = Object.fromEntries(Object.values(ErrorCode).map((code) => [`${ERROR_FIGURE_PREFIX}${code}`, figures.errors[code] ?? 0])) as Record<(typeof ERROR_FIGURES)[number], number>;
   return {
     id: figures.instance,
     at: figures.at,
