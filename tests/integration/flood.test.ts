@@ -12,7 +12,7 @@ import { TestClient } from '../helpers/ws-client';
 import { connectPublisher, publishOk, sleep, subscribe } from '../helpers/http';
 import { ChannelMirror, sortById } from '../helpers/channel-mirror';
 
-jest.setTimeout(30_000);
+jest.setTimeout(40_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -125,8 +125,8 @@ describe('a flooding client (default PULSE_RATE_LIMIT=100)', () => {
     // and every socket alike, so the round trips alone would not show it).
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    // Up to 20 s: on a starved machine a second without a refusal restarts the 10 s count.
-    const flood = runFlooder(server.wsUrl, 20);
+    // Up to 25 s: on a starved machine a second without a refusal restarts the 10 s count.
+    const flood = runFlooder(server.wsUrl, 25);
     await sleep(200);
     const during = await measure(9000);
     const report = await flood;
@@ -150,7 +150,9 @@ describe('a flooding client (default PULSE_RATE_LIMIT=100)', () => {
     // counted from the start of the flood: the server refused nothing before it, whereas the
     // busy flooder may read its first refusal late, which would shorten a span measured from it.
     expect(report.closedMs).toBeGreaterThanOrEqual(8500);
-    expect(report.closedMs - report.firstRefusalMs!).toBeLessThan(19_000);
+    // The upper bound leaves room for restarts of the count on a machine starved by the flooder
+    // itself (two cores: the flooder, the hub and this test); a hub that never closes fails it.
+    expect(report.closedMs - report.firstRefusalMs!).toBeLessThan(24_000);
     // Everything it sent within the bucket was answered normally (bad frames as INVALID_MESSAGE).
     expect(report.answers.INVALID_MESSAGE).toBeGreaterThan(0);
 
