@@ -67,15 +67,16 @@ const gzipAsync = promisify(gzip);
 /**
  * `body` compressed with `coding`, off the event loop (zlib's thread pool), at the fast end of
  * each coding's levels: answers are compressed as they are asked for, and a higher level costs
- * several times the CPU for a few percent. On 210 KB of series JSON (docs/benchmarks.md,
- * "Series"): Brotli quality 2 gives 30 KB in about 2 ms where its default (11) takes far
- * longer and 5 takes 5.5 ms for 27 KB; gzip level 1 gives 42 KB in about 2 ms where level 6
- * takes 9 ms for 30 KB.
+ * several times the CPU for a few percent. On 215 KB of series JSON (docs/benchmarks.md,
+ * "Series"): Brotli quality 1 gives 33 KB in under a millisecond, quality 2 30 KB in about
+ * 1.5 ms, where its default (11) takes far longer and 5 takes 5.5 ms for 27 KB; gzip level 1
+ * gives 42 KB in about 2 ms where level 6 takes 9 ms for 30 KB. Quality 1 keeps a dashboard's
+ * snapshot with series under 5 ms of server time, well under 60 KB.
  */
 export function compress(body: Buffer, coding: ContentCoding): Promise<Buffer> {
   if (coding === 'gzip') return gzipAsync(body, { level: 1 });
   return brotliAsync(body, {
-    params: { [zlib.BROTLI_PARAM_QUALITY]: 2, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
   });
 }
 

