@@ -32,16 +32,19 @@ export function chartThresholds(thresholds: readonly Threshold[] | undefined, fo
   });
 }
 
+/** How an aggregate line is named: "Total waiting", "Average utilization". */
+const AGGREGATE_WORDS: Readonly<Record<string, string>> = { sum: 'Total', avg: 'Average', min: 'Lowest', max: 'Highest', count: 'Count of' };
+
 /**
  * A line's name in the legend: the record (and the field when the panel draws several), or
  * the aggregate of the field.
  *
  * @example
  * lineLabel({ record: 'q1', field: 'waiting' }, 1);             // "q1"
- * lineLabel({ record: null, field: 'waiting' }, 1, 'sum');      // "sum of waiting"
+ * lineLabel({ record: null, field: 'waiting' }, 1, 'sum');      // "Total waiting"
  */
 export function lineLabel(line: { record: string | null; field: string }, fieldCount: number, aggregate?: string): string {
-  if (line.record === null) return `${aggregate ?? 'sum'} of ${line.field}`;
+  if (line.record === null) return `${AGGREGATE_WORDS[aggregate ?? 'sum'] ?? aggregate} ${line.field}`;
   return fieldCount > 1 ? `${line.record} · ${line.field}` : line.record;
 }
 

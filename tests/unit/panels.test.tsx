@@ -225,7 +225,8 @@ describe('series panels', () => {
   it('label lines by record, with the field when there are several', () => {
     expect(lineLabel({ record: 'q1', field: 'waiting' }, 1)).toBe('q1');
     expect(lineLabel({ record: 'q1', field: 'waiting' }, 2)).toBe('q1 · waiting');
-    expect(lineLabel({ record: null, field: 'waiting' }, 1, 'avg')).toBe('avg of waiting');
+    expect(lineLabel({ record: null, field: 'waiting' }, 1, 'avg')).toBe('Average waiting');
+    expect(lineLabel({ record: null, field: 'waiting' }, 1)).toBe('Total waiting');
   });
   it('draw a sparkline from the first bucket with a value', () => {
     const line = { start: 0, resolutionMs: 10, values: [null, null, 3, null, 4] };
