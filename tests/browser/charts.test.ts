@@ -8,9 +8,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 
 const API_KEY = 'charts-test-key-0123456789';
 
@@ -63,14 +63,6 @@ function keepPublishing(): { stop(): Promise<void> } {
   };
 }
 
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
 async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options });
   contexts.push(context);
@@ -117,7 +109,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  [server, browser] = await Promise.all([startAppServer({ PULSE_SIMULATOR: 'off', PULSE_API_KEY: API_KEY, PULSE_CONFIG: config }), launch()]);
+  [server, browser] = await Promise.all([startAppServer({ PULSE_SIMULATOR: 'off', PULSE_API_KEY: API_KEY, PULSE_CONFIG: config }), launchBrowser()]);
   // a few seconds of history before the first page opens
   const source = keepPublishing();
   await new Promise((resolve) => setTimeout(resolve, 4500));

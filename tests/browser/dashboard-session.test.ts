@@ -4,9 +4,9 @@
  * one `/` is a sign-in shell that goes live once signed in; a session that expires brings the
  * shell back; and after a dropped connection every resubscribe resumes with `since`.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 import { signToken } from '../helpers/ws-client';
 
 const SECRET = 'dashboard-session-secret-0123456789abcdef';
@@ -72,14 +72,6 @@ function rendered(body: string): string[] {
 
 // ---- browser ----------------------------------------------------------------------------------
 
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
 async function newPage(cookie?: string): Promise<Page> {
   // tall enough that every panel is in sight: no view pauses for being scrolled away
   const context = await browser.newContext({ viewport: { width: 1440, height: 2400 } });
@@ -108,7 +100,7 @@ const backlogRow = (tenant: Tenant) => `#backlog tr[data-id="${mark(tenant, 'bac
 beforeAll(async () => {
   [server, browser] = await Promise.all([
     startAppServer({ PULSE_ANONYMOUS: '0', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_SIMULATOR: 'off' }),
-    launch(),
+    launchBrowser(),
   ]);
   for (const tenant of TENANTS) {
     for (const [channel, body] of Object.entries(dataOf(tenant))) await publish(tenant, channel, body);

@@ -6,9 +6,9 @@
  * polls; and the map's region is a server-side filter, one of the two views of `fleet` the page
  * holds (the other, the attention table, is covered with the views' own tests).
  */
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 
 const API_KEY = 'dashboard-test-key-0123456789';
 const EUROPE = { north: 71, south: 34, west: -25, east: 45 };
@@ -16,16 +16,6 @@ const EUROPE = { north: 71, south: 34, west: -25, east: 45 };
 let server: AppServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
-
-// `launchBrowser()` from the helpers passes `--user-data-dir`, which `launch()` refuses; the
-// same flags otherwise.
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
 
 // ---- data -----------------------------------------------------------------------------------
 
@@ -174,7 +164,7 @@ async function proxyHub(page: Page) {
 // ---- setup ----------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer({ PULSE_SIMULATOR: 'off', PULSE_API_KEY: API_KEY }), launch()]);
+  [server, browser] = await Promise.all([startAppServer({ PULSE_SIMULATOR: 'off', PULSE_API_KEY: API_KEY }), launchBrowser()]);
   await publish('kpi', { upsert: KPI });
   await publish('backlog', { upsert: BACKLOG });
   await publish('fleet', { upsert: FLEET });

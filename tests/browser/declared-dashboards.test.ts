@@ -10,9 +10,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 import { signToken } from '../helpers/ws-client';
 
 const SECRET = 'declared-dashboards-secret-0123456789abcdef';
@@ -83,14 +83,6 @@ function rendered(body: string): string[] {
     .map(([name]) => name);
 }
 
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
 async function newPage(cookie: string, options: { width?: number; javaScript?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: options.width ?? 1440, height: 2000 }, javaScriptEnabled: options.javaScript ?? true });
   contexts.push(context);
@@ -109,7 +101,7 @@ beforeAll(async () => {
   writeFileSync(configPath, JSON.stringify(CONFIG));
   [server, browser] = await Promise.all([
     startAppServer({ PULSE_ANONYMOUS: '0', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_SIMULATOR: 'off', PULSE_CONFIG: configPath }),
-    launch(),
+    launchBrowser(),
   ]);
   await publish('acme', 'orders', {
     upsert: [

@@ -8,9 +8,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 import { signToken } from '../helpers/ws-client';
 
 const SECRET = 'panels-test-secret-0123456789abcdef';
@@ -60,14 +60,6 @@ async function publish(channel: string, body: Record<string, unknown>): Promise<
   if (response.status !== 200) throw new Error(`publish to ${channel}: HTTP ${response.status} ${await response.text()}`);
 }
 
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
 async function openDashboard(width = 1440): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 2000 } });
   contexts.push(context);
@@ -114,7 +106,7 @@ beforeAll(async () => {
   writeFileSync(configPath, JSON.stringify(CONFIG));
   [server, browser] = await Promise.all([
     startAppServer({ PULSE_ANONYMOUS: '0', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_SIMULATOR: 'off', PULSE_CONFIG: configPath }),
-    launch(),
+    launchBrowser(),
   ]);
   await publish('machines', {
     upsert: [

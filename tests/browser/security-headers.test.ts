@@ -5,25 +5,15 @@
  * tester go live with no violation reported, while a page that frames the dashboard gets
  * nothing.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 
 let server: AppServer | undefined;
 let browser: Browser | undefined;
 
-// `launchBrowser()` from the helpers passes `--user-data-dir`, which playwright-core refuses
-// in `launch()`; the same flags otherwise.
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-}
-
 beforeAll(async () => {
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_SIMULATOR: 'on' }), launch()]);
+  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_SIMULATOR: 'on' }), launchBrowser()]);
   if (started.status === 'fulfilled') server = started.value;
   if (launched.status === 'fulfilled') browser = launched.value;
   if (started.status === 'rejected') throw started.reason;

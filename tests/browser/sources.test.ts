@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { freePort } from '@/scripts/lib/processes';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 import { http } from '../helpers/http';
 
 const API_KEY = 'sources-page-test-key-0123456789';
@@ -39,7 +39,7 @@ beforeAll(async () => {
   );
   [server, browser] = await Promise.all([
     startAppServer({ PULSE_API_KEY: API_KEY, PULSE_SOURCES: file }),
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] }),
+    launchBrowser(),
   ]);
 });
 

@@ -5,9 +5,9 @@
  * on request, opens with the server's recent figures already charted, and says so when the
  * server goes away.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 import { TestClient } from '../helpers/ws-client';
 
 const API_KEY = 'status-page-test-key-0123456789';
@@ -18,16 +18,6 @@ let browser: Browser;
 let page: Page;
 const clients: TestClient[] = [];
 const pageErrors: string[] = [];
-
-// `launchBrowser()` from the helpers passes `--user-data-dir`, which playwright-core refuses
-// in `launch()`; the same flags otherwise.
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
 
 /** An anonymous client subscribed to `kpi`, as a dashboard would be. */
 async function viewer(): Promise<TestClient & { welcome: Record<string, unknown> }> {
@@ -55,7 +45,7 @@ const COUNT = '[data-testid="connection-count"]';
 const CONNECTIONS_CARD = 'section[aria-label="Connections"] .pb-kpi__number';
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer({ PULSE_API_KEY: API_KEY }), launch()]);
+  [server, browser] = await Promise.all([startAppServer({ PULSE_API_KEY: API_KEY }), launchBrowser()]);
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
 });

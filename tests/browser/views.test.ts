@@ -5,9 +5,9 @@
  * hidden page pauses its views and, shown again, catches up with recovery deltas; and the tester
  * page subscribes two views of one channel and logs each one's frames.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 
 const API_KEY = 'views-test-key-0123456789abcdef';
 
@@ -16,19 +16,9 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 const errors: string[] = [];
 
-// `launchBrowser()` from the helpers passes `--user-data-dir`, which `launch()` refuses; the
-// same flags otherwise.
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
 beforeAll(async () => {
   // The simulator on (the default), a little faster than its default, so data flows throughout.
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_API_KEY: API_KEY, PULSE_SIMULATOR_RATE: '50' }), launch()]);
+  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_API_KEY: API_KEY, PULSE_SIMULATOR_RATE: '50' }), launchBrowser()]);
   if (started.status === 'fulfilled') server = started.value;
   if (launched.status === 'fulfilled') browser = launched.value;
   if (started.status === 'rejected') throw started.reason;

@@ -3,26 +3,16 @@
  * a refused and an accepted publish, a development token, the frame log, ping, and a dropped
  * connection that resumes without loss.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { CHROMIUM } from '../helpers/browser';
+import { launchBrowser } from '../helpers/browser';
 
 let server: AppServer | undefined;
 let browser: Browser | undefined;
 
-// `launchBrowser()` from the helpers passes `--user-data-dir`, which playwright-core refuses
-// in `launch()`; the same flags otherwise.
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-}
-
 beforeAll(async () => {
   // Settled one by one, so whichever started is stopped in afterAll even if the other failed.
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_DEV_TOKENS: '1', PULSE_SIMULATOR: 'off' }), launch()]);
+  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_DEV_TOKENS: '1', PULSE_SIMULATOR: 'off' }), launchBrowser()]);
   if (started.status === 'fulfilled') server = started.value;
   if (launched.status === 'fulfilled') browser = launched.value;
   if (started.status === 'rejected') throw started.reason;
