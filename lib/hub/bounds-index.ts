@@ -24,24 +24,24 @@ const COLUMNS = 360 / CELL_DEGREES;
 /** Boxes over more cells than this (a quarter of the globe, about) are candidates for every window. */
 export const MAX_CELLS_PER_BOX = 256;
 
-export class BoundsIndex {
-  /** Cell (row * COLUMNS + column) → keys of the views whose box touches it. */
-  private readonly cells = new Map<number, string[]>();
+export class BoundsIndex<T = string> {
+  /** Cell (row * COLUMNS + column) → the views whose box touches it. */
+  private readonly cells = new Map<number, T[]>();
   /** Views that are candidates for every window: no box, or a box too large to register. */
-  private readonly everywhere = new Set<string>();
-  private readonly keys = new Set<string>();
+  private readonly everywhere = new Set<T>();
+  private readonly keys = new Set<T>();
 
   /** Number of views indexed. */
   get size(): number {
     return this.keys.size;
   }
 
-  has(key: string): boolean {
+  has(key: T): boolean {
     return this.keys.has(key);
   }
 
   /** Indexes a view by its box; `undefined` (no box) makes it a candidate for every window. Idempotent per key. */
-  add(key: string, bounds: Bounds | undefined): void {
+  add(key: T, bounds: Bounds | undefined): void {
     if (this.keys.has(key)) return;
     this.keys.add(key);
     const cells = bounds === undefined ? null : boxCells(bounds);
@@ -57,35 +57,71 @@ export class BoundsIndex {
   }
 
   /** Whether the view is found by its box (`visit`), rather than a candidate for every window. */
-  routes(key: string): boolean {
+  routes(key: T): boolean {
     return this.keys.has(key) && !this.everywhere.has(key);
   }
 
   /**
-   * Calls `found` with the key of every view whose box may hold the record's position (a key
-   * may come more than once); nothing for `undefined` (a record that did not exist) or a record
-   * without numeric coordinates, which is outside every box. False when the record cannot be
-   * placed on the grid (a coordinate beyond its range): then any box may hold it.
+   * Calls `found` with every view whose box may hold the record's position (a view may come
+   * more than once); nothing for `undefined` (a record that did not exist) or a record without
+   * numeric coordinates, which is outside every box. False when the record cannot be placed on
+   * the grid (a coordinate beyond its range): then any box may hold it.
    */
-  visit(record: ChannelRecord | undefined, found: (key: string) => void): boolean {
-    if (record === undefined) return true;
-    const { lat, lon } = record;
-    if (typeof lat !== 'number' || typeof lon !== 'number' || Number.isNaN(lat) || Number.isNaN(lon)) return true;
-    if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) return false;
-    const row = rowOf(lat) * COLUMNS;
-    this.collect(row + columnOf(lon), found);
-    // One meridian, two names: a box may hold it under either.
-    if (lon === 180 || lon === -180) {
-      this.collect(row, found);
-      this.collect(row + COLUMNS - 1, found);
-    }
+  visit(record: ChannelRecord | undefined, found: (key: T) => void): boolean {
+    const cell = cellOf(record);
+    if (cell === OFF_GRID) return false;
+    if (cell !== NOWHERE) this.collect(cell, found);
     return true;
   }
 
-  private collect(cell: number, found: (key: string) => void): void {
+  /**
+   * `visit` for a record's two states around a window (`before` and `after`), looking at a cell
+   * once when both lie in it: a record that moved within its cell, or did not move at all (most
+   * changes of a map's records move nothing).
+   */
+  visitChange(before: ChannelRecord | undefined, after: ChannelRecord | undefined, found: (key: T) => void): boolean {
+    const from = cellOf(before);
+    const to = cellOf(after);
+    if (from === OFF_GRID || to === OFF_GRID) return false;
+    if (from !== NOWHERE) this.collect(from, found);
+    if (to !== NOWHERE && to !== from) this.collect(to, found);
+    return true;
+  }
+
+  /** `cell` ≥ 0 is one cell; the meridian ±180 is looked up in the first and last columns of its row. */
+  private collect(cell: number, found: (key: T) => void): void {
+    if (cell >= MERIDIAN) {
+      const row = cell - MERIDIAN;
+      this.collectCell(row, found);
+      this.collectCell(row + COLUMNS - 1, found);
+      return;
+    }
+    this.collectCell(cell, found);
+  }
+
+  private collectCell(cell: number, found: (key: T) => void): void {
     const list = this.cells.get(cell);
     if (list) for (let i = 0; i < list.length; i++) found(list[i]);
   }
+}
+
+/** `cellOf`: a record in no box (it does not exist, or has no numeric coordinates). */
+const NOWHERE = -1;
+/** `cellOf`: a record whose coordinates are beyond the grid, which any box may hold. */
+const OFF_GRID = -2;
+/** `cellOf` answers `MERIDIAN + row × COLUMNS` for a point on the meridian ±180 (two names, two cells). */
+const MERIDIAN = ROWS * COLUMNS;
+
+/** The cell a record's position is looked up in, or one of `NOWHERE`, `OFF_GRID`, `MERIDIAN + row`. */
+function cellOf(record: ChannelRecord | undefined): number {
+  if (record === undefined) return NOWHERE;
+  const { lat, lon } = record;
+  if (typeof lat !== 'number' || typeof lon !== 'number' || Number.isNaN(lat) || Number.isNaN(lon)) return NOWHERE;
+  if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) return OFF_GRID;
+  const row = rowOf(lat) * COLUMNS;
+  // One meridian, two names: a box may hold it under either.
+  if (lon === 180 || lon === -180) return MERIDIAN + row;
+  return row + columnOf(lon);
 }
 
 /**

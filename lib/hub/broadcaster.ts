@@ -26,7 +26,7 @@ import { channelKey } from '../protocol/channel';
 import { BoundsIndex, boundsOfFilterKey } from './bounds-index';
 import { PacedWindows, type PaceGroup } from './pace';
 import { readSeries } from './series';
-import { EVERY_BATCH, type Subscription, type SubscriptionIndex } from './subscription';
+import { EVERY_BATCH, type PaceViews, type Subscription, type SubscriptionIndex, type ViewGroup } from './subscription';
 import { encodeDelta, mergeChanges, recoveryDelta, snapshotView, windowDelta, type BatchWindow, type DeltaContent } from './views';
 
 export interface BroadcasterOptions {
@@ -57,23 +57,39 @@ const HEAD_IDLE_MS = 60_000;
 const BOUNDS_INDEX_MIN_VIEWS = 8;
 
 /**
- * One filter's share of a flush: its delta (null when nothing visible changed), and its frames.
- * A frame carries its view name (undefined: the default view) and prevSeq, and for
- * subscriptions with series the flush's `ts`: the first frame made is kept as it is, since
- * nearly every subscriber of the filter takes that one (no lookup, and nothing allocated per
- * view beyond it when every subscriber has a filter of its own), the rest by `variantKey`.
+ * The first frame a view group makes in a flush: its view name (undefined: the default view),
+ * prevSeq and, for subscriptions with series, the flush's `ts`. Nearly every subscriber of a
+ * group takes that one, so it is kept as it is (no lookup, and nothing allocated beyond it when
+ * every subscriber has a filter of its own); other frames go in a map by `variantKey`.
  */
-interface ViewOutput {
-  content: DeltaContent | null;
-  first: FrameVariant | undefined;
-  others: Map<string, Buffer> | undefined;
-}
-
 interface FrameVariant {
   view: string | undefined;
   prevSeq: number;
   withTs: boolean;
   frame: Buffer;
+}
+
+/**
+ * A view group in a channel's `BoundsIndex`, with the changes of the window being flushed that
+ * its box may hold (`routeChanges`): valid while `round` is the index's current round.
+ */
+interface Routed {
+  readonly group: ViewGroup;
+  /** False for a group without a box (or with a very large one): it sees every change. */
+  boxed: boolean;
+  round: number;
+  /** Reused from round to round: read within the flush that fills it. */
+  readonly changes: RecordChange[];
+}
+
+/** The bounds index of a channel's view groups of one pace, and the groups' version it follows. */
+interface GroupIndex {
+  readonly key: string;
+  readonly pace: number;
+  readonly index: BoundsIndex<Routed>;
+  readonly routed: Map<ViewGroup, Routed>;
+  version: number;
+  round: number;
 }
 
 /** Names a frame of a view other than its first: `ts` or not, prevSeq, view name. */
@@ -113,7 +129,7 @@ export class Broadcaster {
    * Per channel and pace (`tenant/channel pace`): its views indexed by their bounds box. Follows
    * the group's views as they come and go (`routeChanges`); dropped with the group.
    */
-  private readonly boundsIndexes = new Map<string, { key: string; pace: number; index: BoundsIndex }>();
+  private readonly boundsIndexes = new Map<string, GroupIndex>();
   private timer: NodeJS.Timeout | undefined;
   private sweptAt = 0;
 
@@ -226,16 +242,16 @@ export class Broadcaster {
   /** Sends a pace group's pending window to its subscriptions, if it has one. */
   private flushPaced(group: PaceGroup, now: number): void {
     const window = this.paced.take(group, now);
-    const subscribers = this.index.paces(group.key)?.get(group.intervalMs);
-    if (window && subscribers) this.fanOutSafely(window, subscribers, group.intervalMs);
+    const views = this.index.paces(group.key)?.get(group.intervalMs);
+    if (window && views) this.fanOutSafely(window, views, group.intervalMs);
   }
 
   /** Fans one window out; one that fails costs its subscribers a resync, never the flush loop. */
-  private fanOutSafely(window: BatchWindow, subscribers: ReadonlySet<Subscription>, pace: number): void {
+  private fanOutSafely(window: BatchWindow, views: PaceViews, pace: number): void {
     try {
-      this.fanOut(window, subscribers, pace);
+      this.fanOut(window, views, pace);
     } catch (error) {
-      this.flushFailed(window, subscribers, error);
+      this.flushFailed(window, subscribersOf(views), error);
     }
   }
 
@@ -254,104 +270,121 @@ export class Broadcaster {
   }
 
   /**
-   * One window's delta to the subscribers it serves (all of one pace): aligned subscribers
-   * share it, the others are caught up from the history. Deliveries count in the publish →
-   * socket latency only at `EVERY_BATCH` (a paced delta waits on purpose). A view found by its
-   * bounds box (`routeChanges`) is computed over the changes its box may hold only, and one
-   * that none reach sees nothing change: exactly the delta of every change, which the others
-   * could not enter.
+   * One window's delta to the subscribers it serves (all of one pace), computed once per view
+   * group: aligned subscribers share it, the others are caught up from the history. Deliveries
+   * count in the publish → socket latency only at `EVERY_BATCH` (a paced delta waits on
+   * purpose). A group found by its bounds box (`routeChanges`) is computed over the changes its
+   * box may hold only, and one that none reach sees nothing change: exactly the delta of every
+   * change, which the others could not enter.
    */
-  private fanOut(window: BatchWindow, subscribers: ReadonlySet<Subscription>, pace: number): void {
+  private fanOut(window: BatchWindow, views: PaceViews, pace: number): void {
     const recordLatency = pace === EVERY_BATCH;
-    const routes = this.routeChanges(window, subscribers, pace);
+    const routes = this.routeChanges(window, views, pace);
     const patches = new Map<RecordChange, ChannelRecord | null>();
     // The JSON of upsert entries the views share, serialized once for every frame of this flush.
     const fragments = new Map<object, string>();
-    const views = new Map<string, ViewOutput>();
     // The flush's time, carried by the deltas of subscriptions with series (docs/protocol.md §13).
     const ts = Date.now();
     let delivered = 0;
-    for (const sub of subscribers) {
-      if (sub.busy) continue;
-      if (sub.epoch !== window.epoch || sub.syncedSeq !== window.startSeq) {
-        if (sub.epoch !== window.epoch || sub.syncedSeq < window.endSeq) void this.catchUp(sub);
-        continue;
-      }
-      const connection = sub.connection;
-      if (connection.stalledSince !== null) continue;
-      if (!connection.canTakeMore()) {
-        this.stall(connection);
-        continue;
-      }
-      let view = views.get(sub.filter.key);
-      if (!view) {
-        let changes: Iterable<RecordChange> | undefined = window.changes.values();
-        if (routes !== null && routes.index.routes(sub.filter.key)) changes = routes.changes.get(sub.filter.key);
-        view = { content: changes ? windowDelta(changes, window.events, sub.filter, patches) : null, first: undefined, others: undefined };
-        views.set(sub.filter.key, view);
-      }
-      if (view.content === null) {
-        sub.syncedSeq = window.endSeq;
-        continue;
-      }
-      const withTs = sub.series !== undefined;
-      const first = view.first;
-      let frame: Buffer | undefined;
-      if (first !== undefined && first.withTs === withTs && first.prevSeq === sub.sentSeq && first.view === sub.view) {
-        frame = first.frame;
-      } else {
-        const key = first === undefined ? '' : variantKey(withTs, sub.sentSeq, sub.view);
-        frame = view.others?.get(key);
-        if (frame === undefined) {
-          frame = encodeDelta(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, view.content, withTs ? ts : undefined, fragments);
-          if (first === undefined) view.first = { view: sub.view, prevSeq: sub.sentSeq, withTs, frame };
-          else (view.others ??= new Map()).set(key, frame);
+    for (const group of views.groups.values()) {
+      // Computed for the group's first aligned subscriber; null when nothing visible changed.
+      let content: DeltaContent | null | undefined;
+      let first: FrameVariant | undefined;
+      let others: Map<string, Buffer> | undefined;
+      for (const sub of group.subscribers) {
+        if (sub.busy) continue;
+        if (sub.epoch !== window.epoch || sub.syncedSeq !== window.startSeq) {
+          if (sub.epoch !== window.epoch || sub.syncedSeq < window.endSeq) void this.catchUp(sub);
+          continue;
         }
+        const connection = sub.connection;
+        if (connection.stalledSince !== null) continue;
+        if (!connection.canTakeMore()) {
+          this.stall(connection);
+          continue;
+        }
+        if (content === undefined) {
+          const changes = routes === null ? window.changes.values() : this.routedChanges(routes, group, window);
+          content = changes === null ? null : windowDelta(changes, window.events, group.filter, patches);
+        }
+        if (content === null) {
+          sub.syncedSeq = window.endSeq;
+          continue;
+        }
+        const withTs = sub.series !== undefined;
+        let frame: Buffer | undefined;
+        if (first !== undefined && first.withTs === withTs && first.prevSeq === sub.sentSeq && first.view === sub.view) {
+          frame = first.frame;
+        } else {
+          const key = first === undefined ? '' : variantKey(withTs, sub.sentSeq, sub.view);
+          frame = others?.get(key);
+          if (frame === undefined) {
+            frame = encodeDelta(window.channel, sub.view, window.epoch, sub.sentSeq, window.endSeq, content, withTs ? ts : undefined, fragments);
+            if (first === undefined) first = { view: sub.view, prevSeq: sub.sentSeq, withTs, frame };
+            else (others ??= new Map()).set(key, frame);
+          }
+        }
+        connection.sendFrame(frame);
+        sub.sentSeq = sub.syncedSeq = window.endSeq;
+        delivered++;
       }
-      connection.sendFrame(frame);
-      sub.sentSeq = sub.syncedSeq = window.endSeq;
-      delivered++;
     }
     if (delivered && recordLatency) this.stats.latency.record(Date.now() - window.firstTs, delivered);
   }
 
   /**
-   * The changes of a window without events that each view of a group (one channel, one pace)
-   * with a bounds box may see: those whose record is in its box before or after the window (a
-   * record leaving a box is deleted, one entering arrives whole), in window order. Views the
-   * index does not route (no box, or a very large one) see every change. Null when every view
-   * is to be computed over every change: a window with events (a view's events filter decides
-   * those), a group with few distinct views, or a position off the grid. The group's index
-   * takes the views that are new and is rebuilt once it holds as many again that are gone.
+   * The changes of the window a group is computed over: those its box may hold when the index
+   * routes it (null when none), every change otherwise (no box, or a very large one).
    */
-  private routeChanges(
-    window: BatchWindow,
-    subscribers: ReadonlySet<Subscription>,
-    pace: number,
-  ): { index: BoundsIndex; changes: Map<string, RecordChange[]> } | null {
-    if (window.events.length > 0 || subscribers.size < BOUNDS_INDEX_MIN_VIEWS) return null;
-    const keys = new Set<string>();
-    for (const sub of subscribers) keys.add(sub.filter.key);
-    if (keys.size < BOUNDS_INDEX_MIN_VIEWS) return null;
+  private routedChanges(routes: GroupIndex, group: ViewGroup, window: BatchWindow): Iterable<RecordChange> | null {
+    const routed = routes.routed.get(group);
+    if (routed === undefined || !routed.boxed) return window.changes.values();
+    return routed.round === routes.round ? routed.changes : null;
+  }
+
+  /**
+   * Routes the changes of a window without events to the view groups (of one channel and one
+   * pace) whose bounds box may see them: those whose record is in the box before or after the
+   * window (a record leaving a box is deleted, one entering arrives whole), in window order;
+   * `routedChanges` reads the result. Null when every group is to be computed over every
+   * change: a window with events (a view's events filter decides those), a pace with few
+   * distinct views, or a position off the grid. The index follows the groups as they come
+   * (`PaceViews.version`), and is rebuilt once it holds as many again that are gone.
+   */
+  private routeChanges(window: BatchWindow, views: PaceViews, pace: number): GroupIndex | null {
+    if (window.events.length > 0 || views.groups.size < BOUNDS_INDEX_MIN_VIEWS) return null;
     const id = `${window.key} ${pace}`;
     let entry = this.boundsIndexes.get(id);
-    if (!entry || entry.index.size > 2 * keys.size) {
-      entry = { key: window.key, pace, index: new BoundsIndex() };
+    if (entry === undefined || entry.routed.size > 2 * views.groups.size) {
+      entry = { key: window.key, pace, index: new BoundsIndex<Routed>(), routed: new Map(), version: -1, round: 0 };
       this.boundsIndexes.set(id, entry);
     }
-    const index = entry.index;
-    for (const key of keys) if (!index.has(key)) index.add(key, boundsOfFilterKey(key));
-    const changes = new Map<string, RecordChange[]>();
+    if (entry.version !== views.version) {
+      for (const group of views.groups.values()) {
+        if (entry.routed.has(group)) continue;
+        const routed: Routed = { group, boxed: false, round: -1, changes: [] };
+        entry.routed.set(group, routed);
+        entry.index.add(routed, boundsOfFilterKey(group.filter.key));
+        routed.boxed = entry.index.routes(routed);
+      }
+      entry.version = views.version;
+    }
+    const round = ++entry.round;
     let current: RecordChange;
-    const take = (key: string) => {
-      const list = changes.get(key);
-      if (!list) changes.set(key, [current]);
-      else if (list[list.length - 1] !== current) list.push(current);
+    const take = (routed: Routed) => {
+      if (routed.round !== round) {
+        routed.round = round;
+        // Emptied in place: cheaper than an array per group per flush.
+        routed.changes.length = 0;
+        routed.changes.push(current);
+      } else if (routed.changes[routed.changes.length - 1] !== current) {
+        routed.changes.push(current);
+      }
     };
     for (current of window.changes.values()) {
-      if (!index.visit(current.before, take) || !index.visit(current.after, take)) return null;
+      if (!entry.index.visitChange(current.before, current.after, take)) return null;
     }
-    return { index, changes };
+    return entry;
   }
 
   /**
@@ -594,6 +627,11 @@ export class Broadcaster {
 /** A delta; `ts` (the flush's time) only for a subscription with series (docs/protocol.md §13). */
 function deltaMessage(channel: string, view: string | undefined, epoch: string, prevSeq: number, seq: number, content: DeltaContent, ts?: number): DeltaMessage {
   return { type: 'delta', channel, ...viewField(view), epoch, prevSeq, seq, ...(ts === undefined ? {} : { ts }), ...content };
+}
+
+/** Every subscription of a pace, group after group. */
+function* subscribersOf(views: PaceViews): Generator<Subscription> {
+  for (const group of views.groups.values()) yield* group.subscribers;
 }
 
 /** Whether `window` will bring `sub` up to date when it goes out (it starts at or before where `sub` is). */

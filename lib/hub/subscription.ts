@@ -1,6 +1,7 @@
 /**
  * Subscriptions, indexed both ways: channel → subscriptions for fan-out (and, within a channel,
- * by pace, so each flush touches only the subscriptions it serves), and connection →
+ * by pace and then by filter, so each flush touches only the subscriptions it serves and finds
+ * the subscribers of one view together), and connection →
  * subscriptions (on the connection) so a disconnect costs only its own.
  *
  * A subscription is named by its channel and its view (docs/protocol.md §12): a connection
@@ -82,10 +83,30 @@ export class Subscription {
   }
 }
 
+/**
+ * The subscriptions of one channel and pace that share a filter: the broadcaster computes their
+ * delta once per window (docs/protocol.md §12, "byte-identical deltas per group").
+ */
+export class ViewGroup {
+  readonly subscribers = new Set<Subscription>();
+
+  constructor(readonly filter: CompiledFilter) {}
+}
+
+/** A channel's subscriptions of one pace, grouped by filter. */
+export class PaceViews {
+  /** Filter key → the group of subscriptions with that filter. */
+  readonly groups = new Map<string, ViewGroup>();
+  /** Subscriptions in all groups. */
+  size = 0;
+  /** Changes whenever a group is made or dropped, so that indexes over the groups know to follow. */
+  version = 0;
+}
+
 export class SubscriptionIndex {
   private readonly byChannel = new Map<string, Set<Subscription>>();
-  /** Per channel key, per pace (`EVERY_BATCH` or `intervalMs`): that channel's subscriptions of that pace. */
-  private readonly byPace = new Map<string, Map<number, Set<Subscription>>>();
+  /** Per channel key, per pace (`EVERY_BATCH` or `intervalMs`): that channel's subscriptions of that pace, by filter. */
+  private readonly byPace = new Map<string, Map<number, PaceViews>>();
   private count = 0;
 
   /** `onRemoved` is called for every subscription removed, `last` true when the channel has no other. */
@@ -104,8 +125,8 @@ export class SubscriptionIndex {
     return this.byChannel.get(key);
   }
 
-  /** A channel's subscriptions grouped by pace (`EVERY_BATCH` or `intervalMs`); no empty group is kept. */
-  paces(key: string): ReadonlyMap<number, ReadonlySet<Subscription>> | undefined {
+  /** A channel's subscriptions by pace (`EVERY_BATCH` or `intervalMs`) and filter; no empty pace or group is kept. */
+  paces(key: string): ReadonlyMap<number, PaceViews> | undefined {
     return this.byPace.get(key);
   }
 
@@ -125,9 +146,15 @@ export class SubscriptionIndex {
     set.add(sub);
     let paces = this.byPace.get(sub.key);
     if (!paces) this.byPace.set(sub.key, (paces = new Map()));
-    let paced = paces.get(sub.pace);
-    if (!paced) paces.set(sub.pace, (paced = new Set()));
-    paced.add(sub);
+    let views = paces.get(sub.pace);
+    if (!views) paces.set(sub.pace, (views = new PaceViews()));
+    let group = views.groups.get(sub.filter.key);
+    if (!group) {
+      views.groups.set(sub.filter.key, (group = new ViewGroup(sub.filter)));
+      views.version++;
+    }
+    group.subscribers.add(sub);
+    views.size++;
     sub.connection.subscriptions.set(sub.id, sub);
     this.count++;
   }
@@ -140,9 +167,15 @@ export class SubscriptionIndex {
       this.count--;
       if (set.size === 0) this.byChannel.delete(sub.key);
       const paces = this.byPace.get(sub.key)!;
-      const paced = paces.get(sub.pace)!;
-      paced.delete(sub);
-      if (paced.size === 0) paces.delete(sub.pace);
+      const views = paces.get(sub.pace)!;
+      const group = views.groups.get(sub.filter.key)!;
+      group.subscribers.delete(sub);
+      views.size--;
+      if (group.subscribers.size === 0) {
+        views.groups.delete(sub.filter.key);
+        views.version++;
+      }
+      if (views.size === 0) paces.delete(sub.pace);
       if (paces.size === 0) this.byPace.delete(sub.key);
       this.onRemoved?.(sub, set.size === 0);
     }

@@ -91,9 +91,12 @@ export function windowDelta(
       deleted.push(id);
     }
   }
-  const visibleEvents = events.filter((event) => filter.matchesEvent(event));
+  const visibleEvents = events.length === 0 ? NO_EVENTS : events.filter((event) => filter.matchesEvent(event));
   return content(upsert, deleted, visibleEvents);
 }
+
+/** The events of a window without any: shared, never changed. */
+const NO_EVENTS: ChannelEvent[] = [];
 
 /**
  * A delta message serialized: the bytes of `JSON.stringify` of

@@ -94,6 +94,28 @@ describe('BoundsIndex', () => {
     expect(seen(index, at(48, 2))).toEqual(['europe']);
   });
 
+  it('visits a change in both of its cells, and in one cell once', () => {
+    const index = indexOf({ europe, pacific, paris: { south: 48, north: 49, west: 2, east: 3 } });
+    const visits = (before: ChannelRecord | undefined, after: ChannelRecord | undefined) => {
+      const found: string[] = [];
+      return index.visitChange(before, after, (key) => found.push(key)) ? found.sort() : null;
+    };
+    // Still in its cell (a value changed, or it moved a little): each view once.
+    expect(visits(at(48.5, 2.5), at(48.6, 2.4))).toEqual(['europe', 'paris']);
+    // From Paris to the Pacific: the views of both cells.
+    expect(visits(at(48.5, 2.5), at(0, 175))).toEqual(['europe', 'pacific', 'paris']);
+    // Created, deleted, or without coordinates on one side.
+    expect(visits(undefined, at(0, -175))).toEqual(['pacific']);
+    expect(visits(at(0, -175), undefined)).toEqual(['pacific']);
+    expect(visits(at('48', 2), at(48.5, 2.5))).toEqual(['europe', 'paris']);
+    // On the meridian ±180 under either name: its two cells (the first and last columns, both
+    // in the Pacific box) looked at once each.
+    expect(visits(at(0, 180), at(0, -180))).toEqual(['pacific', 'pacific']);
+    // Off the grid on either side: no answer.
+    expect(visits(at(48.5, 2.5), at(0, 181))).toBeNull();
+    expect(visits(at(91, 0), at(48.5, 2.5))).toBeNull();
+  });
+
   it('never misses a box that holds the point (random boxes and points, edges favoured)', () => {
     let state = 42;
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
