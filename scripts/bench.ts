@@ -11,7 +11,10 @@
  *   npm run bench -- --only fanout,presence   fan-out with presence (every subscriber watching, viewers churning) beside without
  *   npm run bench -- --only fanout,viewport,paced   a bounds box per subscriber, and half the subscribers
  *                                      paced at 1 s, beside plain fan-out (add --profile for the
- *                                      share of hub time spent deciding visibility)
+ *                                      share of hub time spent deciding visibility; add floor,floor-paced
+ *                                      for the same paced frames from the raw ws floor)
+ *   npm run bench -- --repeat 3 ...    every workload three times, in turn; ratios and targets
+ *                                      from the median of the rounds (a noisy machine)
  *   npm run bench -- --engine redis [--instances 2]   fan-out on the Redis engine beside the
  *                                      memory engine, plus the most publishes one channel takes
  *   npm run bench -- --only fanout,series   fan-out with series of the channel's field beside without,
@@ -26,7 +29,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { profileLines, summarizeProfile } from './bench/profile';
-import { ceilingLines, checkTargets, ratioLines, ratios, seriesLines, seriesTargetChecks, table, targetLines, type SeriesFigures } from './bench/report';
+import { ceilingLines, checkTargets, medianRatios, ratioLines, ratios, seriesLines, seriesTargetChecks, table, targetLines, type SeriesFigures } from './bench/report';
 import { publishCeiling, redisSeriesFigures, startBenchRedis, type BenchRedis, type PublishCeiling } from './bench/redis';
 import { Child } from './bench/ipc';
 import { runWorkload, type WorkloadResult } from './bench/run';
@@ -34,7 +37,7 @@ import { describeMachine, placeProcesses } from './bench/system';
 import { DASHBOARD_SERIES, makeWorkload, WORKLOAD_NAMES, type WorkloadName } from './bench/workload';
 
 /** Run order: the fan-out comparison first, back to back, then the other Pulseboard shapes. */
-const RUN_ORDER: WorkloadName[] = ['fanout', 'series', 'redis', 'redis-series', 'presence', 'viewport', 'paced', 'floor', 'socketio', 'filtered', 'channels'];
+const RUN_ORDER: WorkloadName[] = ['fanout', 'series', 'redis', 'redis-series', 'presence', 'viewport', 'paced', 'floor', 'floor-paced', 'socketio', 'filtered', 'channels'];
 /**
  * What runs without --only: the memory engine's comparison and shapes, or with --engine redis
  * the fan-out on both engines. Presence, viewport, paced and the series workloads are asked for by name: each would
@@ -45,7 +48,7 @@ const DEFAULT_RUN: Record<'memory' | 'redis', WorkloadName[]> = { memory: ['fano
 const USAGE = `usage: npm run bench -- [--quick] [--subscribers N] [--seconds S] [--rate R]
                         [--only ${WORKLOAD_NAMES.join(',')}] [--clients K] [--concurrency C]
                         [--batch-ms MS] [--profile | --cpu-prof] [--out DIR]
-                        [--engine memory|redis] [--instances N]`;
+                        [--engine memory|redis] [--instances N] [--repeat N]`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
         out: { type: 'string', default: 'bench-results' },
         engine: { type: 'string', default: 'memory' },
         instances: { type: 'string' },
+        repeat: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
   const engine = parsed.engine;
   if (engine !== 'memory' && engine !== 'redis') fail(`--engine must be memory or redis\n${USAGE}`);
   const instances = Math.round(positive('instances', parsed.instances, 1));
+  const repeat = Math.round(positive('repeat', parsed.repeat, 1));
   const only = (parsed.only ?? DEFAULT_RUN[engine].join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only) if (!WORKLOAD_NAMES.includes(name as WorkloadName)) fail(`--only: unknown workload '${name}' (${WORKLOAD_NAMES.join(', ')})`);
   if (parsed.profile && parsed['cpu-prof']) fail('--profile and --cpu-prof are exclusive');
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
   );
   for (const note of placement.notes) log(`note: ${note}`);
 
-  const results: WorkloadResult[] = [];
+  const rounds: WorkloadResult[][] = [];
   const errors: Array<{ workload: string; error: string }> = [];
   let redis: BenchRedis | undefined;
   let ceiling: PublishCeiling | undefined;
@@ -132,19 +137,25 @@ async function main(): Promise<void> {
     redis = await startBenchRedis(placement.clientCpus);
     log(`redis-server pid ${redis.server.pid} on ${redis.server.url}${placement.clientCpus ? ` on cpu ${placement.clientCpus}` : ''}`);
   }
-  for (const name of RUN_ORDER.filter((n) => only.includes(n))) {
-    const workload = makeWorkload(name, { subscribers, seconds, rate, batchMs, redisUrl: redis?.server.url, instances });
-    log(`— ${workload.label}: ${subscribers} subscribers, ${rate} updates/s, ${seconds} s`);
-    try {
-      const result = await runWorkload(workload, { placement, concurrency, settleMs: quick ? 300 : 1000, profile, redis: redis?.probe, log: (line) => log(`  ${line}`) });
-      results.push(result);
-      log(`  done: ${result.completeness.toFixed(2)}% delivered, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${result.cpuSeconds.toFixed(2)} CPU-s`);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      errors.push({ workload: name, error: message });
-      log(`  FAILED: ${message}`);
+  for (let round = 1; round <= repeat; round++) {
+    const results: WorkloadResult[] = [];
+    for (const name of RUN_ORDER.filter((n) => only.includes(n))) {
+      const workload = makeWorkload(name, { subscribers, seconds, rate, batchMs, redisUrl: redis?.server.url, instances });
+      log(`— ${workload.label}: ${subscribers} subscribers, ${rate} updates/s, ${seconds} s${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}`);
+      try {
+        const result = await runWorkload(workload, { placement, concurrency, settleMs: quick ? 300 : 1000, profile, redis: redis?.probe, log: (line) => log(`  ${line}`) });
+        results.push(result);
+        log(`  done: ${result.completeness.toFixed(2)}% delivered, p99 ${result.latencyMs.p99.toFixed(1)} ms, ${result.cpuSeconds.toFixed(2)} CPU-s`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        errors.push({ workload: name, error: message });
+        log(`  FAILED: ${message}`);
+      }
     }
+    rounds.push(results);
   }
+  // The last round's results stand for the run; with several rounds, ratios are their medians.
+  const results = rounds[rounds.length - 1];
 
   const series: SeriesFigures = {};
   if (withSeries) {
@@ -175,15 +186,22 @@ async function main(): Promise<void> {
   }
   await redis?.close();
 
-  const r = ratios(results);
+  const roundRatios = rounds.map(ratios);
+  const r = medianRatios(roundRatios);
   const checks = [...checkTargets(results, r), ...seriesTargetChecks(series)];
   console.log('');
   console.log(`Pulseboard benchmark, ${startedAt.toISOString()}: ${subscribers} subscribers, ${rate} updates/s for ${seconds} s, ${batchMs} ms batches`);
   console.log(`${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; server pinned to cpu ${placement.serverCpus ?? '(none)'}`);
   console.log('');
-  if (results.length) console.log(table(results));
+  for (const [i, each] of rounds.entries()) {
+    if (rounds.length > 1) console.log(`Round ${i + 1} of ${rounds.length}:`);
+    if (each.length) console.log(`${table(each)}\n`);
+  }
+  if (rounds.length > 1) {
+    for (const [i, each] of roundRatios.entries()) console.log([`Ratios, round ${i + 1}:`, ...ratioLines(each), ''].join('\n'));
+  }
   const ratioText = ratioLines(r);
-  if (ratioText.length) console.log(['', 'Ratios (fan-out):', ...ratioText].join('\n'));
+  if (ratioText.length) console.log([rounds.length > 1 ? `Ratios (fan-out), median of ${rounds.length} rounds:` : 'Ratios (fan-out):', ...ratioText].join('\n'));
   if (checks.length) console.log(['', 'Targets (fan-out):', ...targetLines(checks, subscribers)].join('\n'));
   if (ceiling) console.log(['', 'Redis engine, one channel:', ...ceilingLines(ceiling)].join('\n'));
   const seriesText = seriesLines(series);
@@ -191,18 +209,18 @@ async function main(): Promise<void> {
   // Other processes (or other guests, as steal time) on the server's core: more than 5% of
   // the window means the figures are not the server's alone, latency above all.
   const interference = (x: WorkloadResult) => (x.otherLoadOnServerCore ?? 0) + (x.stealOnServerCore ?? 0);
-  const busy = results.filter((x) => interference(x) > 0.05 * x.windowSeconds);
+  const busy = rounds.flat().filter((x) => interference(x) > 0.05 * x.windowSeconds);
   if (busy.length) {
     console.log(
       `\nNote: other processes or guests used the server's core during ${busy.map((x) => `${x.name} (${interference(x).toFixed(1)} of ${x.windowSeconds.toFixed(1)} s)`).join(', ')}; ` +
         'the server waited for its core (run-queue rows), which inflates latency and can hold subscribers back.',
     );
   }
-  for (const result of results) {
+  for (const result of rounds.flat()) {
     if (result.incomplete.length) console.log(['', `Incomplete subscribers in ${result.name} (first few):`, ...result.incomplete.map((l) => `  ${l}`)].join('\n'));
   }
   const profiles: Record<string, unknown> = {};
-  for (const result of results) {
+  for (const result of rounds.flat()) {
     if (!result.profile) continue;
     try {
       const summary = summarizeProfile(result.profile);
@@ -220,7 +238,21 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { date: startedAt.toISOString(), command, machine, placement, options: { subscribers, seconds, rate, batchMs, clients, concurrency, only, engine, instances }, results, ratios: r, targets: checks, ceiling, series, profiles, errors },
+      {
+        date: startedAt.toISOString(),
+        command,
+        machine,
+        placement,
+        options: { subscribers, seconds, rate, batchMs, clients, concurrency, only, engine, instances, repeat },
+        results,
+        ratios: r,
+        targets: checks,
+        ...(rounds.length > 1 ? { rounds: rounds.map((each, i) => ({ results: each, ratios: roundRatios[i] })) } : {}),
+        ceiling,
+        series,
+        profiles,
+        errors,
+      },
       null,
       2,
     ) + '\n',

@@ -203,14 +203,15 @@ function applyEntries(sub: Subscriber, recv: number, n: number, idx: Int32Array,
 /**
  * Checks a delta against what its seq range must hold for this subscriber's view (once per
  * distinct frame and view). Pulseboard merges the updates of one record inside a batch into
- * one entry with the latest value; the floor forwards every update as it came.
+ * one entry with the latest value; the floor forwards every update as it came, except to its
+ * paced subscribers, whose frames it merges as Pulseboard does.
  */
 function check(summary: Summary, sub: Subscriber): { ok: boolean; merged: number } {
   let verdict = summary.checks.get(sub.view);
   if (!verdict) {
     const expected = expectedDelta(workload, sub.channel, sub.group, summary.prevSeq, summary.seq);
     let ok: boolean;
-    if (workload.system === 'floor') {
+    if (workload.system === 'floor' && subscriberPace(workload, sub.index) === undefined) {
       ok = expected.updates.length === summary.n;
       for (let i = 0; ok && i < summary.n; i++) ok = expected.updates[i][0] === summary.idx[i] && expected.updates[i][1] === summary.val[i];
     } else {
@@ -372,7 +373,10 @@ async function open(sub: Subscriber, args: ConnectArgs): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       if (args.system === 'pulseboard') return await openPulse(sub, `ws://${base}${args.path}`);
-      if (args.system === 'floor') return await openFloor(sub, `ws://${base}${args.path}?channel=${channelName(workload, sub.channel)}`);
+      if (args.system === 'floor') {
+        const paced = subscriberPace(workload, sub.index) === undefined ? '' : '&paced=1';
+        return await openFloor(sub, `ws://${base}${args.path}?channel=${channelName(workload, sub.channel)}${paced}`);
+      }
       return await openSocketIo(sub, `http://${base}`, args.path);
     } catch (error) {
       sub.close();

@@ -58,6 +58,9 @@ export interface Ratios {
   pacedFramesVsFanout?: number;
   pacedCpuVsFanout?: number;
   pacedCpuPerFrameVsFanout?: number;
+  /** The same frames from the raw `ws` floor (floor-paced ÷ floor): frames sent, CPU per frame. */
+  floorPacedFramesVsFloor?: number;
+  floorPacedCpuPerFrameVsFloor?: number;
   /** Hub CPU per delivered frame, series kept ÷ not (memory engine: series ÷ fanout). */
   seriesCpuPerFrameVsFanout?: number;
   /** The same on the Redis engine: redis-series ÷ redis. */
@@ -100,6 +103,11 @@ export function ratios(results: WorkloadResult[]): Ratios {
     out.pacedCpuVsFanout = paced.cpuSeconds / pulse.cpuSeconds;
     out.pacedCpuPerFrameVsFanout = paced.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
   }
+  const floorPaced = find('floor-paced');
+  if (floor && floorPaced) {
+    out.floorPacedFramesVsFloor = floorPaced.frames / floor.frames;
+    out.floorPacedCpuPerFrameVsFloor = floorPaced.cpuPerThousandFrames / floor.cpuPerThousandFrames;
+  }
   const series = find('series');
   if (pulse && series) out.seriesCpuPerFrameVsFanout = series.cpuPerThousandFrames / pulse.cpuPerThousandFrames;
   const onRedis = find('redis');
@@ -120,6 +128,18 @@ export function ratios(results: WorkloadResult[]): Ratios {
     out.cpuPerUpdateVsSocketIo = pulse.cpuPerMillionUpdates / io.cpuPerMillionUpdates;
     out.p99VsSocketIo = pulse.latencyMs.p99 / io.latencyMs.p99;
     out.idleMemoryVsSocketIo = pulse.memory.idlePerConnectionKB / io.memory.idlePerConnectionKB;
+  }
+  return out;
+}
+
+/** Each ratio's median over several rounds of the same workloads (the mean of the middle two for an even count). */
+export function medianRatios(rounds: Ratios[]): Ratios {
+  const out: Ratios = {};
+  const keys = new Set(rounds.flatMap((r) => Object.keys(r))) as Set<keyof Ratios>;
+  for (const key of keys) {
+    const values = rounds.map((r) => r[key]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const middle = values.length >> 1;
+    out[key] = values.length % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
   }
   return out;
 }
@@ -289,6 +309,7 @@ const SHORT: Record<string, string> = {
   presence: 'presence',
   viewport: 'viewport',
   paced: 'paced',
+  'floor-paced': 'floor paced',
   series: 'series',
   'redis-series': 'Redis series',
 };
@@ -373,6 +394,8 @@ export function ratioLines(r: Ratios): string[] {
   add('frames sent, paced (half at 1 s) / fan-out', r.pacedFramesVsFanout);
   add('hub CPU, paced / fan-out', r.pacedCpuVsFanout);
   add('hub CPU per delivered frame, paced / fan-out', r.pacedCpuPerFrameVsFanout);
+  add('frames sent, floor paced / floor', r.floorPacedFramesVsFloor);
+  add('server CPU per delivered frame, floor paced / floor (the same frames)', r.floorPacedCpuPerFrameVsFloor);
   add('hub CPU per delivered frame, series kept / not (memory engine)', r.seriesCpuPerFrameVsFanout);
   add('hub CPU per delivered frame, series kept / not (Redis engine)', r.redisSeriesCpuPerFrameVsRedis);
   add('redis-server CPU per publish, series kept / not', r.redisSeriesRedisCpuPerPublish);

@@ -4,6 +4,10 @@
  * size Pulseboard would send (a `delta` with the same fields and an epoch of the same
  * length), and calls `ws.send(frame)` on every socket. No state, filters, sequencing checks
  * or bookkeeping.
+ *
+ * With a pace (`floor-paced`), the sockets that ask for it (`?paced=1`) get one frame per
+ * `pacedIntervalMs` instead, holding the latest update of each record changed meanwhile: the
+ * bytes Pulseboard's paced deltas carry, at the least cost of making them.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +26,13 @@ interface Channel {
   pending: Update[];
   seq: number;
   sentSeq: number;
+  paced: {
+    sockets: Set<WebSocket>;
+    /** Latest update per record since the paced sockets' last frame. */
+    pending: Map<string, Update>;
+    sentSeq: number;
+    sentAt: number;
+  };
 }
 
 let http: HttpServer | undefined;
@@ -29,12 +40,24 @@ let wss: WebSocketServer | undefined;
 let timer: NodeJS.Timeout | undefined;
 const channels = new Map<string, Channel>();
 let open = 0;
+let pacedIntervalMs = 0;
 /** Measured like the hub measures itself (`HubStats`), so the two compare. */
 const flushes = { ticks: 0, seconds: 0, latency: new LatencyHistogram() };
 
 function flush(): void {
   const started = performance.now();
+  const at = Date.now();
   for (const [name, channel] of channels) {
+    const paced = channel.paced;
+    if (paced.pending.size > 0 && at - paced.sentAt >= pacedIntervalMs) {
+      const frame = Buffer.from(
+        JSON.stringify({ type: 'delta', channel: name, epoch: EPOCH, prevSeq: paced.sentSeq, seq: channel.seq, upsert: [...paced.pending.values()] }),
+      );
+      paced.pending.clear();
+      paced.sentSeq = channel.seq;
+      paced.sentAt = at;
+      for (const socket of paced.sockets) socket.send(frame, { binary: false });
+    }
     if (channel.pending.length === 0) continue;
     const oldest = channel.pending[0].t;
     const frame = Buffer.from(
@@ -55,18 +78,21 @@ runServer({
     for (let c = 0; c < w.channels; c++) {
       const name = channelName(w, c);
       const snapshot = Buffer.from(JSON.stringify({ type: 'snapshot', channel: name, epoch: EPOCH, seq: 1, records, events: [], gap: false }));
-      channels.set(name, { sockets: new Set(), snapshot, pending: [], seq: 1, sentSeq: 1 });
+      channels.set(name, { sockets: new Set(), snapshot, pending: [], seq: 1, sentSeq: 1, paced: { sockets: new Set(), pending: new Map(), sentSeq: 1, sentAt: 0 } });
     }
     http = createServer();
     wss = new WebSocketServer({ server: http, perMessageDeflate: false, clientTracking: false });
+    pacedIntervalMs = w.pacedIntervalMs;
     wss.on('connection', (socket, request) => {
-      const channel = channels.get(new URL(request.url ?? '/', 'http://localhost').searchParams.get('channel') ?? '');
+      const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+      const channel = channels.get(query.get('channel') ?? '');
       if (!channel) return socket.close(1008);
       open++;
-      channel.sockets.add(socket);
+      const sockets = query.get('paced') === '1' && pacedIntervalMs > 0 ? channel.paced.sockets : channel.sockets;
+      sockets.add(socket);
       socket.on('close', () => {
         open--;
-        channel.sockets.delete(socket);
+        sockets.delete(socket);
       });
       socket.on('error', () => undefined);
       socket.send(channel.snapshot, { binary: false });
@@ -79,6 +105,7 @@ runServer({
     const channel = channels.get(name)!;
     channel.pending.push(update);
     channel.seq++;
+    if (pacedIntervalMs > 0) channel.paced.pending.set(update.id, update);
   },
   connections() {
     return open;
@@ -88,7 +115,7 @@ runServer({
   },
   async close() {
     clearInterval(timer);
-    for (const channel of channels.values()) for (const socket of channel.sockets) socket.terminate();
+    for (const channel of channels.values()) for (const socket of [...channel.sockets, ...channel.paced.sockets]) socket.terminate();
     wss?.close();
     await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
   },

@@ -13,9 +13,9 @@
 import { seededRandom as seeded } from '../../lib/demo/random';
 
 export type System = 'pulseboard' | 'socketio' | 'floor';
-export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced' | 'series' | 'redis-series';
+export type WorkloadName = 'fanout' | 'filtered' | 'channels' | 'socketio' | 'floor' | 'redis' | 'presence' | 'viewport' | 'paced' | 'floor-paced' | 'series' | 'redis-series';
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence', 'viewport', 'paced', 'series', 'redis-series'];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['fanout', 'filtered', 'channels', 'socketio', 'floor', 'redis', 'presence', 'viewport', 'paced', 'floor-paced', 'series', 'redis-series'];
 
 export interface Workload {
   name: WorkloadName;
@@ -138,6 +138,16 @@ export function makeWorkload(name: WorkloadName, o: WorkloadOptions): Workload {
       return { ...base, label: 'Socket.IO fan-out', system: 'socketio', channels: 1, recordsPerChannel: 500, groups: 0 };
     case 'floor':
       return { ...base, label: 'raw ws floor fan-out', system: 'floor', channels: 1, recordsPerChannel: 500, groups: 0 };
+    case 'floor-paced':
+      return {
+        ...base,
+        label: `raw ws floor, half at ${PACED_INTERVAL_MS} ms`,
+        system: 'floor',
+        channels: 1,
+        recordsPerChannel: 500,
+        groups: 0,
+        pacedIntervalMs: PACED_INTERVAL_MS,
+      };
   }
 }
 
