@@ -126,8 +126,8 @@ export class Broadcaster {
   private readonly heads = new Map<string, Head>();
   private readonly stalled = new Set<Connection>();
   /**
-   * Per channel and pace (`tenant/channel pace`): its views indexed by their bounds box. Follows
-   * the group's views as they come and go (`routeChanges`); dropped with the group.
+   * Per channel and pace (`tenant/channel pace`): its view groups indexed by their bounds box.
+   * Follows the groups as they come and go (`routeChanges`); dropped with the pace.
    */
   private readonly boundsIndexes = new Map<string, GroupIndex>();
   private timer: NodeJS.Timeout | undefined;
