@@ -12,7 +12,7 @@ import type { StreamPosition } from '@/lib/protocol/messages';
 import { isViewName, MAX_INTERVAL_MS, VIEW_NAME } from '@/lib/protocol/view';
 import { subscriptionKey } from './frame-info';
 import type { ActionResult, TesterModel, TesterView } from './tester-model';
-import { ChannelField, JsonField, type JsonSample } from './fields';
+import { ChannelField, JsonField, TextField, type JsonSample } from './fields';
 import { Kbd, Panel, ResultLine } from './ui';
 
 export const FILTER_EXAMPLES: readonly JsonSample[] = [
@@ -156,20 +156,16 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
         </ChannelField>
 
         <div className="pb-tester-view-row">
-          <label className="pb-field">
-            <span className="pb-label">View</span>
-            <span className="pb-tester-inline">
-              <input
-                className="pb-input pb-mono"
-                value={viewText}
-                onChange={(e) => setViewText(e.target.value)}
-                placeholder="default view"
-                list="tester-views"
-                name="view"
-                spellCheck={false}
-                aria-invalid={!viewCheck.ok}
-                data-testid="subscribe-view"
-              />
+          <TextField
+            label="View"
+            value={viewText}
+            onChange={setViewText}
+            placeholder="default view"
+            list="tester-views"
+            name="view"
+            invalid={!viewCheck.ok}
+            testId="subscribe-view"
+            action={
               <button
                 type="button"
                 className="pb-button pb-button--chip"
@@ -178,22 +174,18 @@ export function SubscribePanel({ model, view, draft }: { model: TesterModel; vie
               >
                 New
               </button>
-            </span>
-          </label>
-          <label className="pb-field">
-            <span className="pb-label">Pace (intervalMs)</span>
-            <input
-              className="pb-input pb-mono"
-              value={intervalText}
-              onChange={(e) => setIntervalText(e.target.value)}
-              placeholder="every batch"
-              inputMode="numeric"
-              name="intervalMs"
-              spellCheck={false}
-              aria-invalid={!intervalCheck.ok}
-              data-testid="subscribe-interval"
-            />
-          </label>
+            }
+          />
+          <TextField
+            label="Pace (intervalMs)"
+            value={intervalText}
+            onChange={setIntervalText}
+            placeholder="every batch"
+            inputMode="numeric"
+            name="intervalMs"
+            invalid={!intervalCheck.ok}
+            testId="subscribe-interval"
+          />
           {!viewCheck.ok && <span className="pb-tester-error pb-tester-view-row__error">View: {viewCheck.message}</span>}
           {!intervalCheck.ok && <span className="pb-tester-error pb-tester-view-row__error">Pace: {intervalCheck.message}</span>}
           <span className="pb-tester-help pb-tester-view-row__help">

@@ -1,7 +1,7 @@
 'use client';
 /**
- * The form fields the Subscribe and Publish panels share: the channel name, and a JSON editor
- * with ready-made samples.
+ * The form fields the Subscribe and Publish panels share: a one-line protocol value (the channel
+ * name among them), and a JSON editor with ready-made samples.
  */
 import type { ReactNode } from 'react';
 import { submitOnCtrlEnter } from './ui';
@@ -19,18 +19,60 @@ export interface ChannelFieldProps {
 /** A channel name, suggested from the `tester-channels` list the Subscribe panel renders. */
 export function ChannelField({ value, onChange, invalid, name, testId, children }: ChannelFieldProps) {
   return (
+    <TextField label="Channel" value={value} onChange={onChange} invalid={invalid} name={name} testId={testId} list="tester-channels">
+      {children}
+    </TextField>
+  );
+}
+
+export interface TextFieldProps {
+  label: string;
+  value: string;
+  onChange: (text: string) => void;
+  invalid: boolean;
+  name?: string;
+  testId: string;
+  placeholder?: string;
+  /** The id of a datalist whose options are suggested while typing. */
+  list?: string;
+  inputMode?: 'numeric';
+  /** A control beside the input (e.g. a button that fills it in). */
+  action?: ReactNode;
+  /** Shown under the input. */
+  children?: ReactNode;
+}
+
+/**
+ * A labelled one-line monospace input for a protocol value, checked as it is typed.
+ *
+ * @example <TextField label="View" value={view} onChange={setView} invalid={!ok} name="view" testId="subscribe-view" />
+ */
+export function TextField({ label, value, onChange, invalid, name, testId, placeholder, list, inputMode, action, children }: TextFieldProps) {
+  const input = (
+    <input
+      className="pb-input pb-mono"
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      placeholder={placeholder}
+      list={list}
+      inputMode={inputMode}
+      name={name}
+      spellCheck={false}
+      aria-invalid={invalid}
+      data-testid={testId}
+    />
+  );
+  return (
     <label className="pb-field">
-      <span className="pb-label">Channel</span>
-      <input
-        className="pb-input pb-mono"
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        list="tester-channels"
-        name={name}
-        spellCheck={false}
-        aria-invalid={invalid}
-        data-testid={testId}
-      />
+      <span className="pb-label">{label}</span>
+      {action ? (
+        <span className="pb-tester-inline">
+          {input}
+          {action}
+        </span>
+      ) : (
+        input
+      )}
       {children}
     </label>
   );

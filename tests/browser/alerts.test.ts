@@ -7,37 +7,25 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { horizontalOverflow, openPage, publishOverHttp, screenshotPath, startAppAndBrowser, stopAppAndBrowser } from '../helpers/browser';
 import { signToken } from '../helpers/ws-client';
 
 const SECRET = 'alerts-browser-secret-0123456789abcdef';
 const API_KEY = 'alerts-browser-key-0123456789';
-const SHOTS = process.env.PULSE_SCREENSHOTS ?? tmpdir();
 
 let server: AppServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const errors: string[] = [];
 
-async function publish(channel: string, body: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${server.url}/api/channels/${channel}/publish`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'x-tenant-id': 'demo', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 200) throw new Error(`publish to ${channel}: HTTP ${response.status} ${await response.text()}`);
-}
+const publish = (channel: string, body: Record<string, unknown>) => publishOverHttp(server.url, channel, body, { apiKey: API_KEY, tenant: 'demo' });
 
 /** A page of dashboard `slug` signed in as `user`, whose token may publish where `publish` says. */
 async function open(user: string, publish: string[] | undefined, width = 1440, slug = 'ops'): Promise<Page> {
   const token = await signToken(SECRET, { sub: user, tenant: 'demo', channels: { subscribe: ['*'], ...(publish ? { publish } : {}) } }, { expiresInS: 3600 });
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  contexts.push(context);
-  await context.addCookies([{ name: 'pulse_token', value: token, url: server.url }]);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => errors.push(`${user}: ${error.message}`));
-  await page.goto(`${server.url}/d/${slug}`);
+  const session = { origin: server.url, token };
+  const page = await openPage(browser, { url: `${server.url}/d/${slug}`, viewport: { width, height: 900 }, session, contexts, errors, errorLabel: user, hydrationErrors: false });
   await page.waitForSelector(slug === 'ops' ? '[data-alert-id="disk-full"]' : '.pb-alerts-panel');
   return page;
 }
@@ -83,7 +71,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  server = await startAppServer({ PULSE_CONFIG: config, PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_ANONYMOUS: '0', PULSE_SIMULATOR: '1', PULSE_BATCH_MS: '50' });
+  ({ server, browser } = await startAppAndBrowser({ PULSE_CONFIG: config, PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_ANONYMOUS: '0', PULSE_SIMULATOR: '1', PULSE_BATCH_MS: '50' }));
   const now = Date.now();
   await publish('ops-alerts', {
     upsert: [
@@ -94,14 +82,9 @@ beforeAll(async () => {
       { id: 'drained', status: 'resolved', title: 'Payments backlog cleared', priority: 'normal', openedAt: now - 900_000, resolvedBy: 'simulator', resolvedAt: now - 60_000 },
     ],
   });
-  browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser, contexts }));
 
 it('renders the alerts in the HTML, before scripts, without actions', async () => {
   const token = await signToken(SECRET, { sub: 'reader', tenant: 'demo', channels: { subscribe: ['*'], publish: ['ops-alerts'] } }, { expiresInS: 600 });
@@ -152,9 +135,8 @@ it('looks right at desktop and phone width, with no horizontal scrolling', async
   for (const width of [1440, 390]) {
     const page = await open(`shot-${width}`, ['ops-alerts'], width);
     await page.locator('.pb-alerts-panel [data-alert-id="disk-full"] button', { hasText: 'Acknowledge' }).first().waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, `alerts-panel-${width}.png`), fullPage: width === 390 });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: screenshotPath(`alerts-panel-${width}.png`), fullPage: width === 390 });
   }
   expect(errors).toEqual([]);
 });
@@ -165,9 +147,8 @@ it("shows the simulator's attendance and its incidents opening on their own", as
     // every queue's attendance, and at least one incident the simulator opened
     await page.waitForFunction(() => document.querySelectorAll('.pb-ptable tbody tr').length >= 10, undefined, { timeout: 15_000 });
     await page.waitForSelector('.pb-alerts-panel [data-alert-id]', { timeout: 60_000 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, `intraday-console-${width}.png`), fullPage: true });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: screenshotPath(`intraday-console-${width}.png`), fullPage: true });
   }
   expect(errors).toEqual([]);
 });

@@ -5,8 +5,8 @@
  * shell back; and after a dropped connection every resubscribe resumes with `since`.
  */
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { CONNECTION_STATUS, openPage, publishOverHttp, startAppAndBrowser, stopAppAndBrowser, waitForLive, waitUntil } from '../helpers/browser';
 import { signToken } from '../helpers/ws-client';
 
 const SECRET = 'dashboard-session-secret-0123456789abcdef';
@@ -41,14 +41,7 @@ function dataOf(tenant: Tenant): Record<string, Record<string, unknown>> {
 
 const CHANNELS = ['kpi', 'backlog', 'fleet', 'alerts'];
 
-async function publish(tenant: Tenant, channel: string, body: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${server.url}/api/channels/${channel}/publish`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'x-tenant-id': tenant, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 200) throw new Error(`publish to ${tenant}/${channel}: HTTP ${response.status} ${await response.text()}`);
-}
+const publish = (tenant: Tenant, channel: string, body: Record<string, unknown>) => publishOverHttp(server.url, channel, body, { apiKey: API_KEY, tenant });
 
 function token(tenant: Tenant, sub: string, subscribe?: string[], expiresInS = 3600): Promise<string> {
   return signToken(SECRET, { sub, tenant, ...(subscribe ? { channels: { subscribe } } : {}) }, { expiresInS });
@@ -72,36 +65,15 @@ function rendered(body: string): string[] {
 
 // ---- browser ----------------------------------------------------------------------------------
 
-async function newPage(cookie?: string): Promise<Page> {
+function newPage(cookie?: string): Promise<Page> {
   // tall enough that every panel is in sight: no view pauses for being scrolled away
-  const context = await browser.newContext({ viewport: { width: 1440, height: 2400 } });
-  contexts.push(context);
-  if (cookie) await context.addCookies([{ name: 'pulse_token', value: cookie, url: server.url, httpOnly: true, sameSite: 'Lax' }]);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /hydrat|#41[89]|#42[35]/i.test(message.text())) errors.push(message.text());
-  });
-  return page;
+  return openPage(browser, { viewport: { width: 1440, height: 2400 }, ...(cookie ? { session: { origin: server.url, token: cookie } } : {}), contexts, errors });
 }
 
-const CONNECTION = '.pb-header .pb-conn';
-
-/** Waits until `condition` holds (checked every 50 ms), failing after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 const backlogRow = (tenant: Tenant) => `#backlog tr[data-id="${mark(tenant, 'backlog')}"]`;
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([
-    startAppServer({ PULSE_ANONYMOUS: '0', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_SIMULATOR: 'off' }),
-    launchBrowser(),
-  ]);
+  ({ server, browser } = await startAppAndBrowser({ PULSE_ANONYMOUS: '0', PULSE_JWT_SECRET: SECRET, PULSE_API_KEY: API_KEY, PULSE_SIMULATOR: 'off' }));
   for (const tenant of TENANTS) {
     for (const [channel, body] of Object.entries(dataOf(tenant))) await publish(tenant, channel, body);
   }
@@ -111,11 +83,7 @@ afterEach(() => {
   expect(errors).toEqual([]);
 });
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser, contexts }));
 
 // ---- what the server renders --------------------------------------------------------------------
 
@@ -163,7 +131,7 @@ describe('in Chromium', () => {
     const page = await newPage();
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sign in to see live data' }).waitFor();
-    expect(await page.locator(CONNECTION).textContent()).toBe('Not signed in');
+    expect(await page.locator(CONNECTION_STATUS).textContent()).toBe('Not signed in');
     expect(await page.locator('#backlog').count()).toBe(0);
     await page.screenshot({ path: 'test-results/dashboard-sign-in.png' });
 
@@ -174,7 +142,7 @@ describe('in Chromium', () => {
 
     await page.getByLabel('Access token').fill(await token('acme', 'ann'));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 10_000 });
+    await waitForLive(page, 10_000);
     await page.locator(backlogRow('acme')).waitFor({ timeout: 5000 });
     expect(await page.locator(backlogRow('demo')).count()).toBe(0);
     expect(await page.getByTestId('viewer').textContent()).toContain('ann');
@@ -194,7 +162,7 @@ describe('in Chromium', () => {
   it('renders what a token without kpi may see, and the page stays whole', async () => {
     const page = await newPage(await token('demo', 'no-kpi', ['backlog', 'fleet', 'alerts']));
     await page.goto(`${server.url}/`);
-    await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 10_000 });
+    await waitForLive(page, 10_000);
     await page.locator(backlogRow('demo')).waitFor();
     await page.screenshot({ path: 'test-results/dashboard-without-kpi.png', fullPage: true });
   });
@@ -217,7 +185,7 @@ describe('in Chromium', () => {
       ws.on('framereceived', (frame) => received.push(JSON.parse(String(frame.payload))));
     });
     await page.goto(`${server.url}/`);
-    await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 10_000 });
+    await waitForLive(page, 10_000);
     await page.waitForFunction(() => document.querySelector('[data-testid="watchers"]') !== null);
     const subscribes = () => sent.filter((frame) => frame.type === 'subscribe');
     // `fleet` twice: the map's region and the attention table, two views on the one connection
@@ -231,21 +199,21 @@ describe('in Chromium', () => {
     const before = sent.length;
     const kicked = await fetch(`${server.url}/api/ws/connections/${mine[0].id}`, { method: 'DELETE', headers: { authorization: `Bearer ${API_KEY}` } });
     expect(kicked.status).toBe(200);
-    await page.locator(`${CONNECTION}[data-state="reconnecting"]`).waitFor({ timeout: 5000 });
+    await page.locator(`${CONNECTION_STATUS}[data-state="reconnecting"]`).waitFor({ timeout: 5000 });
     // missed while away
     await publish('demo', 'kpi', { upsert: [{ id: mark('demo', 'kpi'), agentsOnline: 17 }] });
 
     // a kicked client waits the policy backoff (15–30 s) before it comes back
-    await page.locator(`${CONNECTION}[data-state="open"]`).waitFor({ timeout: 40_000 });
+    await waitForLive(page, 40_000);
     const again = () => sent.slice(before).filter((frame) => frame.type === 'subscribe');
-    await until(() => again().length === 5);
+    await waitUntil(() => again().length === 5, 'a subscribe for each of the five views');
 
     // every subscribe, before the drop and after it, resumes from a position
     for (const frame of subscribes()) expect(frame).toMatchObject({ since: { epoch: expect.any(String), seq: expect.any(Number) } });
     const kpi = again().find((frame) => frame.channel === 'kpi')!;
     expect(kpi).toMatchObject({ presence: true });
     const reply = () => received.find((frame) => frame.type === 'reply' && frame.ref === kpi.ref);
-    await until(() => reply() !== undefined);
+    await waitUntil(() => reply() !== undefined, "the reply to kpi's subscribe");
     expect(reply()).toMatchObject({ ok: true, recovered: true });
   }, 90_000);
 });

@@ -7,14 +7,13 @@
  * bounds filter. A phone-width screen does not scroll sideways.
  */
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { containsPoint, REGION_PRESETS } from '@/components/geo';
 import { createNodes } from '@/examples/mqtt-node-map/devices';
 import { seededRandom } from '@/lib/demo/random';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { openPage, screenshotPath, startAppAndBrowser, stopAppAndBrowser, waitUntil } from '../helpers/browser';
 import { startMosquitto, type LocalMosquitto } from '../helpers/mosquitto';
 
 const CONFIG = join(__dirname, '../../examples/mqtt-node-map/pulse.config.json');
@@ -50,28 +49,22 @@ async function waitForShown(page: Page, count: number): Promise<void> {
 
 beforeAll(async () => {
   broker = await startMosquitto();
-  [server, browser] = await Promise.all([startAppServer({ PULSE_CONFIG: CONFIG, MQTT_URL: broker.url }), launchBrowser()]);
+  ({ server, browser } = await startAppAndBrowser({ PULSE_CONFIG: CONFIG, MQTT_URL: broker.url }));
   client = await mqtt.connectAsync(broker.url, { clientId: 'node-map-test' });
   // The bridge subscribes once connected; until then QoS 1 messages to a new session would be lost.
-  const deadline = Date.now() + 20_000;
-  while (!server.logs.some((l) => (l as { msg?: string }).msg === 'source connected')) {
-    if (Date.now() > deadline) throw new Error('the MQTT source did not connect');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(() => server.logs.some((l) => (l as { msg?: string }).msg === 'source connected'), 'the MQTT source to connect', 20_000);
   await Promise.all(NODES.map((node) => publishState(node.id, node.state)));
 });
 
 afterAll(async () => {
   await client?.endAsync();
-  await browser?.close();
-  await server?.stop();
+  await stopAppAndBrowser({ server, browser });
   await broker?.stop();
 });
 
 it('draws every device on the map before scripts run, clustered where they overlap', async () => {
   // the bridge publishes as the messages arrive: wait until the channel holds all of them
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, javaScriptEnabled: false });
-  const page = await context.newPage();
+  const page = await openPage(browser, { viewport: { width: 1440, height: 1000 }, javaScriptEnabled: false });
   for (let attempt = 0; ; attempt++) {
     await page.goto(`${server.url}/d/node-map`);
     if ((await shownOnMap(page)).shown === NODES.length || attempt > 40) break;
@@ -88,12 +81,11 @@ it('draws every device on the map before scripts run, clustered where they overl
   // offline devices colour their clusters
   expect(await page.locator(`${MAP} .pb-map__cluster--bad, ${MAP} .pb-map__node--bad`).count()).toBeGreaterThan(0);
   expect(await page.locator(`${MAP} .pb-map__legend`).textContent()).toContain('offline');
-  await context.close();
+  await page.context().close();
 });
 
 it('shows devices as they publish, and follows the region the viewer picks', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  await page.goto(`${server.url}/d/node-map`);
+  const page = await openPage(browser, { url: `${server.url}/d/node-map`, viewport: { width: 1440, height: 1000 } });
   await waitForShown(page, NODES.length);
 
   // a new device, far from the others: a point of its own
@@ -116,16 +108,15 @@ it('shows devices as they publish, and follows the region the viewer picks', asy
   await waitForShown(page, inEurope.length - 1);
   expect((await shownOnMap(page)).ids).not.toContain(leaving.id);
 
-  await page.screenshot({ path: join(process.env.PULSE_SCREENSHOTS ?? tmpdir(), 'node-map-1440.png'), fullPage: true });
-  await page.close();
+  await page.screenshot({ path: screenshotPath('node-map-1440.png'), fullPage: true });
+  await page.context().close();
 });
 
 it('fits a phone-width screen', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  await page.goto(`${server.url}/d/node-map`);
+  const page = await openPage(browser, { url: `${server.url}/d/node-map`, viewport: { width: 390, height: 844 } });
   // every device, the one added above included
   await waitForShown(page, NODES.length + 1);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await page.screenshot({ path: join(process.env.PULSE_SCREENSHOTS ?? tmpdir(), 'node-map-390.png'), fullPage: true });
-  await page.close();
+  await page.screenshot({ path: screenshotPath('node-map-390.png'), fullPage: true });
+  await page.context().close();
 });

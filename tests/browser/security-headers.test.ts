@@ -6,31 +6,22 @@
  * nothing.
  */
 import { type Browser, type Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { connectTester, openPage, startAppAndBrowser, stopAppAndBrowser, waitForLive } from '../helpers/browser';
 
 let server: AppServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_SIMULATOR: 'on' }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  if (started.status === 'rejected') throw started.reason;
-  if (launched.status === 'rejected') throw launched.reason;
+  ({ server, browser } = await startAppAndBrowser({ PULSE_SIMULATOR: 'on' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser }));
 
 /** A page that records every CSP violation and every page error. */
 async function watchedPage(): Promise<{ page: Page; violations: string[] }> {
-  const context = await browser!.newContext({ viewport: { width: 1440, height: 1000 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
   const violations: string[] = [];
+  const page = await openPage(browser!, { viewport: { width: 1440, height: 1000 }, timeout: 15_000, errors: violations, errorLabel: 'page error', hydrationErrors: false });
   await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
@@ -40,7 +31,6 @@ async function watchedPage(): Promise<{ page: Page; violations: string[] }> {
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
   });
-  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
   return { page, violations };
 }
 
@@ -71,7 +61,7 @@ it('serves the JSON API with nosniff', async () => {
 it('runs the dashboard under the policy: live over the socket, nothing blocked', async () => {
   const { page, violations } = await watchedPage();
   await page.goto(`${server!.url}/`);
-  await page.locator('.pb-header .pb-conn[data-state="open"]').waitFor();
+  await waitForLive(page);
   // Deltas from the simulator arrive over the socket the policy allows.
   await page.locator('#backlog tr[data-changed]').first().waitFor();
   expect(violations).toEqual([]);
@@ -80,10 +70,7 @@ it('runs the dashboard under the policy: live over the socket, nothing blocked',
 
 it('runs the tester under the policy: connects and subscribes, nothing blocked', async () => {
   const { page, violations } = await watchedPage();
-  await page.goto(`${server!.url}/websocket-test`);
-  await page.getByRole('heading', { name: 'WebSocket tester' }).waitFor();
-  await page.getByTestId('connect').click();
-  await page.locator('main[data-state="open"]').waitFor();
+  await connectTester(page, server!.url);
   await page.getByTestId('subscribe-channel').fill('kpi');
   await page.getByTestId('subscribe').click();
   await page.locator('[data-testid="subscriptions"] tr[data-channel="kpi"]').filter({ hasText: 'live' }).waitFor();

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { freePort } from '@/scripts/lib/processes';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { openPage, screenshotPath, startAppAndBrowser, stopAppAndBrowser } from '../helpers/browser';
 import { http } from '../helpers/http';
 
 const API_KEY = 'sources-page-test-key-0123456789';
@@ -37,15 +37,11 @@ beforeAll(async () => {
       ],
     }),
   );
-  [server, browser] = await Promise.all([
-    startAppServer({ PULSE_API_KEY: API_KEY, PULSE_SOURCES: file }),
-    launchBrowser(),
-  ]);
+  ({ server, browser } = await startAppAndBrowser({ PULSE_API_KEY: API_KEY, PULSE_SOURCES: file }));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopAppAndBrowser({ server, browser });
   upstream?.closeAllConnections();
   await new Promise((resolve) => upstream?.close(resolve));
 });
@@ -61,8 +57,7 @@ it('publishes the polled rows, without the simulator', async () => {
 });
 
 it('shows every source with its state on /status', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1400 } });
-  await page.goto(`${server.url}/status`);
+  const page = await openPage(browser, { url: `${server.url}/status`, viewport: { width: 1440, height: 1400 } });
   await page.getByLabel('Admin API key').fill(API_KEY);
   await page.getByRole('button', { name: 'Unlock' }).click();
   const live = page.locator('tr[data-source="countries"]');
@@ -72,5 +67,5 @@ it('shows every source with its state on /status', async () => {
   expect(await live.textContent()).toContain('demo/countries');
   expect(await broken.textContent()).toMatch(/failing · unreachable/);
   expect(await page.getByRole('heading', { name: 'Sources' }).isVisible()).toBe(true);
-  await page.screenshot({ path: join(process.env.PULSE_SCREENSHOTS ?? tmpdir(), 'status-sources.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('status-sources.png'), fullPage: true });
 });

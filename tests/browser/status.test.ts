@@ -6,8 +6,8 @@
  * server goes away.
  */
 import { type Browser, type Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { openPage, startAppAndBrowser, stopAppAndBrowser } from '../helpers/browser';
 import { TestClient } from '../helpers/ws-client';
 
 const API_KEY = 'status-page-test-key-0123456789';
@@ -45,15 +45,13 @@ const COUNT = '[data-testid="connection-count"]';
 const CONNECTIONS_CARD = 'section[aria-label="Connections"] .pb-kpi__number';
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startAppServer({ PULSE_API_KEY: API_KEY }), launchBrowser()]);
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ({ server, browser } = await startAppAndBrowser({ PULSE_API_KEY: API_KEY }));
+  page = await openPage(browser, { errors: pageErrors, hydrationErrors: false });
 });
 
 afterAll(async () => {
   for (const client of clients) client.socket.terminate();
-  await browser?.close();
-  await server?.stop();
+  await stopAppAndBrowser({ server, browser });
 });
 
 it('asks for the admin key, refuses a wrong one and accepts the right one', async () => {

@@ -6,8 +6,8 @@
  * page subscribes two views of one channel and logs each one's frames.
  */
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { CONNECTION_STATUS, connectTester, openPage, publishOverHttp, startAppAndBrowser, stopAppAndBrowser, waitForLive, waitUntil } from '../helpers/browser';
 
 const API_KEY = 'views-test-key-0123456789abcdef';
 
@@ -18,11 +18,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   // The simulator on (the default), a little faster than its default, so data flows throughout.
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_API_KEY: API_KEY, PULSE_SIMULATOR_RATE: '50' }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  if (started.status === 'rejected') throw started.reason;
-  if (launched.status === 'rejected') throw launched.reason;
+  ({ server, browser } = await startAppAndBrowser({ PULSE_API_KEY: API_KEY, PULSE_SIMULATOR_RATE: '50' }));
 });
 
 afterEach(async () => {
@@ -32,34 +28,15 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser }));
 
 // ---- helpers --------------------------------------------------------------------------------
 
-async function publish(channel: string, body: Record<string, unknown>): Promise<{ seq: number }> {
-  const response = await fetch(`${server.url}/api/channels/${channel}/publish`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 200) throw new Error(`publish to ${channel}: HTTP ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const publish = (channel: string, body: Record<string, unknown>) => publishOverHttp(server.url, channel, body, { apiKey: API_KEY });
 
 /** A page tall enough that every panel is in sight: nothing pauses for being scrolled away. */
-async function newPage(height = 2600): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /hydrat|#41[89]|#42[35]/i.test(message.text())) errors.push(message.text());
-  });
-  return page;
+function newPage(height = 2600): Promise<Page> {
+  return openPage(browser, { viewport: { width: 1440, height }, timeout: 15_000, contexts, errors });
 }
 
 interface Message {
@@ -157,17 +134,11 @@ function node(id: string, fields: Record<string, unknown>) {
   return { id, name: id.toUpperCase(), metro: 'london', lat: 51.5, lon: -0.12, status: 'online', battery: 80, moving: false, speedKmh: 0, ...fields };
 }
 
-const CONNECTION = '.pb-header .pb-conn';
-
 // ---- the dashboard --------------------------------------------------------------------------
 
 /** Waits until `check` holds for the frames recorded so far. */
-async function waitForFrames(frames: readonly Frame[], check: (frames: readonly Frame[]) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check(frames)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitForFrames(frames: readonly Frame[], check: (frames: readonly Frame[]) => boolean, what: string): Promise<void> {
+  return waitUntil(() => check(frames), what, 10_000);
 }
 
 /** The reply to the subscribe `matches` picks, once both are recorded. */
@@ -176,12 +147,18 @@ function replyTo(frames: readonly Frame[], matches: (m: Message) => boolean): Me
   return sent && frames.find((f) => f.direction === 'in' && f.message.type === 'reply' && f.message.ref === sent.message.ref)?.message;
 }
 
-it('shows fleet twice on one connection: the map and the attention table, each resumed once, never re-snapshotted', async () => {
+/** `/` (at `path`) in a new page recording its hub frames, once live and both fleet views are answered. */
+async function openDashboard(path = '/') {
   const page = await newPage();
-  const { frames, sockets } = recordHubFrames(page);
-  await page.goto(`${server.url}/`);
-  await page.locator(`${CONNECTION}[data-state="open"]`).waitFor();
-  await waitForFrames(frames, (f) => replyTo(f, isAttention) !== undefined && replyTo(f, isMap) !== undefined, 'both fleet views to be answered');
+  const recorded = recordHubFrames(page);
+  await page.goto(`${server.url}${path}`);
+  await waitForLive(page);
+  await waitForFrames(recorded.frames, (f) => replyTo(f, isAttention) !== undefined && replyTo(f, isMap) !== undefined, 'both fleet views to be answered');
+  return { page, ...recorded };
+}
+
+it('shows fleet twice on one connection: the map and the attention table, each resumed once, never re-snapshotted', async () => {
+  const { page, frames, sockets } = await openDashboard();
 
   // Two subscriptions of `fleet`, told apart by their view, each resuming the server render.
   const attention = frames.find((f) => f.direction === 'out' && isAttention(f.message))!.message;
@@ -246,11 +223,7 @@ it('shows fleet twice on one connection: the map and the attention table, each r
 });
 
 it('changing the map region leaves the attention view alone', async () => {
-  const page = await newPage();
-  const { frames } = recordHubFrames(page);
-  await page.goto(`${server.url}/`);
-  await page.locator(`${CONNECTION}[data-state="open"]`).waitFor();
-  await waitForFrames(frames, (f) => replyTo(f, isAttention) !== undefined && replyTo(f, isMap) !== undefined, 'both fleet views to be answered');
+  const { page, frames } = await openDashboard();
   const attention = frames.find((f) => f.direction === 'out' && isAttention(f.message))!.message;
   const before = frames.length;
 
@@ -270,12 +243,8 @@ it('changing the map region leaves the attention view alone', async () => {
 });
 
 it('pauses every view while the page is hidden and catches up with recovery deltas when it is shown', async () => {
-  const page = await newPage();
-  const { frames, sockets } = recordHubFrames(page);
   // a short pause delay instead of the default 30 s (the page's query parameter)
-  await page.goto(`${server.url}/?pauseHiddenAfterMs=300`);
-  await page.locator(`${CONNECTION}[data-state="open"]`).waitFor();
-  await waitForFrames(frames, (f) => replyTo(f, isAttention) !== undefined && replyTo(f, isMap) !== undefined, 'both fleet views to be answered');
+  const { page, frames, sockets } = await openDashboard('/?pauseHiddenAfterMs=300');
   // what each wire name stands for, and every view the page holds
   const subscribes = frames.filter((f) => f.direction === 'out' && f.message.type === 'subscribe').map((f) => f.message);
   const contentByWire = new Map(subscribes.map((m) => [keyOf(m), contentOf(m)]));
@@ -290,7 +259,7 @@ it('pauses every view while the page is hidden and catches up with recovery delt
 
   const hiddenAt = frames.length;
   await setHidden(true);
-  await page.locator(`${CONNECTION}[data-paused="true"]`).waitFor();
+  await page.locator(`${CONNECTION_STATUS}[data-paused="true"]`).waitFor();
   await page.locator('#attention .pb-live--paused', { hasText: 'Paused' }).waitFor();
   await page.locator('#fleet .pb-live--paused').waitFor();
 
@@ -318,7 +287,7 @@ it('pauses every view while the page is hidden and catches up with recovery delt
   await page.locator(`#attention tr[data-id="${id}"]`).waitFor();
   expect(await page.locator(`#attention tr[data-id="${id}"] [data-field="battery"]`).textContent()).toContain('7%');
   await page.locator('#backlog tr[data-id="zz-queue"]').waitFor();
-  await page.locator(`${CONNECTION}[data-state="open"]:not([data-paused])`).waitFor();
+  await page.locator(`${CONNECTION_STATUS}[data-state="open"]:not([data-paused])`).waitFor();
   await page.waitForTimeout(1500);
 
   // Each view subscribed again from where it paused, answered `recovered: true` and one
@@ -346,10 +315,7 @@ it('pauses every view while the page is hidden and catches up with recovery delt
 
 it('lets the tester subscribe two views of one channel and shows both in the log', async () => {
   const page = await newPage(1400);
-  await page.goto(`${server.url}/websocket-test`);
-  await page.getByRole('heading', { name: 'WebSocket tester' }).waitFor();
-  await page.getByTestId('connect').click();
-  await page.locator('main[data-state="open"]').waitFor();
+  await connectTester(page, server.url);
 
   const channel = 'sandbox.views';
   await publish(channel, { upsert: [{ id: 'r1', temp: 20 }, { id: 'r2', temp: 70 }] });

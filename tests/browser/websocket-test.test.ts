@@ -4,25 +4,17 @@
  * connection that resumes without loss.
  */
 import { type Browser, type Page } from 'playwright-core';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import type { AppServer } from '../helpers/app-server';
+import { connectTester, openPage, startAppAndBrowser, stopAppAndBrowser } from '../helpers/browser';
 
 let server: AppServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  // Settled one by one, so whichever started is stopped in afterAll even if the other failed.
-  const [started, launched] = await Promise.allSettled([startAppServer({ PULSE_DEV_TOKENS: '1', PULSE_SIMULATOR: 'off' }), launchBrowser()]);
-  if (started.status === 'fulfilled') server = started.value;
-  if (launched.status === 'fulfilled') browser = launched.value;
-  if (started.status === 'rejected') throw started.reason;
-  if (launched.status === 'rejected') throw launched.reason;
+  ({ server, browser } = await startAppAndBrowser({ PULSE_DEV_TOKENS: '1', PULSE_SIMULATOR: 'off' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser }));
 
 /** A frame log row of `type` whose line contains `text`. */
 function logRow(page: Page, type: string, text: string) {
@@ -34,17 +26,11 @@ function subscriptionRow(page: Page, channel: string) {
 }
 
 it('connects, subscribes, publishes with a dev token, drops the socket and resumes', async () => {
-  const page = await browser!.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.setDefaultTimeout(10_000);
   const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-
-  await page.goto(`${server!.url}/websocket-test`);
-  await page.getByRole('heading', { name: 'WebSocket tester' }).waitFor();
+  const page = await openPage(browser!, { viewport: { width: 1440, height: 1000 }, timeout: 10_000, errors: pageErrors, hydrationErrors: false });
 
   // Anonymous session: auth out, welcome in.
-  await page.getByTestId('connect').click();
-  await page.locator('main[data-state="open"]').waitFor();
+  await connectTester(page, server!.url);
   await logRow(page, 'auth', 'anonymous').waitFor();
   await logRow(page, 'welcome', '@demo').waitFor();
   await page.getByTestId('session-user').filter({ hasText: /^anon-/ }).waitFor();
@@ -108,5 +94,5 @@ it('connects, subscribes, publishes with a dev token, drops the socket and resum
   expect(await page.locator('.pb-tester-log__row:not([data-type="reply"])').count()).toBe(0);
 
   expect(pageErrors).toEqual([]);
-  await page.close();
+  await page.context().close();
 });

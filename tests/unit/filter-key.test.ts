@@ -60,6 +60,58 @@ describe('filterKey', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('treats ids, fields, eventTypes and in lists as sets', () => {
+    expect(filterKey({ ids: ['b', 'a', 'b'] })).toBe(filterKey({ ids: ['a', 'b'] }));
+    expect(filterKey({ fields: ['y', 'x', 'id'] })).toBe(filterKey({ fields: ['x', 'y'] }));
+    expect(filterKey({ eventTypes: ['b.*', 'a'] })).toBe(filterKey({ eventTypes: ['a', 'b.*', 'a'] }));
+    expect(filterKey({ where: { s: { in: [2, 'a', null, 2] } } })).toBe(filterKey({ where: { s: { in: [null, 'a', 2] } } }));
+  });
+
+  it('gives two spellings of one or / nin filter one key: key order, alternative order, value order, duplicates', () => {
+    const a: Filter = {
+      where: { status: 'online', zone: { nin: ['b', 'a', null] } },
+      or: [{ battery: { lt: 20 }, kind: 'van' }, { load: { gte: 0.9 } }, { 'meta.tag': { nin: [2, 'x'] } }],
+    };
+    const b: Filter = {
+      or: [{ 'meta.tag': { nin: ['x', 2, 'x'] } }, { load: { gte: 0.9 } }, { kind: 'van', battery: { lt: 20 } }, { load: { gte: 0.9 } }],
+      where: { zone: { nin: [null, 'a', 'b'] }, status: 'online' },
+    };
+    expect(filterKey(a)).toBe(filterKey(b));
+    expect(compileFilter(a).key).toBe(filterKey(b));
+    expect(filterKey(a)).not.toBe('');
+  });
+
+  it('tells or and nin filters apart from each other and from where', () => {
+    const keys = [
+      { where: { s: 'a' } },
+      { or: [{ s: 'a' }] },
+      { or: [{ s: 'a' }, { t: 'b' }] },
+      { or: [{ s: 'a', t: 'b' }] },
+      { or: [{ s: 'b' }] },
+      { or: [{}] },
+      { or: [{}, { s: 'a' }] },
+      { where: { s: 'a' }, or: [{ t: 'b' }] },
+      { where: { t: 'b' }, or: [{ s: 'a' }] },
+      { where: { s: { in: ['a'] } } },
+      { where: { s: { nin: ['a'] } } },
+      { where: { s: { nin: [] } } },
+      { where: { s: { nin: ['a', null] } } },
+      { where: { s: { ne: 'a' } } },
+    ].map((f) => filterKey(f as Filter));
+    expect(new Set(keys).size).toBe(keys.length);
+    // Malformed or lists (refused by validation) keep a key of their own.
+    for (const malformed of [{ or: [] }, { or: 'x' }, { or: [null] }, { or: [1, 1] }]) {
+      expect(filterKey(malformed as unknown as Filter)).not.toBe('');
+      expect(filterKey(malformed as unknown as Filter)).not.toBe(filterKey({ or: [{}] }));
+    }
+    expect(() => filterKey({ or: [undefined, [1], { a: { nin: [{ b: 1, a: 2 }] } }] } as unknown as Filter)).not.toThrow();
+  });
+
+  it('is deterministic: a copy of a filter gets the same key', () => {
+    const f: Filter = { where: { a: { in: ['x', 'y'] } }, ids: ['1'] };
+    expect(filterKey(f)).toBe(filterKey(structuredClone(f)));
+  });
+
   it('is the key the hub groups views by, and the one the client exports', () => {
     const filter: Filter = { where: { load: { lt: 1, gte: 0.5 } }, ids: ['b', 'a'] };
     expect(compileFilter(filter).key).toBe(filterKey(filter));

@@ -2,7 +2,6 @@ import type { Bounds, Filter } from '@/lib/protocol/filter';
 import type { ChannelEvent, ChannelRecord, Priority } from '@/lib/protocol/messages';
 import { compileFilter, getPath, inBounds, MATCH_ALL } from '@/lib/hub/filter';
 import { FILTER_LIMITS, validateFilter } from '@/lib/protocol/filter';
-import { filterKey } from '@/lib/protocol/filter-key';
 
 const rec = (fields: Omit<ChannelRecord, 'id'> & { id?: string }): ChannelRecord => ({ id: 'r1', ...fields }) as ChannelRecord;
 const matches = (filter: Filter, record: ChannelRecord) => compileFilter(filter).matches(record);
@@ -539,103 +538,5 @@ describe('matchesEvent', () => {
 
   it('ignores record conditions', () => {
     expect(compileFilter({ ids: [], where: { a: 1 } }).matchesEvent(event('x'))).toBe(true);
-  });
-});
-
-describe('key', () => {
-  it('is empty for no filter', () => {
-    expect(compileFilter({}).key).toBe('');
-    expect(compileFilter({ where: {} }).key).toBe('');
-    expect(compileFilter({ minPriority: 'low' }).key).toBe('');
-  });
-
-  it('does not depend on key order, at any depth', () => {
-    const a: Filter = {
-      where: { status: 'online', load: { gte: 0.5, lt: 1 } },
-      bounds: { north: 41, south: 40, east: -73, west: -75 },
-      fields: ['lat', 'lon'],
-    };
-    const b: Filter = {
-      fields: ['lat', 'lon'],
-      bounds: { west: -75, east: -73, south: 40, north: 41 },
-      where: { load: { lt: 1, gte: 0.5 }, status: 'online' },
-    };
-    expect(compileFilter(a).key).toBe(compileFilter(b).key);
-    expect(compileFilter(a).key).not.toBe('');
-  });
-
-  it('treats ids, fields, eventTypes and in lists as sets', () => {
-    expect(compileFilter({ ids: ['b', 'a', 'b'] }).key).toBe(compileFilter({ ids: ['a', 'b'] }).key);
-    expect(compileFilter({ fields: ['y', 'x', 'id'] }).key).toBe(compileFilter({ fields: ['x', 'y'] }).key);
-    expect(compileFilter({ eventTypes: ['b.*', 'a'] }).key).toBe(compileFilter({ eventTypes: ['a', 'b.*', 'a'] }).key);
-    expect(compileFilter({ where: { s: { in: [2, 'a', null, 2] } } }).key).toBe(compileFilter({ where: { s: { in: [null, 'a', 2] } } }).key);
-  });
-
-  it('tells different views apart', () => {
-    const keys = [
-      {},
-      { ids: [] },
-      { ids: ['a'] },
-      { where: { s: 'a' } },
-      { where: { s: 1 } },
-      { where: { s: '1' } },
-      { where: { s: null } },
-      { where: { s: { ne: 'a' } } },
-      { where: { 's.t': 'a' } },
-      { fields: [] },
-      { fields: ['a'] },
-      { eventTypes: [] },
-      { eventTypes: ['a'] },
-      { eventTypes: ['a*'] },
-      { minPriority: 'high' },
-      { bounds: { north: 1, south: 0, east: 1, west: 0 } },
-      { bounds: { north: 1, south: 0, east: 0, west: 1 } },
-    ].map((f) => compileFilter(f as Filter).key);
-    expect(new Set(keys).size).toBe(keys.length);
-  });
-
-  it('gives two spellings of one or / nin filter one key: key order, alternative order, value order, duplicates', () => {
-    const a: Filter = {
-      where: { status: 'online', zone: { nin: ['b', 'a', null] } },
-      or: [{ battery: { lt: 20 }, kind: 'van' }, { load: { gte: 0.9 } }, { 'meta.tag': { nin: [2, 'x'] } }],
-    };
-    const b: Filter = {
-      or: [{ 'meta.tag': { nin: ['x', 2, 'x'] } }, { load: { gte: 0.9 } }, { kind: 'van', battery: { lt: 20 } }, { load: { gte: 0.9 } }],
-      where: { zone: { nin: [null, 'a', 'b'] }, status: 'online' },
-    };
-    expect(compileFilter(a).key).toBe(compileFilter(b).key);
-    expect(compileFilter(a).key).toBe(filterKey(b));
-    expect(compileFilter(a).key).not.toBe('');
-  });
-
-  it('tells or and nin filters apart from each other and from where', () => {
-    const keys = [
-      { where: { s: 'a' } },
-      { or: [{ s: 'a' }] },
-      { or: [{ s: 'a' }, { t: 'b' }] },
-      { or: [{ s: 'a', t: 'b' }] },
-      { or: [{ s: 'b' }] },
-      { or: [{}] },
-      { or: [{}, { s: 'a' }] },
-      { where: { s: 'a' }, or: [{ t: 'b' }] },
-      { where: { t: 'b' }, or: [{ s: 'a' }] },
-      { where: { s: { in: ['a'] } } },
-      { where: { s: { nin: ['a'] } } },
-      { where: { s: { nin: [] } } },
-      { where: { s: { nin: ['a', null] } } },
-      { where: { s: { ne: 'a' } } },
-    ].map((f) => compileFilter(f as Filter).key);
-    expect(new Set(keys).size).toBe(keys.length);
-    // Malformed or lists (refused by validation) keep a key of their own.
-    for (const malformed of [{ or: [] }, { or: 'x' }, { or: [null] }, { or: [1, 1] }]) {
-      expect(filterKey(malformed as unknown as Filter)).not.toBe('');
-      expect(filterKey(malformed as unknown as Filter)).not.toBe(filterKey({ or: [{}] }));
-    }
-    expect(() => filterKey({ or: [undefined, [1], { a: { nin: [{ b: 1, a: 2 }] } }] } as unknown as Filter)).not.toThrow();
-  });
-
-  it('is deterministic across compilations', () => {
-    const f: Filter = { where: { a: { in: ['x', 'y'] } }, ids: ['1'] };
-    expect(compileFilter(f).key).toBe(compileFilter(structuredClone(f)).key);
   });
 });
