@@ -6,7 +6,6 @@
  * is unit-tested without a DOM.
  */
 import { scaleLinear, scaleTime, scaleUtc } from 'd3-scale';
-import { area as d3area, line as d3line } from 'd3-shape';
 import type { SeriesLine } from '@/lib/store/types';
 
 /** A coordinate rounded to a hundredth of a pixel, finer than any screen: shorter path data. */
@@ -250,15 +249,51 @@ export function decimate(points: readonly Point[], columnWidth: number): Point[]
   return out;
 }
 
-/** SVG path data through `points`, broken where `y` is `null` (d3-shape's `defined`). */
+/**
+ * The pieces of a line as drawn: coordinates rounded, split where `y` is `null`, and without
+ * the points inside a level stretch (the same drawn `y` as the points on both sides). A series
+ * holds its value until it changes (docs/protocol.md §13), so most of a line is level, and
+ * those points drew nothing the stretch's two ends do not: the picture is the same, the
+ * server-rendered HTML much lighter.
+ */
+export function drawnSegments(points: readonly Point[]): Array<Array<{ x: number; y: number }>> {
+  const segments: Array<Array<{ x: number; y: number }>> = [];
+  let segment: Array<{ x: number; y: number }> | null = null;
+  for (const point of points) {
+    if (point.y === null) {
+      segment = null;
+      continue;
+    }
+    const p = { x: round(point.x), y: round(point.y) };
+    if (!segment) segments.push((segment = []));
+    const n = segment.length;
+    // the previous point lies inside a level stretch when both its neighbours share its `y`
+    if (n >= 2 && segment[n - 2]!.y === p.y && segment[n - 1]!.y === p.y) segment[n - 1] = p;
+    else segment.push(p);
+  }
+  return segments;
+}
+
+/**
+ * SVG path data through `points`, broken where `y` is `null` (as d3-shape's `defined`). The
+ * area under each piece is the piece closed along the baseline: two baseline points, not one
+ * per point as d3-shape's `area` writes, for the same shape.
+ */
 function pathsOf(points: readonly Point[], baseline: number): Omit<LinePath, 'points'> {
-  const defined = (p: Point) => p.y !== null;
-  const line = d3line<Point>().x((p) => round(p.x)).y((p) => round(p.y!)).defined(defined);
-  const area = d3area<Point>().x((p) => round(p.x)).y0(round(baseline)).y1((p) => round(p.y!)).defined(defined);
+  const base = round(baseline);
+  let line = '';
+  let area = '';
+  for (const segment of drawnSegments(points)) {
+    const first = segment[0]!;
+    const last = segment[segment.length - 1]!;
+    const top = segment.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join('');
+    line += segment.length === 1 ? `${top}Z` : top;
+    area += segment.length === 1 ? `${top}L${first.x},${base}Z` : `${top}L${last.x},${base}L${first.x},${base}Z`;
+  }
   let end: Point | undefined;
   for (let i = points.length - 1; i >= 0 && !end; i--) if (points[i]!.y !== null) end = points[i];
   if (!end) return { line: '', area: '', last: null };
-  return { line: line(points) ?? '', area: area(points) ?? '', last: { x: end.x, y: end.y! } };
+  return { line, area, last: { x: end.x, y: end.y! } };
 }
 
 /**

@@ -4,10 +4,15 @@
  * §13), so the HTML's charts are drawn before any script runs. The browser then subscribes the
  * same view (same filter, pace and series ask) with `since` = the snapshot's position, and the
  * recovery delta brings what changed in between, its series included.
+ *
+ * The series are embedded run-length encoded (`packSeries`): a full window of them, one entry
+ * per bucket, weighed most of the page (docs/client.md, "What a page embeds"); the store
+ * unpacks them exactly when it hydrates.
  */
 import type { Hub } from '../hub/hub';
 import type { Filter } from '../protocol/filter';
 import type { SeriesAsk } from '../protocol/messages';
+import { packSeries, type PackedSeries } from '../store/series-runs';
 import type { InitialSnapshot } from '../store/types';
 
 /** A view a page renders: what the browser will subscribe with. */
@@ -51,7 +56,9 @@ export async function readInitialSnapshot(
     // apart, and the browser resumes each view from its own `seq`)
     ...(view.filter ? { filter: view.filter } : {}),
     ...(view.intervalMs !== undefined ? { intervalMs: view.intervalMs } : {}),
-    ...(series ? { series: JSON.parse(JSON.stringify(series.series)) as InitialSnapshot['series'] } : {}),
+    // packed: the page's props carry each line's runs of one value, not one entry per bucket
+    // (lib/store/series-runs.ts); plain JSON, as a client component's props must be
+    ...(series ? { series: JSON.parse(JSON.stringify(packSeries(series.series))) as PackedSeries } : {}),
     at,
   };
 }

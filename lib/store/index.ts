@@ -10,6 +10,7 @@ export {
   emptyChannel,
   expireChanges,
   fromInitial,
+  initialSnapshotInput,
   isStale,
   type SnapshotInput,
 } from './reducers';
@@ -29,6 +30,7 @@ export {
   type SeriesAggregate,
   type SeriesChange,
 } from './series';
+export { expandRuns, packSeries, runLengths, unpackSeries, type PackedSeries } from './series-runs';
 export { createChannelBinder, RETAINED_RELEASED_VIEWS, type AcquireOptions, type ChannelBinder, type Holding } from './binding';
 export { viewStoreKey, type ViewOptions } from '../client/views';
 export type { ChangeMark, ChannelData, ChannelError, DataSource, InitialSnapshot, ReducerOptions, SeriesLine, SeriesTrack, ViewSeries } from './types';

@@ -6,6 +6,7 @@ import { applyMergePatch, jsonEqual, stripNulls } from '../protocol/merge-patch'
 import type { ChannelEvent, ChannelRecord, DeltaMessage, Json, SeriesPayload, StreamPosition } from '../protocol/messages';
 import { copyDict, dict, own, type Dict } from './dict';
 import { appendSeries, fillSeries, seriesFromPayload } from './series';
+import { unpackSeries } from './series-runs';
 import type { ChangeMark, ChannelData, InitialSnapshot, ReducerOptions } from './types';
 
 export const DEFAULT_MAX_EVENTS = 100;
@@ -218,8 +219,14 @@ function withDeltaSeries(held: ChannelData['series'], delta: DeltaMessage, recor
 
 /** A channel's state from a server-rendered snapshot (nothing marked as changed, not live). */
 export function fromInitial(initial: InitialSnapshot, options: ReducerOptions = {}): ChannelData {
-  const data = applySnapshot(undefined, { ...initial, events: initial.events ?? [], gap: false }, options);
+  const data = applySnapshot(undefined, initialSnapshotInput(initial), options);
   return { ...data, updatedAt: initial.at ?? null };
+}
+
+/** A server-rendered snapshot as `applySnapshot` takes it: its series unpacked, no gap. */
+export function initialSnapshotInput(initial: InitialSnapshot): SnapshotInput {
+  const { series, ...rest } = initial;
+  return { ...rest, events: initial.events ?? [], gap: false, ...(series ? { series: unpackSeries(series) } : {}) };
 }
 
 /** Drops change marks made at or before `cutoff` (ms); returns `state` itself when none is. */

@@ -18,6 +18,7 @@ import {
   emptyChannel,
   expireChanges,
   fromInitial,
+  initialSnapshotInput,
   type SnapshotInput,
 } from './reducers';
 import type { ChannelData, ChannelError, DataSource, InitialSnapshot } from './types';
@@ -116,7 +117,7 @@ export function createPulseStore(options: PulseStoreOptions = {}): PulseStore {
           update(viewStoreKey(snapshot.channel, snapshot), (current) => {
             if (!accepts(current, snapshot)) return current;
             if (current === undefined) return fromInitial(snapshot, { now: now(), maxEvents });
-            const next = applySnapshot(current, { ...snapshot, gap: false }, { now: now(), maxEvents });
+            const next = applySnapshot(current, initialSnapshotInput(snapshot), { now: now(), maxEvents });
             return { ...next, live: false, updatedAt: snapshot.at ?? next.updatedAt };
           });
         }

@@ -5,6 +5,7 @@
  */
 import type { Filter } from '../protocol/filter';
 import type { ChannelEvent, ChannelRecord, SeriesPayload } from '../protocol/messages';
+import type { PackedSeries } from './series-runs';
 
 /** A record that just changed: when, which top-level fields, and whether it is new. */
 export interface ChangeMark {
@@ -110,8 +111,11 @@ export interface InitialSnapshot {
   events?: ChannelEvent[];
   /** Server time (ms) the snapshot was read, shown as the last update. */
   at?: number;
-  /** The series of its records, when the view asks for series and the channel keeps them (docs/protocol.md §13). */
-  series?: SeriesPayload;
+  /**
+   * The series of its records, when the view asks for series and the channel keeps them
+   * (docs/protocol.md §13); a server render embeds them packed (`packSeries`).
+   */
+  series?: SeriesPayload | PackedSeries;
 }
 
 export interface ReducerOptions {

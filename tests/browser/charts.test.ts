@@ -2,15 +2,18 @@
  * The charts of `/` drawn from the server's series (docs/protocol.md §13), in headless Chromium
  * against the production server, with the simulator off and series declared for `kpi` and
  * `backlog` in a configuration file: the HTML has every card's line and the trends before any
- * script runs; a reload draws them full again; and after a dropped connection the lines have
- * no hole for the time the page was away.
+ * script runs; the payload embeds the series packed, bounded by how often the figures changed
+ * rather than by the window; a reload draws them full again; and after a dropped connection the
+ * lines have no hole for the time the page was away.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
+import { runLengths, unpackSeries } from '@/lib/store/series-runs';
 import { launchBrowser } from '../helpers/browser';
+import { embeddedEntries, embeddedSeries } from '../helpers/embedded-series';
 
 const API_KEY = 'charts-test-key-0123456789';
 
@@ -152,6 +155,34 @@ it('draws every card and the trends in the HTML, before any script runs', async 
   // time labels, said to be UTC as the server cannot know the viewer's zone
   expect(await page.locator('#trends .pb-chart__x .pb-chart__tick').count()).toBeGreaterThan(0);
   expect(await page.locator('#trends .pb-chart__zone').first().textContent()).toBe('UTC');
+});
+
+it('embeds each view\'s series once, packed: the fields and records the page draws, a pair of entries per run of one value', async () => {
+  const { packed, plain } = embeddedSeries(await (await fetch(`${server.url}/`)).text());
+  // no series one entry per bucket; `kpi` and `backlog` once each, with the fields the cards draw
+  expect(plain).toEqual([]);
+  expect(packed.map((series) => series.fields)).toEqual([
+    ['utilization', 'healthScore', 'slaRisk'],
+    ['waiting', 'oldestWaitS'],
+  ]);
+  for (const series of packed) {
+    const { records } = unpackSeries(series);
+    // the records the page shows, each line the whole window
+    expect(Object.keys(records).sort()).toEqual(QUEUES.map((q) => q.id).sort());
+    const buckets = (series.end - series.start) / series.resolutionMs;
+    let runs = 0;
+    for (const id of Object.keys(records)) {
+      for (const field of series.fields) {
+        expect(records[id]![field]).toHaveLength(buckets);
+        runs += runLengths(records[id]![field]!).length / 2;
+      }
+    }
+    // bounded by how often the figures changed, not by the window: a few seconds of changes
+    // in a 15-minute window embed a small fraction of its buckets
+    const lines = QUEUES.length * series.fields.length;
+    expect(embeddedEntries(series)).toBe(2 * runs);
+    expect(embeddedEntries(series)).toBeLessThan((lines * buckets) / 10);
+  }
 });
 
 it('draws full charts again after a reload', async () => {

@@ -12,7 +12,7 @@ import { createPulseClient, type PulseClient, type SubscribedEvent, type WebSock
 import { seriesLookup } from '@/lib/engine/series-spec';
 import type { SeriesPayload } from '@/lib/protocol/messages';
 import { readInitialSnapshot } from '@/lib/server/initial-snapshot';
-import { createChannelBinder, createPulseStore, fromInitial, seriesLine, type PulseStore } from '@/lib/store';
+import { createChannelBinder, createPulseStore, fromInitial, seriesLine, unpackSeries, type PulseStore } from '@/lib/store';
 import { http, sleep } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -153,14 +153,18 @@ it('keeps series through live deltas and a dropped socket: the store’s lines e
 });
 
 describe('server-rendered snapshots', () => {
-  it('embed the series of the records shown when the view asks, as plain JSON', async () => {
+  it('embed the series of the records shown when the view asks, packed, as plain JSON', async () => {
     await publish();
     const at = Date.now();
     const initial = await readInitialSnapshot(server.hub, 'demo', { channel: CHANNEL, filter: { where: { id: { in: ['q1', 'q2'] } } }, series: { fields: ['waiting'] } }, at);
     expect(initial).toMatchObject({ channel: CHANNEL, filter: { where: { id: { in: ['q1', 'q2'] } } }, at });
     expect(initial.records.map((r) => r.id).sort()).toEqual(['q1', 'q2']);
     expect(initial.series).toMatchObject({ resolutionMs: RES, fields: ['waiting'] });
-    expect(Object.keys(initial.series!.records).sort()).toEqual(['q1', 'q2']);
+    // packed for the page (lib/store/series-runs.ts); unpacked, a line per bucket of the window
+    expect(initial.series).toHaveProperty('runs');
+    const unpacked = unpackSeries(initial.series!);
+    expect(Object.keys(unpacked.records).sort()).toEqual(['q1', 'q2']);
+    for (const id of ['q1', 'q2']) expect(unpacked.records[id]!.waiting).toHaveLength((unpacked.end - unpacked.start) / RES);
     expect(JSON.parse(JSON.stringify(initial))).toEqual(initial);
     // what the page's store starts from
     const q1 = initial.records.find((r) => r.id === 'q1')!;

@@ -7,6 +7,7 @@ import { formatWindowChange } from '@/components/charts/change';
 import {
   bucketIndexAt,
   decimate,
+  drawnSegments,
   evenPath,
   formatTimeOfDay,
   formatWindow,
@@ -94,7 +95,7 @@ describe('paths', () => {
   it('spaces values evenly, lowest at the bottom', () => {
     const p = evenPath([0, 5, 10], { width: 100, height: 20, min: 0, max: 10 });
     expect(p.line).toBe('M0,20L50,10L100,0');
-    expect(p.area).toBe('M0,20L50,10L100,0L100,20L50,20L0,20Z');
+    expect(p.area).toBe('M0,20L50,10L100,0L100,20L0,20Z');
     expect(p.last).toEqual({ x: 100, y: 0 });
     expect(p.points).toBe(3);
   });
@@ -106,6 +107,21 @@ describe('paths', () => {
     expect(p.points).toBe(4);
     // the fill stops at the gap too
     expect(count(p.area, /Z/g)).toBe(2);
+  });
+
+  it('leaves out the points inside a level stretch: the same picture, shorter path data', () => {
+    const p = evenPath([2, 2, 2, 2, 4, 4, 4, null, 1, 1, 1], { width: 100, height: 10, min: 0, max: 4, columnWidth: 0 });
+    expect(p.line).toBe('M0,5L30,5L40,0L60,0M80,7.5L100,7.5');
+    expect(p.area).toBe('M0,5L30,5L40,0L60,0L60,10L0,10ZM80,7.5L100,7.5L100,10L80,10Z');
+    // every value still counts as drawn
+    expect(p.points).toBe(10);
+    expect(drawnSegments([{ x: 0, y: 1 }, { x: 1, y: 1.001 }, { x: 2, y: 1 }, { x: 3, y: null }, { x: 4, y: 3 }])).toEqual([
+      [
+        { x: 0, y: 1 },
+        { x: 2, y: 1 },
+      ],
+      [{ x: 4, y: 3 }],
+    ]);
   });
 
   it('draws nothing for no value, and a flat line in the middle for one', () => {

@@ -76,7 +76,8 @@ describe('buildSparklinePath', () => {
   it('maps values onto the box, lowest at the bottom', () => {
     const p = buildSparklinePath([0, 5, 10], { width: 100, height: 20, padding: 0 });
     expect(p.line).toBe('M0,20L50,10L100,0');
-    expect(p.area).toBe('M0,20L50,10L100,0L100,20L50,20L0,20Z');
+    // the area is the line closed along the baseline
+    expect(p.area).toBe('M0,20L50,10L100,0L100,20L0,20Z');
     expect(p.last).toEqual({ x: 100, y: 0 });
   });
 
@@ -94,7 +95,8 @@ describe('buildSparklinePath', () => {
     expect(buildSparklinePath([], { width: 10, height: 10 })).toEqual({ line: '', area: '', last: null, points: 0 });
     expect(buildSparklinePath([Number.NaN], { width: 10, height: 10 }).line).toBe('');
     expect(buildSparklinePath([7], { width: 10, height: 10, padding: 0 }).line).toBe('M0,5L10,5');
-    expect(buildSparklinePath([3, 3, 3], { width: 10, height: 10, padding: 0 }).line).toBe('M0,5L5,5L10,5');
+    // a level stretch is drawn by its two ends
+    expect(buildSparklinePath([3, 3, 3], { width: 10, height: 10, padding: 0 }).line).toBe('M0,5L10,5');
   });
 
   it('leaves a gap where a value is null or not finite, in place', () => {
