@@ -58,6 +58,12 @@ interface Share {
 
 /** Removals are remembered this long, against a late older update (a load racing a change). */
 const REMOVAL_MEMORY_MS = 10_000;
+/**
+ * How often remembered removals and idle channels are swept: a sweep reads every user of every
+ * channel, which on every tick (ten a second) would cost a crowd's channel more than its
+ * presence frames; a removal kept a second longer is harmless.
+ */
+const SWEEP_INTERVAL_MS = 1000;
 
 interface ChannelView {
   channel: string;
@@ -83,6 +89,8 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
   /** Watchers that get their first list at the next tick. */
   private readonly starting = new Set<W>();
   private version = 0;
+  /** When remembered removals and idle channels were last swept (`forget`), ms. */
+  private sweptAt = Number.NEGATIVE_INFINITY;
   private readonly replication: PresenceReplication;
   private readonly now: () => number;
 
@@ -284,9 +292,11 @@ export class PresenceBook<W extends PresenceWatcher = PresenceWatcher> implement
   /** Flushes the pending joins and leaves of every channel. Runs on the broadcaster's tick. */
   flush(): void {
     const now = this.now();
+    const sweep = now - this.sweptAt >= SWEEP_INTERVAL_MS;
+    if (sweep) this.sweptAt = now;
     for (const [key, view] of this.views) {
       this.flushChannel(key, view);
-      this.forget(key, view, now);
+      if (sweep) this.forget(key, view, now);
     }
     // One list per channel, serialized once per view name, for every watcher that started since the last tick.
     const lists = new Map<string, Framed>();
