@@ -12,7 +12,7 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import { runLengths, unpackSeries } from '@/lib/store/series-runs';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, stopAppAndBrowser } from '../helpers/browser';
 import { embeddedEntries, embeddedSeries } from '../helpers/embedded-series';
 
 const API_KEY = 'charts-test-key-0123456789';
@@ -123,11 +123,7 @@ afterEach(() => {
   expect(errors.splice(0)).toEqual([]);
 });
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser, contexts }));
 
 // ---- tests ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@
  */
 import { type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, stopAppAndBrowser } from '../helpers/browser';
 
 const API_KEY = 'dashboard-test-key-0123456789';
 const EUROPE = { north: 71, south: 34, west: -25, east: 45 };
@@ -180,11 +180,7 @@ afterEach(() => {
   expect(errors).toEqual([]);
 });
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser, contexts }));
 
 // ---- tests ----------------------------------------------------------------------------------
 

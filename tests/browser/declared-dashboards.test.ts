@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import { unpackSeries } from '@/lib/store/series-runs';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, stopAppAndBrowser } from '../helpers/browser';
 import { embeddedEntries, embeddedSeries } from '../helpers/embedded-series';
 import { signToken } from '../helpers/ws-client';
 
@@ -126,11 +126,7 @@ afterEach(() => {
   expect(errors).toEqual([]);
 });
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => stopAppAndBrowser({ server, browser, contexts }));
 
 describe('server rendering', () => {
   it("renders every permitted panel's data into the HTML, and the series its charts draw into the payload", async () => {
